@@ -1,0 +1,93 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "tiercache/clock.h"
+#include "tiercache/policies.h"
+#include "tiercache/status.h"
+
+namespace tiercache {
+
+// The hard limits of the record format (storage/record_format.h enforces them
+// on disk; Validate() keeps options inside them).
+inline constexpr std::size_t kMaxKeyBytes = 64 * 1024;
+inline constexpr std::size_t kMaxValueBytes = 256 * 1024 * 1024;
+
+// How write-behind buffers writes before the flusher batches them to RocksDB.
+// Ignored under the other write policies.
+struct WriteBufferOptions {
+  // Entries held before a flush starts. Range 1 .. 10,000,000.
+  std::size_t max_entries = 10'000;
+
+  // Bytes (keys, values, metadata) held before a flush starts.
+  // Range: at least max_value_bytes, at most the L1 budget (l1_max_bytes).
+  std::size_t max_bytes = 32 * 1024 * 1024;
+
+  // A flush starts when the oldest buffered write is this old.
+  // Range 1 ms .. 1 hour.
+  std::chrono::milliseconds flush_interval{1000};
+
+  // How long a writer waits for room in a full buffer before Put returns
+  // Busy. Range 0 (fail at once) .. 1 minute.
+  std::chrono::milliseconds max_wait{1000};
+};
+
+// Everything a cache is opened with. A plain struct: set the fields, call
+// Validate() (Open does too), open. Every field has a default that works.
+struct Options {
+  // The store's directory. Required. Created by a read-write open when it does
+  // not exist; a directory that holds something else is refused.
+  std::string path;
+
+  WritePolicy write_policy = WritePolicy::kWriteThrough;
+  ReadPolicy read_policy = ReadPolicy::kCacheAside;
+  EvictionPolicy eviction = EvictionPolicy::kLRU;
+
+  // L1 capacity in entries. Range 1 .. 2^40.
+  std::size_t l1_max_entries = 1'000'000;
+
+  // L1 capacity in bytes: keys, values, metadata and the tier's own per-entry
+  // overhead, so this is the memory L1 really uses. Range 64 KiB .. 2^50.
+  std::size_t l1_max_bytes = 256 * 1024 * 1024;
+
+  // L1 is split into this many independently locked shards. A power of two,
+  // 1 .. 1024, and no more than l1_max_entries.
+  std::size_t l1_shards = 16;
+
+  // Expiry of an entry written without a TTL of its own. 0: never expires.
+  // Range 0 .. 100 years.
+  std::chrono::milliseconds default_ttl{0};
+
+  // The largest value Put accepts, in bytes. Range 1 .. kMaxValueBytes.
+  std::size_t max_value_bytes = 16 * 1024 * 1024;
+
+  WriteBufferOptions write_buffer;
+
+  // Compression of values, in L1 and on disk.
+  Compression compression = Compression::kNone;
+
+  // Values shorter than this many bytes are stored uncompressed; a value is
+  // also stored uncompressed when compression would not make it smaller.
+  // Range 1 .. max_value_bytes.
+  std::size_t compression_threshold = 256;
+
+  Durability durability = Durability::kProcessCrash;
+
+  // Writes fail with NoSpace while the store's file system has less than this
+  // many bytes free, so that RocksDB never meets a full disk.
+  // Range 1 MiB .. 1 TiB.
+  std::uint64_t free_space_reserve = 64 * 1024 * 1024;
+
+  // Where time comes from. nullptr: the system clock.
+  std::shared_ptr<Clock> clock;
+
+  // OK, or InvalidArgument naming the first field out of range or the first
+  // inconsistent combination, with its value.
+  Status Validate() const;
+};
+
+}  // namespace tiercache

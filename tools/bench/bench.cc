@@ -1,0 +1,12 @@
+#include "tools/bench/bench.h"
+
+namespace tiercache::tool {
+
+void AddBench(CLI::App& app, Action* action) {
+  CLI::App* bench = app.add_subcommand(
+      "bench", "Benchmarks, each beside its baseline measured in the same run");
+  bench->require_subcommand(1);
+  static_cast<void>(action);
+}
+
+}  // namespace tiercache::tool

@@ -1,0 +1,10 @@
+#pragma once
+
+#include "tools/command.h"
+
+namespace tiercache::tool {
+
+// The benchmarks under `tiercache bench`: each file adds one.
+void AddCodecBench(CLI::App& bench, Action* action);
+
+}  // namespace tiercache::tool

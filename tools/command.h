@@ -1,0 +1,24 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace tiercache::tool {
+
+// Exit codes of the tiercache command (DESIGN.md, "The tiercache command").
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitProblems = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitCannotOpen = 3;
+
+// What a subcommand does once its flags are parsed; returns the exit code.
+using Action = std::function<int()>;
+
+// Each subcommand's file defines one of these: it adds its subcommand (with
+// its flags) to `app` and, when the subcommand is chosen, stores what to run
+// in *action.
+
+void AddBench(CLI::App& app, Action* action);
+
+}  // namespace tiercache::tool
