@@ -1,0 +1,139 @@
+#pragma once
+
+// The record: how one entry is stored as a RocksDB value. FROZEN FORMAT: every
+// number below is written to disk and never changes meaning. A change that old
+// readers cannot read takes a new format version; retired values stay here as
+// comments.
+//
+// A record is a fixed 36-byte header followed by a payload. All header numbers
+// are little-endian, at fixed offsets:
+//
+//   offset size  field
+//        0    4  magic            bytes 54 43 52 C9 ("TCR", then 0xC9)
+//        4    1  format version   1 (kRecordFormatVersion)
+//        5    1  flags            bits 0-1 value codec: 0 none, 1 lz4 (2, 3 unused)
+//                                 bit  2   has expiry: expires_at is meaningful
+//                                 bits 3-7 reserved, zero
+//        6    2  reserved         zero
+//        8    8  expires_at       signed ms since the Unix epoch; zero without expiry
+//       16    8  version          unsigned: the entry's version (optimistic locking)
+//       24    4  payload length   unsigned: bytes after the header; the record is
+//                                 exactly 36 + payload length bytes
+//       28    8  checksum         XXH3-64 (seed 0) of bytes 0..27, then the payload
+//       36       payload
+//
+// The payload is a Boost.Serialization binary archive (flags no_header and
+// no_codecvt) of these fields, in this order; a binary archive writes numbers
+// in host byte order, and tiercache builds only on little-endian hosts:
+//
+//   u8   payload version   1 (kPayloadVersion), written first (see below)
+//   i64  created_at        ms since the Unix epoch
+//   i64  last_accessed     ms since the Unix epoch
+//   u64  access_count
+//   u32  value length      the value's length uncompressed; present only when the
+//                          codec is lz4
+//   u32  stored length     bytes that follow: the value, lz4-compressed (one
+//                          LZ4 block) when the codec is lz4, else as is
+//   ...  stored value
+//   u32  metadata count
+//   then per metadata item, keys strictly ascending:
+//   u32  key length, key bytes, u32 value length, value bytes
+//
+// Why a payload version written first rather than BOOST_CLASS_VERSION: a
+// class-versioned object makes the archive write class information the first
+// time it meets the class, so a record would depend on the archive's state.
+// With an explicit version the payload is self-contained, one archive object
+// is reused for every record (building an archive costs far more than the
+// fields it writes: DESIGN.md), and the version sits at a known place, checked
+// before any other field is read.
+//
+// The entry's key is not in the record: the RocksDB key holds it.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "tiercache/clock.h"
+#include "tiercache/entry.h"
+#include "tiercache/options.h"
+#include "tiercache/policies.h"
+#include "tiercache/status.h"
+
+namespace tiercache::storage {
+
+// Written to disk.
+inline constexpr std::uint8_t kRecordMagic[4] = {0x54, 0x43, 0x52, 0xC9};
+inline constexpr std::uint8_t kRecordFormatVersion = 1;
+inline constexpr std::uint8_t kPayloadVersion = 1;
+
+// The flags byte. Written to disk.
+inline constexpr std::uint8_t kFlagCodecMask = 0x03;
+inline constexpr std::uint8_t kCodecNone = 0;
+inline constexpr std::uint8_t kCodecLz4 = 1;
+inline constexpr std::uint8_t kFlagHasExpiry = 0x04;
+inline constexpr std::uint8_t kFlagReservedMask = 0xF8;
+
+inline constexpr std::size_t kRecordHeaderSize = 36;
+
+// Hard limits, checked by the encoder and again by every reader before it
+// allocates. Metadata: the sum of its key and value lengths.
+inline constexpr std::size_t kMaxMetadataBytes = 16 * 1024 * 1024;
+inline constexpr std::size_t kMaxPayloadBytes =
+    kMaxValueBytes + kMaxMetadataBytes + 64 * 1024;
+
+// The fixed header of a record, as ParseRecordHeader reads it.
+struct RecordHeader {
+  std::uint8_t format_version = 0;
+  std::uint8_t flags = 0;
+  std::optional<TimePoint> expires_at;
+  std::uint64_t version = 0;
+  std::uint32_t payload_length = 0;
+  std::uint64_t checksum = 0;
+};
+
+// Parses and checks the fixed header alone (magic, format version, flags,
+// payload length against the record's own size and the hard maximum). No
+// Boost; does not verify the checksum. Cheap enough for a compaction filter.
+// Corruption naming the problem when the header is malformed.
+[[nodiscard]] Status ParseRecordHeader(std::string_view record, RecordHeader* header);
+
+// Everything but the payload's contents: the header, as ParseRecordHeader, and
+// the checksum. Neither lz4 nor Boost sees a byte. For `verify`, and the first
+// step of DecodeRecord.
+[[nodiscard]] Status VerifyRecord(std::string_view record, RecordHeader* header);
+
+// Encodes entries into records; owns reusable buffers (and the Boost archive)
+// so that encoding allocates nothing in steady state, when the caller also
+// reuses the output string.
+//
+// Thread-safety: not thread-safe; one encoder per thread.
+class RecordEncoder {
+ public:
+  // compression_threshold: values shorter than this are stored as they are;
+  // longer ones are lz4-compressed when compression is kLz4 and it makes them
+  // smaller.
+  RecordEncoder(Compression compression, std::size_t compression_threshold);
+  ~RecordEncoder();
+  RecordEncoder(const RecordEncoder&) = delete;
+  RecordEncoder& operator=(const RecordEncoder&) = delete;
+
+  // Replaces *record with the record of `entry` (all fields but key).
+  // InvalidArgument when the value exceeds kMaxValueBytes or the metadata
+  // kMaxMetadataBytes; *record is then unspecified.
+  [[nodiscard]] Status Encode(const Entry& entry, std::string* record);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Full check (header, lengths, checksum, then lz4 and Boost) and decode; fills
+// every field of *entry except key. Corruption naming the problem for any
+// malformed record; never allocates more than a bounded multiple of the
+// record's size. Thread-safe (each thread keeps its own decoding state).
+[[nodiscard]] Status DecodeRecord(std::string_view record, Entry* entry);
+
+}  // namespace tiercache::storage
