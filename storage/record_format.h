@@ -79,7 +79,9 @@ inline constexpr std::uint8_t kFlagReservedMask = 0xF8;
 inline constexpr std::size_t kRecordHeaderSize = 36;
 
 // Hard limits, checked by the encoder and again by every reader before it
-// allocates. Metadata: the sum of its key and value lengths.
+// allocates. Metadata counts as the sum of its key and value lengths plus
+// kMetadataItemOverhead per item (its two length fields).
+inline constexpr std::size_t kMetadataItemOverhead = 8;
 inline constexpr std::size_t kMaxMetadataBytes = 16 * 1024 * 1024;
 inline constexpr std::size_t kMaxPayloadBytes =
     kMaxValueBytes + kMaxMetadataBytes + 64 * 1024;
