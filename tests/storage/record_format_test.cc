@@ -1,0 +1,329 @@
+#include "storage/record_format.h"
+
+#include <gtest/gtest.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace tiercache::storage {
+namespace {
+
+using std::chrono::milliseconds;
+
+// TIERCACHE_SEED reproduces a failing run; otherwise every run explores anew.
+std::uint64_t TestSeed() {
+  if (const char* env = std::getenv("TIERCACHE_SEED")) return std::strtoull(env, nullptr, 0);
+  return std::random_device{}();
+}
+
+void ExpectSameEntry(const Entry& expected, const Entry& actual) {
+  EXPECT_EQ(expected.value, actual.value);
+  EXPECT_EQ(expected.created_at, actual.created_at);
+  EXPECT_EQ(expected.expires_at, actual.expires_at);
+  EXPECT_EQ(expected.last_accessed, actual.last_accessed);
+  EXPECT_EQ(expected.access_count, actual.access_count);
+  EXPECT_EQ(expected.version, actual.version);
+  EXPECT_EQ(expected.metadata, actual.metadata);
+}
+
+// Text of repeated words: compresses about by half, as real values do.
+std::string Text(std::mt19937_64& rng, std::size_t size) {
+  static const char* const kWords[] = {"cache", "tier", "rocks", "entry", "value", "key",
+                                       "lz4", "boost", "record", "header", "payload"};
+  std::string out;
+  while (out.size() < size) {
+    out += kWords[rng() % std::size(kWords)];
+    out += static_cast<char>('a' + rng() % 26);
+    out += ' ';
+  }
+  out.resize(size);
+  return out;
+}
+
+std::string Bytes(std::mt19937_64& rng, std::size_t size) {
+  std::string out(size, '\0');
+  for (char& c : out) c = static_cast<char>(rng());
+  return out;
+}
+
+std::string RandomValue(std::mt19937_64& rng) {
+  static const std::size_t kSizes[] = {0, 1, 15, 100, 255, 256, 257, 4096, 70000};
+  const std::size_t size = kSizes[rng() % std::size(kSizes)];
+  return rng() % 2 ? Text(rng, size) : Bytes(rng, size);
+}
+
+TimePoint RandomTime(std::mt19937_64& rng) {
+  return TimePoint(milliseconds(static_cast<std::int64_t>(rng())));
+}
+
+Entry RandomEntry(std::mt19937_64& rng) {
+  Entry entry;
+  entry.key = "never stored";
+  entry.value = RandomValue(rng);
+  entry.created_at = RandomTime(rng);
+  if (rng() % 2) entry.expires_at = RandomTime(rng);
+  entry.last_accessed = RandomTime(rng);
+  entry.access_count = rng();
+  entry.version = rng();
+  for (std::uint64_t i = rng() % 5; i > 0; --i) {
+    entry.metadata[Bytes(rng, rng() % 8)] = Text(rng, rng() % 40);
+  }
+  return entry;
+}
+
+Entry Decoded(const std::string& record) {
+  Entry entry;
+  const Status s = DecodeRecord(record, &entry);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return entry;
+}
+
+std::uint8_t CodecOf(const std::string& record) {
+  RecordHeader header;
+  EXPECT_TRUE(ParseRecordHeader(record, &header).ok());
+  return header.flags & kFlagCodecMask;
+}
+
+class RecordFormatTest : public ::testing::Test {
+ protected:
+  RecordFormatTest() : seed_(TestSeed()), rng_(seed_) {
+    RecordProperty("seed", std::to_string(seed_));
+  }
+
+  std::string SeedTrace() const {
+    return "seed " + std::to_string(seed_) + " (set TIERCACHE_SEED to repeat)";
+  }
+
+  void ExpectRoundTrip(RecordEncoder& encoder, const Entry& entry) {
+    ASSERT_TRUE(encoder.Encode(entry, &record_).ok());
+    ExpectSameEntry(entry, Decoded(record_));
+  }
+
+  const std::uint64_t seed_;
+  std::mt19937_64 rng_;
+  std::string record_;
+};
+
+TEST_F(RecordFormatTest, RoundTripsEveryFieldWithoutCompression) {
+  SCOPED_TRACE(SeedTrace());
+  RecordEncoder encoder(Compression::kNone, 1);
+  for (int i = 0; i < 500; ++i) ExpectRoundTrip(encoder, RandomEntry(rng_));
+}
+
+TEST_F(RecordFormatTest, RoundTripsEveryFieldWithLz4) {
+  SCOPED_TRACE(SeedTrace());
+  RecordEncoder encoder(Compression::kLz4, 1 + rng_() % 300);
+  for (int i = 0; i < 500; ++i) ExpectRoundTrip(encoder, RandomEntry(rng_));
+}
+
+TEST_F(RecordFormatTest, RoundTripsEmptyValue) {
+  for (const Compression c : {Compression::kNone, Compression::kLz4}) {
+    RecordEncoder encoder(c, 1);
+    Entry entry;
+    entry.version = 1;
+    ExpectRoundTrip(encoder, entry);
+    EXPECT_EQ(kCodecNone, CodecOf(record_));
+  }
+}
+
+TEST_F(RecordFormatTest, RoundTripsBigValue) {
+  SCOPED_TRACE(SeedTrace());
+  RecordEncoder encoder(Compression::kLz4, 256);
+  Entry entry = RandomEntry(rng_);
+  entry.value = Text(rng_, 8 * 1024 * 1024);
+  ExpectRoundTrip(encoder, entry);
+  EXPECT_EQ(kCodecLz4, CodecOf(record_));
+  entry.value = Bytes(rng_, 8 * 1024 * 1024);
+  ExpectRoundTrip(encoder, entry);
+  EXPECT_EQ(kCodecNone, CodecOf(record_));
+}
+
+TEST_F(RecordFormatTest, RoundTripsMetadataWithBinaryAndEmptyStrings) {
+  RecordEncoder encoder(Compression::kNone, 1);
+  Entry entry;
+  entry.value = "v";
+  entry.metadata = {{"", "empty key"}, {"content-type", "text/plain"},
+                    {std::string("\0\xff", 2), ""}, {"z", std::string(1000, 'z')}};
+  ExpectRoundTrip(encoder, entry);
+}
+
+TEST_F(RecordFormatTest, RoundTripsExpiryAbsentAndPresent) {
+  RecordEncoder encoder(Compression::kNone, 1);
+  Entry entry;
+  ExpectRoundTrip(encoder, entry);
+  for (const std::int64_t ms : {std::int64_t{0}, std::int64_t{-1}, std::int64_t{1'700'000'000'000},
+                                INT64_MIN, INT64_MAX}) {
+    entry.expires_at = TimePoint(milliseconds(ms));
+    ExpectRoundTrip(encoder, entry);
+  }
+}
+
+TEST_F(RecordFormatTest, DoesNotStoreTheKey) {
+  RecordEncoder encoder(Compression::kNone, 1);
+  Entry entry;
+  entry.key = "a-distinctive-key";
+  ASSERT_TRUE(encoder.Encode(entry, &record_).ok());
+  EXPECT_EQ(std::string::npos, record_.find(entry.key));
+  EXPECT_EQ("", Decoded(record_).key);
+}
+
+TEST_F(RecordFormatTest, CompressesOnlyAtOrAboveThreshold) {
+  SCOPED_TRACE(SeedTrace());
+  RecordEncoder encoder(Compression::kLz4, 500);
+  Entry entry;
+  entry.value = Text(rng_, 499);
+  ExpectRoundTrip(encoder, entry);
+  EXPECT_EQ(kCodecNone, CodecOf(record_));
+  entry.value = Text(rng_, 500);
+  ExpectRoundTrip(encoder, entry);
+  EXPECT_EQ(kCodecLz4, CodecOf(record_));
+  EXPECT_LT(record_.size(), entry.value.size());
+}
+
+TEST_F(RecordFormatTest, StoresValueUncompressedWhenLz4DoesNotShrinkIt) {
+  SCOPED_TRACE(SeedTrace());
+  RecordEncoder encoder(Compression::kLz4, 1);
+  Entry entry;
+  entry.value = Bytes(rng_, 4096);
+  ExpectRoundTrip(encoder, entry);
+  EXPECT_EQ(kCodecNone, CodecOf(record_));
+}
+
+TEST_F(RecordFormatTest, NeverCompressesWhenCompressionIsOff) {
+  RecordEncoder encoder(Compression::kNone, 1);
+  Entry entry;
+  entry.value = std::string(10000, 'a');
+  ExpectRoundTrip(encoder, entry);
+  EXPECT_EQ(kCodecNone, CodecOf(record_));
+}
+
+// The frozen layout, byte for byte: a change here breaks every store on disk.
+TEST_F(RecordFormatTest, WritesTheDocumentedLayout) {
+  Entry entry;
+  entry.value = "hi";
+  entry.created_at = TimePoint(milliseconds(0x0102030405060708));
+  entry.expires_at = TimePoint(milliseconds(0x1112131415161718));
+  entry.last_accessed = TimePoint(milliseconds(0x2122232425262728));
+  entry.access_count = 0x3132333435363738;
+  entry.version = 0x4142434445464748;
+  entry.metadata = {{"k", "vv"}};
+  RecordEncoder encoder(Compression::kNone, 1);
+  ASSERT_TRUE(encoder.Encode(entry, &record_).ok());
+  const std::string payload(
+      "\x01"                                  // payload version
+      "\x08\x07\x06\x05\x04\x03\x02\x01"      // created_at
+      "\x28\x27\x26\x25\x24\x23\x22\x21"      // last_accessed
+      "\x38\x37\x36\x35\x34\x33\x32\x31"      // access_count
+      "\x02\x00\x00\x00hi"                    // value
+      "\x01\x00\x00\x00"                      // metadata count
+      "\x01\x00\x00\x00k\x02\x00\x00\x00vv",  // metadata item
+      46);
+  const std::string header(
+      "TCR\xc9"                            // magic
+      "\x01\x04\x00\x00"                   // format version, flags (has expiry), reserved
+      "\x18\x17\x16\x15\x14\x13\x12\x11"   // expires_at
+      "\x48\x47\x46\x45\x44\x43\x42\x41"   // version
+      "\x2e\x00\x00\x00",                  // payload length
+      28);
+  ASSERT_EQ(kRecordHeaderSize + payload.size(), record_.size());
+  EXPECT_EQ(header, record_.substr(0, 28));
+  EXPECT_EQ(payload, record_.substr(kRecordHeaderSize));
+  XXH3_state_t state;
+  XXH3_64bits_reset(&state);
+  XXH3_64bits_update(&state, header.data(), header.size());
+  XXH3_64bits_update(&state, payload.data(), payload.size());
+  const std::uint64_t checksum = XXH3_64bits_digest(&state);
+  EXPECT_EQ(0, std::memcmp(&checksum, record_.data() + 28, 8));
+}
+
+TEST_F(RecordFormatTest, ParsesTheHeaderAlone) {
+  Entry entry;
+  entry.value = std::string(1000, 'x');
+  entry.expires_at = TimePoint(milliseconds(123456));
+  entry.version = 77;
+  RecordEncoder encoder(Compression::kLz4, 1);
+  ASSERT_TRUE(encoder.Encode(entry, &record_).ok());
+  RecordHeader header;
+  ASSERT_TRUE(ParseRecordHeader(record_, &header).ok());
+  EXPECT_EQ(kRecordFormatVersion, header.format_version);
+  EXPECT_EQ(kCodecLz4 | kFlagHasExpiry, header.flags);
+  EXPECT_EQ(entry.expires_at, header.expires_at);
+  EXPECT_EQ(77u, header.version);
+  EXPECT_EQ(record_.size() - kRecordHeaderSize, header.payload_length);
+  RecordHeader verified;
+  ASSERT_TRUE(VerifyRecord(record_, &verified).ok());
+  EXPECT_EQ(header.checksum, verified.checksum);
+}
+
+// Each record is self-contained although the encoder reuses its archive.
+TEST_F(RecordFormatTest, EncodesTheSameBytesWhateverCameBefore) {
+  SCOPED_TRACE(SeedTrace());
+  RecordEncoder reused(Compression::kLz4, 64);
+  for (int i = 0; i < 50; ++i) {
+    const Entry entry = RandomEntry(rng_);
+    std::string fresh_record;
+    RecordEncoder fresh(Compression::kLz4, 64);
+    ASSERT_TRUE(reused.Encode(entry, &record_).ok());
+    ASSERT_TRUE(fresh.Encode(entry, &fresh_record).ok());
+    EXPECT_EQ(fresh_record, record_);
+  }
+}
+
+TEST_F(RecordFormatTest, RefusesMetadataAboveTheMaximum) {
+  RecordEncoder encoder(Compression::kNone, 1);
+  Entry entry;
+  entry.metadata["big"] = std::string(kMaxMetadataBytes, 'm');
+  const Status s = encoder.Encode(entry, &record_);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_NE(std::string::npos, s.message().find("metadata")) << s.ToString();
+}
+
+TEST_F(RecordFormatTest, RefusesValueAboveTheMaximum) {
+  RecordEncoder encoder(Compression::kNone, 1);
+  Entry entry;
+  entry.value.resize(kMaxValueBytes + 1);
+  const Status s = encoder.Encode(entry, &record_);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_NE(std::string::npos, s.message().find("value of")) << s.ToString();
+}
+
+TEST_F(RecordFormatTest, DecodesOnManyThreadsAtOnce) {
+  SCOPED_TRACE(SeedTrace());
+  RecordEncoder encoder(Compression::kLz4, 64);
+  std::vector<Entry> entries;
+  std::vector<std::string> records;
+  for (int i = 0; i < 64; ++i) {
+    entries.push_back(RandomEntry(rng_));
+    records.emplace_back();
+    ASSERT_TRUE(encoder.Encode(entries.back(), &records.back()).ok());
+  }
+  std::vector<std::thread> threads;
+  std::vector<int> failures(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      Entry decoded;
+      for (int round = 0; round < 20; ++round) {
+        for (std::size_t i = 0; i < records.size(); ++i) {
+          const bool same = DecodeRecord(records[i], &decoded).ok() &&
+                            decoded.value == entries[i].value &&
+                            decoded.metadata == entries[i].metadata;
+          failures[t] += same ? 0 : 1;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(std::vector<int>(4, 0), failures);
+}
+
+}  // namespace
+}  // namespace tiercache::storage
