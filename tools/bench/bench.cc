@@ -6,7 +6,7 @@ void AddBench(CLI::App& app, Action* action) {
   CLI::App* bench = app.add_subcommand(
       "bench", "Benchmarks, each beside its baseline measured in the same run");
   bench->require_subcommand(1);
-  static_cast<void>(action);
+  AddCodecBench(*bench, action);
 }
 
 }  // namespace tiercache::tool
