@@ -1,0 +1,17 @@
+#pragma once
+
+#include <xxhash.h>
+
+#include <cstdint>
+#include <string_view>
+
+namespace tiercache::engine {
+
+// The hash of a (namespace, key) pair. Its top bits pick the shard, its low 32
+// bits place the key in the shard's table, and the frequency-aware policies
+// count it in their sketches, so it must be well mixed in every bit: XXH3 is.
+inline std::uint64_t HashKey(std::uint32_t ns, std::string_view key) {
+  return XXH3_64bits_withSeed(key.data(), key.size(), ns);
+}
+
+}  // namespace tiercache::engine

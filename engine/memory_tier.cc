@@ -1,0 +1,206 @@
+#include "engine/memory_tier.h"
+
+#include <fmt/format.h>
+
+#include <bit>
+#include <vector>
+
+#include "engine/fifo_policy.h"
+#include "engine/lru_policy.h"
+#include "engine/tier_shard.h"
+#include "engine/ttl_policy.h"
+
+namespace tiercache::engine {
+namespace {
+
+constexpr std::size_t kMaxShards = 1024;
+
+// The tier for one policy: routes each call to the shard its hash picks, and
+// calls the listener once the shard's lock is released.
+template <typename Policy>
+class ShardedTier final : public MemoryTier {
+ public:
+  ShardedTier(const MemoryTierOptions& o, const typename Policy::Config& config)
+      : clock_(o.clock ? o.clock : std::make_shared<SystemClock>()),
+        listener_(o.listener),
+        default_ttl_ms_(static_cast<std::uint64_t>(o.default_ttl.count())),
+        shard_bits_(std::countr_zero(o.shards)) {
+    const ShardLimits limits{(o.max_entries + o.shards - 1) / o.shards, o.max_bytes / o.shards,
+                             o.sweep_per_write};
+    shards_.reserve(o.shards);
+    for (std::size_t i = 0; i < o.shards; ++i) {
+      shards_.push_back(std::make_unique<TierShard<Policy>>(limits, config));
+    }
+  }
+
+  bool Lookup(std::uint32_t ns, std::string_view key, Entry* out) override {
+    return Call(ns, key, [&](TierShard<Policy>& s, std::uint64_t hash, Removals r) {
+      return s.Lookup(ns, key, hash, Now(), out, r);
+    });
+  }
+
+  bool LookupValue(std::uint32_t ns, std::string_view key, std::string* value,
+                   std::uint64_t* version) override {
+    return Call(ns, key, [&](TierShard<Policy>& s, std::uint64_t hash, Removals r) {
+      return s.LookupValue(ns, key, hash, Now(), value, version, r);
+    });
+  }
+
+  Status Insert(const TierWrite& w) override;
+
+  bool Erase(std::uint32_t ns, std::string_view key) override {
+    return Call(ns, key, [&](TierShard<Policy>& s, std::uint64_t hash, Removals r) {
+      return s.Erase(ns, key, hash, r);
+    });
+  }
+
+  bool MarkClean(std::uint32_t ns, std::string_view key, std::uint64_t version) override {
+    return Call(ns, key, [&](TierShard<Policy>& s, std::uint64_t hash, Removals r) {
+      return s.MarkClean(ns, key, hash, version, Now(), r);
+    });
+  }
+
+  std::size_t EraseNamespace(std::uint32_t ns) override {
+    std::size_t n = 0;
+    for (auto& shard : shards_) {
+      n += Notify([&](Removals r) { return shard->EraseNamespace(ns, r); });
+    }
+    return n;
+  }
+
+  std::size_t Sweep(std::size_t max_per_shard) override {
+    std::size_t n = 0;
+    const std::uint64_t now = Now();
+    for (auto& shard : shards_) {
+      n += Notify([&](Removals r) { return shard->Sweep(now, max_per_shard, r); });
+    }
+    return n;
+  }
+
+  TierStats Stats() const override {
+    TierStats stats;
+    for (const auto& shard : shards_) shard->AddStats(&stats);
+    return stats;
+  }
+
+ private:
+  std::uint64_t Now() const { return ToMillis(clock_->Now()); }
+
+  TierShard<Policy>& ShardOf(std::uint64_t hash) {
+    // The top bits: the low ones place the key inside the shard's table.
+    return *shards_[shard_bits_ == 0 ? 0 : hash >> (64 - shard_bits_)];
+  }
+
+  // Runs op(shard, hash, removals) and then tells the listener.
+  template <typename Op>
+  auto Call(std::uint32_t ns, std::string_view key, Op&& op) {
+    const std::uint64_t hash = HashKey(ns, key);
+    TierShard<Policy>& shard = ShardOf(hash);
+    return Notify([&](Removals r) { return op(shard, hash, r); });
+  }
+
+  template <typename Op>
+  auto Notify(Op&& op) {
+    if (!listener_) return op(nullptr);
+    std::vector<Removal> removed;
+    auto result = op(&removed);
+    for (const Removal& r : removed) listener_(r);
+    return result;
+  }
+
+  std::uint64_t ExpiryOf(const TierWrite& w, std::uint64_t now) const {
+    if (w.expires_at) return std::max<std::uint64_t>(ToMillis(*w.expires_at), 1);
+    const std::uint64_t ttl =
+        w.ttl ? static_cast<std::uint64_t>(std::max<std::int64_t>(w.ttl->count(), 0))
+              : default_ttl_ms_;
+    return ttl == 0 ? 0 : std::min(now + ttl, kTimeMask);
+  }
+
+  const std::shared_ptr<Clock> clock_;
+  const RemovalListener listener_;
+  const std::uint64_t default_ttl_ms_;
+  const int shard_bits_;
+  std::vector<std::unique_ptr<TierShard<Policy>>> shards_;
+};
+
+template <typename Policy>
+Status ShardedTier<Policy>::Insert(const TierWrite& w) {
+  if (w.key.size() > kMaxKeyLength) {
+    return Status::InvalidArgument(fmt::format("a key of {} bytes is too long", w.key.size()));
+  }
+  const std::uint64_t hash = HashKey(w.ns, w.key);
+  TierShard<Policy>& shard = ShardOf(hash);
+  const std::size_t metadata_bytes = w.metadata != nullptr ? MetadataBytes(*w.metadata) : 0;
+  if (!shard.Fits(Node::Bytes(w.key.size(), w.value.size(), metadata_bytes))) {
+    return Status::InvalidArgument(fmt::format(
+        "an entry of {} bytes does not fit a shard of the in-memory tier",
+        Node::Bytes(w.key.size(), w.value.size(), metadata_bytes)));
+  }
+  const std::uint64_t now = Now();
+  const std::uint64_t expires = ExpiryOf(w, now);
+  return Notify([&](Removals r) { return shard.Insert(w, hash, now, expires, r); });
+}
+
+Status ValidateTierOptions(const MemoryTierOptions& o) {
+  if (o.shards < 1 || o.shards > kMaxShards || !std::has_single_bit(o.shards)) {
+    return Status::InvalidArgument(
+        fmt::format("shards = {}: must be a power of two, 1 .. 1024", o.shards));
+  }
+  if (o.max_entries < o.shards) {
+    return Status::InvalidArgument(
+        fmt::format("max_entries = {}: must be at least shards ({})", o.max_entries, o.shards));
+  }
+  if (o.max_bytes / o.shards < 1024) {
+    return Status::InvalidArgument(
+        fmt::format("max_bytes = {}: under 1 KiB per shard", o.max_bytes));
+  }
+  if (o.default_ttl.count() < 0) return Status::InvalidArgument("default_ttl is negative");
+  return Status::OK();
+}
+
+}  // namespace
+
+std::string_view Name(RemovalCause cause) {
+  switch (cause) {
+    case RemovalCause::kCapacity: return "capacity";
+    case RemovalCause::kExpired: return "expired";
+    case RemovalCause::kErased: return "erased";
+    case RemovalCause::kReplaced: return "replaced";
+  }
+  return "unknown";
+}
+
+MemoryTierOptions MemoryTierOptions::FromOptions(const Options& options) {
+  MemoryTierOptions o;
+  o.max_entries = options.l1_max_entries;
+  o.max_bytes = options.l1_max_bytes;
+  o.shards = options.l1_shards;
+  o.policy = options.eviction;
+  o.default_ttl = options.default_ttl;
+  o.clock = options.clock;
+  return o;
+}
+
+Status MemoryTier::Create(const MemoryTierOptions& o, std::unique_ptr<MemoryTier>* out) {
+  if (Status s = ValidateTierOptions(o); !s.ok()) return s;
+  switch (o.policy) {
+    case EvictionPolicy::kLRU:
+      *out = std::make_unique<ShardedTier<LruPolicy>>(o, LruPolicy::Config{});
+      return Status::OK();
+    case EvictionPolicy::kFIFO:
+      *out = std::make_unique<ShardedTier<FifoPolicy>>(o, FifoPolicy::Config{});
+      return Status::OK();
+    case EvictionPolicy::kLFU:
+      *out = std::make_unique<ShardedTier<LfuPolicy>>(o, o.lfu);
+      return Status::OK();
+    case EvictionPolicy::kTTL:
+      *out = std::make_unique<ShardedTier<TtlPolicy>>(o, TtlPolicy::Config{});
+      return Status::OK();
+    case EvictionPolicy::kAdaptive:
+      *out = std::make_unique<ShardedTier<AdaptivePolicy>>(o, o.adaptive);
+      return Status::OK();
+  }
+  return Status::InvalidArgument("unknown eviction policy");
+}
+
+}  // namespace tiercache::engine

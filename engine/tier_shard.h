@@ -1,0 +1,151 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/expiry_heap.h"
+#include "engine/handle_table.h"
+#include "engine/key_hash.h"
+#include "engine/memory_tier.h"
+#include "engine/metadata_codec.h"
+#include "engine/node_arena.h"
+#include "engine/policy_context.h"
+#include "engine/spin_lock.h"
+
+namespace tiercache::engine {
+
+// A shard's share of the tier's budget.
+struct ShardLimits {
+  std::size_t max_entries = 1;
+  std::size_t max_bytes = 1;
+  std::size_t sweep_per_write = 2;
+};
+
+// Where a shard puts copies of removed entries for the removal listener;
+// nullptr when there is no listener, so that nothing is copied.
+using Removals = std::vector<Removal>*;
+
+// One shard of the in-memory tier: its nodes, its hash table, its expiry heap
+// and its eviction policy, all behind one lock. Times are milliseconds since
+// the epoch, read by the caller once per call.
+//
+// Thread-safe: every public method takes the shard's lock for its whole run.
+// Owns its nodes; copies out of them before the lock is released.
+template <typename Policy>
+class alignas(64) TierShard {
+ public:
+  TierShard(const ShardLimits& limits, const typename Policy::Config& config)
+      : limits_(limits),
+        table_(limits.max_entries),
+        expiry_(&table_, &arena_),
+        policy_(config, PolicyContext{&arena_, &expiry_, limits.max_entries}) {}
+
+  bool Lookup(std::uint32_t ns, std::string_view key, std::uint64_t hash, std::uint64_t now,
+              Entry* out, Removals removed) {
+    return Hit(ns, key, hash, now, removed, [out](const Node& n) { CopyEntry(n, out); });
+  }
+
+  bool LookupValue(std::uint32_t ns, std::string_view key, std::uint64_t hash,
+                   std::uint64_t now, std::string* value, std::uint64_t* version,
+                   Removals removed) {
+    return Hit(ns, key, hash, now, removed, [value, version](const Node& n) {
+      value->assign(n.value());
+      if (version != nullptr) *version = n.version();
+    });
+  }
+
+  // REQUIRES: the write fits the shard (Fits()).
+  Status Insert(const TierWrite& w, std::uint64_t hash, std::uint64_t now,
+                std::uint64_t expires_ms, Removals removed);
+
+  bool Erase(std::uint32_t ns, std::string_view key, std::uint64_t hash, Removals removed) {
+    std::lock_guard lock(mu_);
+    const std::size_t slot = FindSlot(ns, key, hash);
+    if (slot == HandleTable::kNotFound) return false;
+    RemoveAt(slot, table_.at(slot), RemovalCause::kErased, removed);
+    return true;
+  }
+
+  bool MarkClean(std::uint32_t ns, std::string_view key, std::uint64_t hash,
+                 std::uint64_t version, std::uint64_t now, Removals removed);
+  std::size_t EraseNamespace(std::uint32_t ns, Removals removed);
+
+  std::size_t Sweep(std::uint64_t now, std::size_t max, Removals removed) {
+    std::lock_guard lock(mu_);
+    return ReclaimExpired(now, max, removed);
+  }
+
+  void AddStats(TierStats* stats) const;
+
+  // The charge of a node of this many bytes: its slot and its table share.
+  static std::size_t Charge(std::size_t node_bytes) {
+    return NodeArena::SlotBytes(node_bytes) + HandleTable::kChargePerEntry;
+  }
+  bool Fits(std::size_t node_bytes) const { return Charge(node_bytes) <= limits_.max_bytes; }
+
+ private:
+  struct Counters {
+    std::uint64_t hits = 0;
+    std::uint64_t misses = 0;
+    std::uint64_t inserts = 0;
+    std::uint64_t removed[4] = {0, 0, 0, 0};  // by RemovalCause
+  };
+
+  static void CopyEntry(const Node& n, Entry* out);
+
+  template <typename CopyOut>
+  bool Hit(std::uint32_t ns, std::string_view key, std::uint64_t hash, std::uint64_t now,
+           Removals removed, CopyOut&& copy) {
+    std::lock_guard lock(mu_);
+    const std::size_t slot = FindSlot(ns, key, hash);
+    if (slot == HandleTable::kNotFound) {
+      ++counters_.misses;
+      return false;
+    }
+    const Handle h = table_.at(slot);
+    Node* n = arena_.Get(h);
+    if (n->ExpiredAt(now)) {
+      ++counters_.misses;
+      if (!n->dirty()) RemoveAt(slot, h, RemovalCause::kExpired, removed);
+      return false;
+    }
+    n->Touch(now);
+    if (!n->dirty()) policy_.Access(h, hash);
+    ++counters_.hits;
+    copy(*n);
+    return true;
+  }
+
+  std::size_t FindSlot(std::uint32_t ns, std::string_view key, std::uint64_t hash) const {
+    return table_.Find(hash, [&](Handle h) {
+      const Node* n = arena_.Get(h);
+      return n->ns() == ns && n->key() == key;
+    });
+  }
+  std::size_t SlotOf(Handle h) const {
+    const Node* n = arena_.Get(h);
+    return table_.FindHandle(HashKey(n->ns(), n->key()), h);
+  }
+
+  Handle NewNode(const TierWrite& w, std::size_t node_bytes, std::size_t metadata_bytes);
+  Status MakeRoom(std::size_t charge, std::uint64_t now, Removals removed);
+  void RemoveAt(std::size_t slot, Handle h, RemovalCause cause, Removals removed);
+  std::size_t ReclaimExpired(std::uint64_t now, std::size_t max, Removals removed);
+
+  const ShardLimits limits_;
+  mutable SpinLock mu_;
+  NodeArena arena_;           // GUARDED_BY(mu_)
+  HandleTable table_;         // GUARDED_BY(mu_)
+  ExpiryHeap expiry_;         // GUARDED_BY(mu_)
+  Policy policy_;             // GUARDED_BY(mu_)
+  std::size_t bytes_ = 0;     // GUARDED_BY(mu_)
+  Counters counters_;         // GUARDED_BY(mu_)
+};
+
+}  // namespace tiercache::engine
+
+#include "engine/tier_shard_inl.h"

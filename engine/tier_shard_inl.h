@@ -1,0 +1,167 @@
+#pragma once
+
+// The longer methods of TierShard, apart so that tier_shard.h reads as its
+// interface. Included by tier_shard.h only.
+
+namespace tiercache::engine {
+
+template <typename Policy>
+void TierShard<Policy>::CopyEntry(const Node& n, Entry* out) {
+  out->key.assign(n.key());
+  out->value.assign(n.value());
+  out->created_at = FromMillis(n.created_ms());
+  out->expires_at.reset();
+  if (n.expires_ms() != 0) out->expires_at = FromMillis(n.expires_ms());
+  out->last_accessed = FromMillis(n.last_access_ms());
+  out->access_count = n.access_count();
+  out->version = n.version();
+  if (n.has_metadata()) {
+    DecodeMetadata(n.metadata().data(), &out->metadata);
+  } else {
+    out->metadata.clear();
+  }
+}
+
+template <typename Policy>
+Status TierShard<Policy>::Insert(const TierWrite& w, std::uint64_t hash, std::uint64_t now,
+                                 std::uint64_t expires_ms, Removals removed) {
+  const std::size_t metadata_bytes = w.metadata != nullptr ? MetadataBytes(*w.metadata) : 0;
+  const std::size_t node_bytes = Node::Bytes(w.key.size(), w.value.size(), metadata_bytes);
+  const std::size_t created = w.created_at ? ToMillis(*w.created_at) : now;
+  std::uint64_t count = 0;
+  std::uint64_t last_access = created;
+
+  std::lock_guard lock(mu_);
+  ReclaimExpired(now, limits_.sweep_per_write, removed);
+  const std::size_t slot = FindSlot(w.ns, w.key, hash);
+  if (slot != HandleTable::kNotFound) {
+    const Handle old = table_.at(slot);
+    count = arena_.Get(old)->access_count();
+    last_access = arena_.Get(old)->last_access_ms();
+    RemoveAt(slot, old, RemovalCause::kReplaced, removed);
+  }
+  const std::size_t charge = Charge(node_bytes);
+  if (Status s = MakeRoom(charge, now, removed); !s.ok()) return s;
+  const Handle h = NewNode(w, node_bytes, metadata_bytes);
+  if (h == kNoHandle) return Status::NoSpace("the in-memory tier could not allocate a node");
+
+  Node* n = arena_.Get(h);
+  n->set_created_ms(created);
+  n->set_expires_ms(expires_ms);
+  n->set_access_count(w.access_count.value_or(count));
+  n->set_last_access_ms(w.last_accessed ? ToMillis(*w.last_accessed) : last_access);
+  table_.Insert(hash, h);
+  bytes_ += charge;
+  ++counters_.inserts;
+  if (w.dirty) {
+    n->set_dirty(true);
+    return Status::OK();
+  }
+  policy_.Insert(h, hash);
+  if (expires_ms != 0) expiry_.Push(expires_ms, hash, h);
+  return Status::OK();
+}
+
+template <typename Policy>
+Handle TierShard<Policy>::NewNode(const TierWrite& w, std::size_t node_bytes,
+                                  std::size_t metadata_bytes) {
+  const Handle h = arena_.Allocate(node_bytes);
+  if (h == kNoHandle) return h;
+  Node* n = arena_.Get(h);
+  n->Init(w.ns, w.key, w.value);
+  n->set_version(w.version);
+  if (metadata_bytes != 0) {
+    n->set_has_metadata(true);
+    EncodeMetadata(*w.metadata, n->metadata_area());
+  }
+  return h;
+}
+
+// Evicts until `charge` more bytes and one more entry fit. Expired entries go
+// first: they are dead weight.
+template <typename Policy>
+Status TierShard<Policy>::MakeRoom(std::size_t charge, std::uint64_t now, Removals removed) {
+  while (table_.size() + 1 > limits_.max_entries || bytes_ + charge > limits_.max_bytes) {
+    if (ReclaimExpired(now, 1, removed) != 0) continue;
+    const Handle victim = policy_.Victim();
+    if (victim == kNoHandle) {
+      return Status::Busy("the in-memory tier's shard is full of dirty entries not yet flushed");
+    }
+    RemoveAt(SlotOf(victim), victim, RemovalCause::kCapacity, removed);
+  }
+  return Status::OK();
+}
+
+template <typename Policy>
+void TierShard<Policy>::RemoveAt(std::size_t slot, Handle h, RemovalCause cause,
+                                 Removals removed) {
+  Node* n = arena_.Get(h);
+  if (removed != nullptr) {
+    removed->push_back(
+        Removal{n->ns(), std::string(n->key()), std::string(n->value()), n->version(), cause});
+  }
+  if (!n->dirty()) policy_.Remove(h);
+  table_.EraseAt(slot);
+  bytes_ -= Charge(n->bytes());
+  ++counters_.removed[static_cast<int>(cause)];
+  arena_.Free(h);
+}
+
+template <typename Policy>
+std::size_t TierShard<Policy>::ReclaimExpired(std::uint64_t now, std::size_t max,
+                                              Removals removed) {
+  std::size_t done = 0;
+  for (; done < max; ++done) {
+    const Handle h = expiry_.PopValid(now);
+    if (h == kNoHandle) break;
+    RemoveAt(SlotOf(h), h, RemovalCause::kExpired, removed);
+  }
+  return done;
+}
+
+template <typename Policy>
+bool TierShard<Policy>::MarkClean(std::uint32_t ns, std::string_view key, std::uint64_t hash,
+                                  std::uint64_t version, std::uint64_t now, Removals removed) {
+  std::lock_guard lock(mu_);
+  const std::size_t slot = FindSlot(ns, key, hash);
+  if (slot == HandleTable::kNotFound) return false;
+  const Handle h = table_.at(slot);
+  Node* n = arena_.Get(h);
+  if (!n->dirty() || n->version() != version) return false;
+  if (n->ExpiredAt(now)) {
+    // Still dirty here, so RemoveAt leaves the policy alone: it never saw it.
+    RemoveAt(slot, h, RemovalCause::kExpired, removed);
+    return true;
+  }
+  n->set_dirty(false);
+  policy_.Insert(h, hash);
+  if (n->expires_ms() != 0) expiry_.Push(n->expires_ms(), hash, h);
+  return true;
+}
+
+template <typename Policy>
+std::size_t TierShard<Policy>::EraseNamespace(std::uint32_t ns, Removals removed) {
+  std::lock_guard lock(mu_);
+  std::vector<Handle> doomed;
+  table_.ForEach([&](Handle h) {
+    if (arena_.Get(h)->ns() == ns) doomed.push_back(h);
+  });
+  for (const Handle h : doomed) RemoveAt(SlotOf(h), h, RemovalCause::kErased, removed);
+  return doomed.size();
+}
+
+template <typename Policy>
+void TierShard<Policy>::AddStats(TierStats* stats) const {
+  std::lock_guard lock(mu_);
+  stats->hits += counters_.hits;
+  stats->misses += counters_.misses;
+  stats->inserts += counters_.inserts;
+  stats->evicted += counters_.removed[static_cast<int>(RemovalCause::kCapacity)];
+  stats->expired += counters_.removed[static_cast<int>(RemovalCause::kExpired)];
+  stats->erased += counters_.removed[static_cast<int>(RemovalCause::kErased)];
+  stats->replaced += counters_.removed[static_cast<int>(RemovalCause::kReplaced)];
+  stats->entries += table_.size();
+  stats->bytes += bytes_;
+}
+
+}  // namespace tiercache::engine
