@@ -1,0 +1,96 @@
+#include "storage/store_directory.h"
+
+#include <fmt/format.h>
+#include <rocksdb/db.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "storage/key_layout.h"
+#include "storage/rocksdb_status.h"
+
+namespace tiercache::storage {
+namespace fs = std::filesystem;
+namespace {
+
+Status FsError(std::string_view what, const std::string& path, const std::error_code& ec) {
+  return Status::IOError(fmt::format("{} {}: {}", what, path, ec.message()));
+}
+
+// Files RocksDB creates before CURRENT while making a new database. A
+// directory holding only these is a creation that stopped half-way, and is
+// safe to create the store in again.
+bool IsRocksDbCreationLeftover(std::string_view name) {
+  auto starts = [&](std::string_view prefix) { return name.substr(0, prefix.size()) == prefix; };
+  auto ends = [&](std::string_view suffix) {
+    return name.size() >= suffix.size() && name.substr(name.size() - suffix.size()) == suffix;
+  };
+  return name == "LOCK" || name == "IDENTITY" || starts("LOG") || starts("MANIFEST-") ||
+         starts("OPTIONS-") || ends(".log") || ends(".dbtmp");
+}
+
+Status ClassifyRocksDb(const std::string& path, DirectoryKind* kind) {
+  std::vector<std::string> families;
+  const rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &families);
+  if (!s.ok()) return FromRocksDb(s, fmt::format("reading the column families of {}", path));
+  const bool has_meta =
+      std::find(families.begin(), families.end(), kMetaColumnFamily) != families.end();
+  *kind = has_meta ? DirectoryKind::kStore : DirectoryKind::kForeignRocksDb;
+  return Status::OK();
+}
+
+}  // namespace
+
+Status InspectDirectory(const std::string& path, DirectoryKind* kind) {
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (st.type() == fs::file_type::not_found) {
+    *kind = DirectoryKind::kMissing;
+    return Status::OK();
+  }
+  if (ec) return FsError("cannot inspect", path, ec);
+  if (st.type() != fs::file_type::directory) {
+    *kind = DirectoryKind::kNotDirectory;
+    return Status::OK();
+  }
+  if (fs::exists(fs::path(path) / "CURRENT", ec)) return ClassifyRocksDb(path, kind);
+  bool only_leftovers = true;
+  for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+    only_leftovers = only_leftovers && IsRocksDbCreationLeftover(it->path().filename().string());
+  }
+  if (ec) return FsError("cannot list", path, ec);
+  *kind = only_leftovers ? DirectoryKind::kEmpty : DirectoryKind::kForeign;
+  return Status::OK();
+}
+
+Status MakePrivateDirectory(const std::string& parent, std::string* dir) {
+  std::string base = parent;
+  if (base.empty()) {
+    const char* tmpdir = std::getenv("TMPDIR");
+    base = (tmpdir != nullptr && tmpdir[0] != '\0') ? tmpdir : "/tmp";
+  }
+  std::error_code ec;
+  fs::create_directories(base, ec);
+  if (ec) return FsError("cannot create the directory", base, ec);
+  std::string pattern = (fs::path(base) / "tiercache-secondary-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    return Status::IOError(
+        fmt::format("cannot create a directory in {}: {}", base, std::strerror(errno)));
+  }
+  *dir = std::move(pattern);
+  return Status::OK();
+}
+
+void RemoveDirectoryTree(const std::string& dir) {
+  std::error_code ignored;
+  fs::remove_all(dir, ignored);
+}
+
+}  // namespace tiercache::storage
