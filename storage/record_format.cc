@@ -48,8 +48,7 @@ std::uint64_t ComputeChecksum(std::string_view record) {
   XXH3_state_t state;
   XXH3_64bits_reset(&state);
   XXH3_64bits_update(&state, record.data(), kChecksumOffset);
-  XXH3_64bits_update(&state, record.data() + kRecordHeaderSize,
-                     record.size() - kRecordHeaderSize);
+  XXH3_64bits_update(&state, record.data() + kRecordHeaderSize, record.size() - kRecordHeaderSize);
   return XXH3_64bits_digest(&state);
 }
 
@@ -57,13 +56,14 @@ Status CheckMagicAndVersion(std::string_view record) {
   if (std::memcmp(record.data(), kRecordMagic, sizeof(kRecordMagic)) != 0) {
     const auto* m = reinterpret_cast<const unsigned char*>(record.data());
     return Status::Corruption(fmt::format(
-        "record: magic {:02x} {:02x} {:02x} {:02x} is not a tiercache record's (54 43 52 c9)",
-        m[0], m[1], m[2], m[3]));
+        "record: magic {:02x} {:02x} {:02x} {:02x} is not a tiercache record's (54 43 52 c9)", m[0],
+        m[1], m[2], m[3]));
   }
   const auto version = LoadFixed<std::uint8_t>(record, kFormatVersionOffset);
   if (version > kRecordFormatVersion) {
-    return Status::Corruption(fmt::format("record format version {} is newer than this tiercache ({})",
-                                          version, kRecordFormatVersion));
+    return Status::Corruption(
+        fmt::format("record format version {} is newer than this tiercache ({})", version,
+                    kRecordFormatVersion));
   }
   if (version == 0) return Status::Corruption("record: format version 0 is not valid");
   return Status::OK();
@@ -76,18 +76,18 @@ Status CheckFlags(std::string_view record) {
   }
   const int codec = flags & kFlagCodecMask;
   if (codec != kCodecNone && codec != kCodecLz4) {
-    return Status::Corruption(fmt::format("record: unknown value codec {} in flags 0x{:02x}",
-                                          codec, flags));
+    return Status::Corruption(
+        fmt::format("record: unknown value codec {} in flags 0x{:02x}", codec, flags));
   }
   const auto reserved = LoadFixed<std::uint16_t>(record, kReservedOffset);
   if (reserved != 0) {
-    return Status::Corruption(fmt::format("record: reserved header bytes are 0x{:04x}, not zero",
-                                          reserved));
+    return Status::Corruption(
+        fmt::format("record: reserved header bytes are 0x{:04x}, not zero", reserved));
   }
   const auto expires_at = LoadFixed<std::int64_t>(record, kExpiresAtOffset);
   if ((flags & kFlagHasExpiry) == 0 && expires_at != 0) {
-    return Status::Corruption(fmt::format(
-        "record: expires_at is {} but the has-expiry flag is clear", expires_at));
+    return Status::Corruption(
+        fmt::format("record: expires_at is {} but the has-expiry flag is clear", expires_at));
   }
   return Status::OK();
 }
@@ -96,18 +96,18 @@ Status CheckPayloadLength(std::string_view record) {
   const auto length = LoadFixed<std::uint32_t>(record, kPayloadLengthOffset);
   const std::size_t available = record.size() - kRecordHeaderSize;
   if (length > available) {
-    return Status::Corruption(fmt::format(
-        "record: payload length {} exceeds the record's {} bytes ({} after the header)", length,
-        record.size(), available));
+    return Status::Corruption(
+        fmt::format("record: payload length {} exceeds the record's {} bytes ({} after the header)",
+                    length, record.size(), available));
   }
   if (length < available) {
-    return Status::Corruption(fmt::format(
-        "record: payload length {} leaves {} of the record's {} bytes unaccounted for", length,
-        available - length, record.size()));
+    return Status::Corruption(
+        fmt::format("record: payload length {} leaves {} of the record's {} bytes unaccounted for",
+                    length, available - length, record.size()));
   }
   if (length > kMaxPayloadBytes) {
-    return Status::Corruption(fmt::format("record: payload length {} exceeds the maximum {}",
-                                          length, kMaxPayloadBytes));
+    return Status::Corruption(
+        fmt::format("record: payload length {} exceeds the maximum {}", length, kMaxPayloadBytes));
   }
   return Status::OK();
 }
@@ -126,8 +126,8 @@ Status ParseRecordHeader(std::string_view record, RecordHeader* header) {
   header->flags = LoadFixed<std::uint8_t>(record, kFlagsOffset);
   header->expires_at.reset();
   if ((header->flags & kFlagHasExpiry) != 0) {
-    header->expires_at = TimePoint(
-        std::chrono::milliseconds(LoadFixed<std::int64_t>(record, kExpiresAtOffset)));
+    header->expires_at =
+        TimePoint(std::chrono::milliseconds(LoadFixed<std::int64_t>(record, kExpiresAtOffset)));
   }
   header->version = LoadFixed<std::uint64_t>(record, kVersionOffset);
   header->payload_length = LoadFixed<std::uint32_t>(record, kPayloadLengthOffset);
@@ -139,9 +139,9 @@ Status VerifyRecord(std::string_view record, RecordHeader* header) {
   if (Status s = ParseRecordHeader(record, header); !s.ok()) return s;
   const std::uint64_t computed = ComputeChecksum(record);
   if (computed != header->checksum) {
-    return Status::Corruption(fmt::format(
-        "record: checksum 0x{:016x} does not match the contents (0x{:016x})", header->checksum,
-        computed));
+    return Status::Corruption(
+        fmt::format("record: checksum 0x{:016x} does not match the contents (0x{:016x})",
+                    header->checksum, computed));
   }
   return Status::OK();
 }
@@ -181,9 +181,9 @@ StoredValue RecordEncoder::Impl::Store(std::string_view value) {
   const std::size_t capacity = value.size() - kLengthField - 1;
   if (compressed.size() < capacity) compressed.resize(capacity);
   LZ4_resetStream_fast(&lz4_stream);
-  const int size = LZ4_compress_fast_continue(&lz4_stream, value.data(), compressed.data(),
-                                              static_cast<int>(value.size()),
-                                              static_cast<int>(capacity), 1);
+  const int size =
+      LZ4_compress_fast_continue(&lz4_stream, value.data(), compressed.data(),
+                                 static_cast<int>(value.size()), static_cast<int>(capacity), 1);
   if (size <= 0) return plain;
   return {kCodecLz4, static_cast<std::uint32_t>(value.size()),
           std::string_view(compressed.data(), static_cast<std::size_t>(size))};
@@ -201,8 +201,8 @@ Status CheckEncodable(const Entry& entry) {
     metadata_bytes += key.size() + value.size() + kMetadataItemOverhead;
   }
   if (metadata_bytes > kMaxMetadataBytes) {
-    return Status::InvalidArgument(fmt::format("record: metadata of {} bytes exceeds the maximum {}",
-                                               metadata_bytes, kMaxMetadataBytes));
+    return Status::InvalidArgument(fmt::format(
+        "record: metadata of {} bytes exceeds the maximum {}", metadata_bytes, kMaxMetadataBytes));
   }
   return Status::OK();
 }
@@ -263,8 +263,8 @@ Status DecodeRecord(std::string_view record, Entry* entry) {
   } catch (const PayloadCorruption& e) {
     return Status::Corruption(e.what());
   } catch (const std::bad_alloc&) {
-    return Status::IOError(fmt::format("record: out of memory decoding a {}-byte record",
-                                       record.size()));
+    return Status::IOError(
+        fmt::format("record: out of memory decoding a {}-byte record", record.size()));
   } catch (const std::exception& e) {
     return Status::Corruption(fmt::format("record: payload: {}", e.what()));
   }

@@ -83,8 +83,7 @@ inline constexpr std::size_t kRecordHeaderSize = 36;
 // kMetadataItemOverhead per item (its two length fields).
 inline constexpr std::size_t kMetadataItemOverhead = 8;
 inline constexpr std::size_t kMaxMetadataBytes = 16 * 1024 * 1024;
-inline constexpr std::size_t kMaxPayloadBytes =
-    kMaxValueBytes + kMaxMetadataBytes + 64 * 1024;
+inline constexpr std::size_t kMaxPayloadBytes = kMaxValueBytes + kMaxMetadataBytes + 64 * 1024;
 
 // The fixed header of a record, as ParseRecordHeader reads it.
 struct RecordHeader {

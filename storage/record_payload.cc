@@ -6,7 +6,6 @@
 #include <boost/serialization/level.hpp>
 #include <boost/serialization/split_member.hpp>
 #include <boost/serialization/tracking.hpp>
-
 #include <chrono>
 #include <map>
 #include <utility>
@@ -31,8 +30,7 @@ using Milliseconds = std::chrono::milliseconds;
 // before allocating. Lives for one Write or Read.
 class RecordPayload {
  public:
-  RecordPayload(const Entry* entry, const StoredValue& value)
-      : in_(entry), stored_(value) {}
+  RecordPayload(const Entry* entry, const StoredValue& value) : in_(entry), stored_(value) {}
   RecordPayload(Entry* entry, std::uint8_t codec, SpanSource* source)
       : out_(entry), source_(source) {
     stored_.codec = codec;
@@ -88,8 +86,7 @@ void RecordPayload::save(boost::archive::binary_oarchive& ar, unsigned int) cons
   }
 }
 
-void RecordPayload::SaveBytes(boost::archive::binary_oarchive& ar,
-                              std::string_view bytes) const {
+void RecordPayload::SaveBytes(boost::archive::binary_oarchive& ar, std::string_view bytes) const {
   ar << static_cast<std::uint32_t>(bytes.size());
   ar.save_binary(bytes.data(), bytes.size());
 }
@@ -117,12 +114,11 @@ T RecordPayload::Read(boost::archive::binary_iarchive& ar, const char* what) {
 }
 
 // A length of bytes that follow it in the payload: at most what is left.
-std::uint32_t RecordPayload::ReadLength(boost::archive::binary_iarchive& ar,
-                                        const char* what) {
+std::uint32_t RecordPayload::ReadLength(boost::archive::binary_iarchive& ar, const char* what) {
   const std::uint32_t length = Read<std::uint32_t>(ar, what);
   if (length > source_->remaining()) {
-    throw PayloadCorruption(fmt::format("record: {} {} exceeds the {} payload bytes left",
-                                        what, length, source_->remaining()));
+    throw PayloadCorruption(fmt::format("record: {} {} exceeds the {} payload bytes left", what,
+                                        length, source_->remaining()));
   }
   return length;
 }
@@ -146,8 +142,8 @@ void RecordPayload::LoadValue(boost::archive::binary_iarchive& ar) {
   if (stored_.codec == kCodecLz4) return LoadCompressedValue(ar);
   const std::uint32_t length = ReadLength(ar, "value length");
   if (length > kMaxValueBytes) {
-    throw PayloadCorruption(fmt::format("record: value length {} exceeds the maximum {}",
-                                        length, kMaxValueBytes));
+    throw PayloadCorruption(
+        fmt::format("record: value length {} exceeds the maximum {}", length, kMaxValueBytes));
   }
   out_->value.resize(length);
   ar.load_binary(out_->value.data(), length);
@@ -159,8 +155,8 @@ void RecordPayload::LoadCompressedValue(boost::archive::binary_iarchive& ar) {
   const std::uint32_t length = Read<std::uint32_t>(ar, "uncompressed value length");
   const std::uint32_t stored = ReadLength(ar, "compressed value length");
   if (length > kMaxValueBytes) {
-    throw PayloadCorruption(fmt::format("record: uncompressed value length {} exceeds the maximum {}",
-                                        length, kMaxValueBytes));
+    throw PayloadCorruption(fmt::format(
+        "record: uncompressed value length {} exceeds the maximum {}", length, kMaxValueBytes));
   }
   if (length > kMaxLz4Ratio * stored) {
     throw PayloadCorruption(fmt::format(
@@ -172,13 +168,13 @@ void RecordPayload::LoadCompressedValue(boost::archive::binary_iarchive& ar) {
   const int produced = LZ4_decompress_safe(compressed.data(), out_->value.data(),
                                            static_cast<int>(stored), static_cast<int>(length));
   if (produced < 0) {
-    throw PayloadCorruption(fmt::format("record: the {}-byte compressed value is not valid lz4",
-                                        stored));
+    throw PayloadCorruption(
+        fmt::format("record: the {}-byte compressed value is not valid lz4", stored));
   }
   if (static_cast<std::uint32_t>(produced) != length) {
-    throw PayloadCorruption(fmt::format(
-        "record: the compressed value decompresses to {} bytes, not its stated {}", produced,
-        length));
+    throw PayloadCorruption(
+        fmt::format("record: the compressed value decompresses to {} bytes, not its stated {}",
+                    produced, length));
   }
 }
 
@@ -187,8 +183,9 @@ void RecordPayload::LoadCompressedValue(boost::archive::binary_iarchive& ar) {
 void RecordPayload::LoadMetadata(boost::archive::binary_iarchive& ar) {
   const std::uint32_t count = Read<std::uint32_t>(ar, "metadata count");
   if (count > source_->remaining() / kMetadataItemOverhead) {
-    throw PayloadCorruption(fmt::format("record: metadata count {} needs more than the {} payload bytes left",
-                                        count, source_->remaining()));
+    throw PayloadCorruption(
+        fmt::format("record: metadata count {} needs more than the {} payload bytes left", count,
+                    source_->remaining()));
   }
   out_->metadata.clear();
   std::size_t bytes = 0;
@@ -197,12 +194,13 @@ void RecordPayload::LoadMetadata(boost::archive::binary_iarchive& ar) {
     ReadString(ar, "metadata key length", &key);
     ReadString(ar, "metadata value length", &value);
     if (!out_->metadata.empty() && key <= out_->metadata.rbegin()->first) {
-      throw PayloadCorruption(fmt::format("record: metadata key \"{}\" is out of order or repeated", key));
+      throw PayloadCorruption(
+          fmt::format("record: metadata key \"{}\" is out of order or repeated", key));
     }
     bytes += key.size() + value.size() + kMetadataItemOverhead;
     if (bytes > kMaxMetadataBytes) {
-      throw PayloadCorruption(fmt::format("record: metadata exceeds the maximum of {} bytes",
-                                          kMaxMetadataBytes));
+      throw PayloadCorruption(
+          fmt::format("record: metadata exceeds the maximum of {} bytes", kMaxMetadataBytes));
     }
     out_->metadata.emplace_hint(out_->metadata.end(), std::move(key), std::move(value));
   }
@@ -224,8 +222,8 @@ void PayloadReader::Read(std::string_view payload, std::uint8_t codec, Entry* en
   RecordPayload record_payload(entry, codec, &source_);
   archive_ >> record_payload;
   if (source_.remaining() != 0) {
-    throw PayloadCorruption(fmt::format("record: {} bytes follow the payload's last field",
-                                        source_.remaining()));
+    throw PayloadCorruption(
+        fmt::format("record: {} bytes follow the payload's last field", source_.remaining()));
   }
 }
 

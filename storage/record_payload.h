@@ -5,7 +5,6 @@
 
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
-
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -26,9 +25,9 @@ class PayloadCorruption : public std::runtime_error {
 
 // A value in the form the payload stores it.
 struct StoredValue {
-  std::uint8_t codec = 0;           // kCodecNone or kCodecLz4
-  std::uint32_t value_length = 0;   // uncompressed; written only for lz4
-  std::string_view bytes;           // as stored: compressed for lz4
+  std::uint8_t codec = 0;          // kCodecNone or kCodecLz4
+  std::uint32_t value_length = 0;  // uncompressed; written only for lz4
+  std::string_view bytes;          // as stored: compressed for lz4
 };
 
 // Writes payloads through one binary archive that lives as long as the writer:

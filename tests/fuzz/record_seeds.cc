@@ -14,6 +14,7 @@ namespace {
 
 using namespace tiercache;
 
+// One seed file: its name and the shape of the entry it encodes.
 struct Seed {
   const char* name;
   Compression compression;

@@ -1,12 +1,12 @@
 // Malformed records: every one must be Corruption naming its problem, never a
 // crash, an exception or an allocation beyond the record's size.
-#include "storage/record_format.h"
-
 #include <gtest/gtest.h>
 
+#include "storage/record_format.h"
+
 #define XXH_INLINE_ALL
-#include <xxhash.h>
 #include <lz4.h>
+#include <xxhash.h>
 
 #include <atomic>
 #include <cstdint>
@@ -243,8 +243,13 @@ TEST(MalformedRecordTest, HugeMetadataCountIsCorruption) {
 
 TEST(MalformedRecordTest, HugeMetadataKeyLengthIsCorruption) {
   PayloadBuilder payload;
-  payload.FixedFields().Bytes("v").Put(std::uint32_t{1}).Put(std::uint32_t{0x7fffffff}).Raw("12345678");
-  ExpectCorruptionNaming(SealedRecord(payload.bytes()), "metadata key length 2147483647 exceeds the 8 payload bytes left");
+  payload.FixedFields()
+      .Bytes("v")
+      .Put(std::uint32_t{1})
+      .Put(std::uint32_t{0x7fffffff})
+      .Raw("12345678");
+  ExpectCorruptionNaming(SealedRecord(payload.bytes()),
+                         "metadata key length 2147483647 exceeds the 8 payload bytes left");
 }
 
 TEST(MalformedRecordTest, HugeMetadataValueLengthIsCorruption) {
@@ -255,7 +260,13 @@ TEST(MalformedRecordTest, HugeMetadataValueLengthIsCorruption) {
 
 TEST(MalformedRecordTest, RepeatedMetadataKeyIsCorruption) {
   PayloadBuilder payload;
-  payload.FixedFields().Bytes("v").Put(std::uint32_t{2}).Bytes("k").Bytes("1").Bytes("k").Bytes("2");
+  payload.FixedFields()
+      .Bytes("v")
+      .Put(std::uint32_t{2})
+      .Bytes("k")
+      .Bytes("1")
+      .Bytes("k")
+      .Bytes("2");
   ExpectCorruptionNaming(SealedRecord(payload.bytes()), "metadata key \"k\" is out of order");
 }
 
@@ -267,12 +278,16 @@ TEST(MalformedRecordTest, BytesAfterTheLastFieldAreCorruption) {
 
 TEST(MalformedRecordTest, Lz4GarbageWithValidChecksumIsCorruption) {
   PayloadBuilder payload;
-  payload.FixedFields().Put(std::uint32_t{100}).Bytes("\xff\xff\xff\xff garbage").Put(std::uint32_t{0});
+  payload.FixedFields()
+      .Put(std::uint32_t{100})
+      .Bytes("\xff\xff\xff\xff garbage")
+      .Put(std::uint32_t{0});
   ExpectCorruptionNaming(SealedRecord(payload.bytes(), kCodecLz4), "is not valid lz4");
 }
 
 std::string Compressed(const std::string& value) {
-  std::string out(static_cast<std::size_t>(LZ4_compressBound(static_cast<int>(value.size()))), '\0');
+  std::string out(static_cast<std::size_t>(LZ4_compressBound(static_cast<int>(value.size()))),
+                  '\0');
   out.resize(static_cast<std::size_t>(LZ4_compress_default(
       value.data(), out.data(), static_cast<int>(value.size()), static_cast<int>(out.size()))));
   return out;

@@ -37,8 +37,8 @@ void ExpectSameEntry(const Entry& expected, const Entry& actual) {
 
 // Text of repeated words: compresses about by half, as real values do.
 std::string Text(std::mt19937_64& rng, std::size_t size) {
-  static const char* const kWords[] = {"cache", "tier", "rocks", "entry", "value", "key",
-                                       "lz4", "boost", "record", "header", "payload"};
+  static const char* const kWords[] = {"cache", "tier",  "rocks",  "entry",  "value",  "key",
+                                       "lz4",   "boost", "record", "header", "payload"};
   std::string out;
   while (out.size() < size) {
     out += kWords[rng() % std::size(kWords)];
@@ -93,6 +93,8 @@ std::uint8_t CodecOf(const std::string& record) {
   return header.flags & kFlagCodecMask;
 }
 
+// Gives each test a seeded generator (the seed is recorded and printed on
+// failure) and a record string reused across encodes.
 class RecordFormatTest : public ::testing::Test {
  protected:
   RecordFormatTest() : seed_(TestSeed()), rng_(seed_) {
@@ -151,8 +153,10 @@ TEST_F(RecordFormatTest, RoundTripsMetadataWithBinaryAndEmptyStrings) {
   RecordEncoder encoder(Compression::kNone, 1);
   Entry entry;
   entry.value = "v";
-  entry.metadata = {{"", "empty key"}, {"content-type", "text/plain"},
-                    {std::string("\0\xff", 2), ""}, {"z", std::string(1000, 'z')}};
+  entry.metadata = {{"", "empty key"},
+                    {"content-type", "text/plain"},
+                    {std::string("\0\xff", 2), ""},
+                    {"z", std::string(1000, 'z')}};
   ExpectRoundTrip(encoder, entry);
 }
 
@@ -160,8 +164,8 @@ TEST_F(RecordFormatTest, RoundTripsExpiryAbsentAndPresent) {
   RecordEncoder encoder(Compression::kNone, 1);
   Entry entry;
   ExpectRoundTrip(encoder, entry);
-  for (const std::int64_t ms : {std::int64_t{0}, std::int64_t{-1}, std::int64_t{1'700'000'000'000},
-                                INT64_MIN, INT64_MAX}) {
+  for (const std::int64_t ms :
+       {std::int64_t{0}, std::int64_t{-1}, std::int64_t{1'700'000'000'000}, INT64_MIN, INT64_MAX}) {
     entry.expires_at = TimePoint(milliseconds(ms));
     ExpectRoundTrip(encoder, entry);
   }
@@ -228,11 +232,11 @@ TEST_F(RecordFormatTest, WritesTheDocumentedLayout) {
       "\x01\x00\x00\x00k\x02\x00\x00\x00vv",  // metadata item
       46);
   const std::string header(
-      "TCR\xc9"                            // magic
-      "\x01\x04\x00\x00"                   // format version, flags (has expiry), reserved
-      "\x18\x17\x16\x15\x14\x13\x12\x11"   // expires_at
-      "\x48\x47\x46\x45\x44\x43\x42\x41"   // version
-      "\x2e\x00\x00\x00",                  // payload length
+      "TCR\xc9"                           // magic
+      "\x01\x04\x00\x00"                  // format version, flags (has expiry), reserved
+      "\x18\x17\x16\x15\x14\x13\x12\x11"  // expires_at
+      "\x48\x47\x46\x45\x44\x43\x42\x41"  // version
+      "\x2e\x00\x00\x00",                 // payload length
       28);
   ASSERT_EQ(kRecordHeaderSize + payload.size(), record_.size());
   EXPECT_EQ(header, record_.substr(0, 28));

@@ -26,13 +26,14 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kValueSizes[] = {100, 4096};
-constexpr std::size_t kEntries = 256;       // distinct entries cycled through
-constexpr int kRounds = 3;                  // the best round counts
+constexpr std::size_t kEntries = 256;  // distinct entries cycled through
+constexpr int kRounds = 3;             // the best round counts
 constexpr auto kRoundTime = std::chrono::milliseconds(200);
 constexpr std::size_t kPutBytesPerRound = 32 * 1024 * 1024;
-constexpr std::size_t kLz4Threshold = 64;   // low enough that both sizes try lz4
-constexpr double kTargetRatio = 0.10;       // (encode + decode) / put, 100-byte values
+constexpr std::size_t kLz4Threshold = 64;  // low enough that both sizes try lz4
+constexpr double kTargetRatio = 0.10;      // (encode + decode) / put, 100-byte values
 
+// One line of the report: a value size and codec, with the Put of that size.
 struct CodecResult {
   std::size_t value_bytes = 0;
   bool lz4 = false;
@@ -45,8 +46,9 @@ struct CodecResult {
 // Half-compressible, like JSON or text responses: words from a small
 // vocabulary (repeats lz4 finds) between random numbers (which it cannot).
 std::string HalfCompressibleValue(std::mt19937_64& rng, std::size_t size) {
-  static const char* const kWords[] = {"\"id\":", "\"name\":", "\"status\":\"ok\"", "\"items\":[",
-                                       "\"price\":", "\"tags\":", "true", "null", "],"};
+  static const char* const kWords[] = {
+      "\"id\":", "\"name\":", "\"status\":\"ok\"", "\"items\":[", "\"price\":", "\"tags\":", "true",
+      "null",    "],"};
   std::string value;
   while (value.size() < size) {
     value += kWords[rng() % std::size(kWords)];
@@ -219,8 +221,8 @@ int RunCodecBench(bool json) {
 }  // namespace
 
 void AddCodecBench(CLI::App& bench, Action* action) {
-  CLI::App* codec = bench.add_subcommand(
-      "codec", "Record encode and decode per entry, beside a raw RocksDB Put");
+  CLI::App* codec =
+      bench.add_subcommand("codec", "Record encode and decode per entry, beside a raw RocksDB Put");
   auto json = std::make_shared<bool>(false);
   codec->add_flag("--json", *json, "One JSON object per line");
   codec->callback([action, json] { *action = [json] { return RunCodecBench(*json); }; });
