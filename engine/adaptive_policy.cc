@@ -1,20 +1,21 @@
 #include "engine/adaptive_policy.h"
 
 #include <algorithm>
-#include <cmath>
 
 #include "engine/key_hash.h"
 
 namespace tiercache::engine {
 namespace {
 
-// Caffeine's constants for the climber and the duel.
-constexpr double kStepShare = 0.0625;       // a step is this share of the capacity
-constexpr double kRestartThreshold = 0.05;  // a hit ratio change this large restarts the steps
-constexpr double kStepDecay = 0.98;
-constexpr int kWarmCandidate = 6;  // below this a losing candidate is never let in
+// Below this estimated frequency a candidate that lost the duel is never
+// let in (Caffeine's threshold).
+constexpr int kWarmCandidate = 6;
 
 std::uint64_t HashOf(const Node* n) { return HashKey(n->ns(), n->key()); }
+
+std::size_t Share(double share, std::size_t of) {
+  return static_cast<std::size_t>(share * static_cast<double>(of));
+}
 
 }  // namespace
 
@@ -22,17 +23,13 @@ AdaptivePolicy::AdaptivePolicy(const Config& config, const PolicyContext& contex
     : arena_(context.arena),
       max_entries_(std::max<std::size_t>(context.max_entries, 1)),
       protected_share_(config.protected_share),
-      climb_(config.climb),
-      rng_(config.seed),
-      sketch_(max_entries_),
-      sample_size_(10 * max_entries_),
-      step_(-kStepShare * static_cast<double>(max_entries_)) {
-  window_max_ = std::clamp<std::size_t>(
-      static_cast<std::size_t>(config.initial_window * static_cast<double>(max_entries_)), 1,
-      max_entries_);
-  protected_max_ =
-      static_cast<std::size_t>(protected_share_ * static_cast<double>(max_entries_ - window_max_));
-}
+      rng_(config.seed | 1),
+      sketch_(max_entries_, config.sketch_sample_factor),
+      lost_duel_(Share(config.ghost_share, max_entries_)),
+      left_main_(Share(config.ghost_share, max_entries_)),
+      window_max_(std::clamp<std::size_t>(Share(config.initial_window, max_entries_), 1,
+                                          max_entries_)),
+      protected_max_(Share(protected_share_, max_entries_ - window_max_)) {}
 
 NodeList& AdaptivePolicy::ListOf(Queue q) {
   switch (q) {
@@ -51,12 +48,12 @@ void AdaptivePolicy::Move(Handle h, Queue to) {
 
 void AdaptivePolicy::Insert(Handle h, std::uint64_t hash) {
   sketch_.Increment(hash);
+  Learn(hash);
   window_.PushBack(*arena_, h);
   arena_->Get(h)->set_policy_bits(kWindow);
   // While the tier is not full, what leaves the window enters the main space
   // without a duel.
   while (window_.size() > window_max_) Move(window_.front(), kProbation);
-  Record(false);
 }
 
 void AdaptivePolicy::Access(Handle h, std::uint64_t hash) {
@@ -68,7 +65,6 @@ void AdaptivePolicy::Access(Handle h, std::uint64_t hash) {
   } else {
     ListOf(q).MoveToBack(*arena_, h);
   }
-  Record(true);
 }
 
 void AdaptivePolicy::Remove(Handle h) { ListOf(QueueOf(h)).Remove(*arena_, h); }
@@ -88,10 +84,15 @@ Handle AdaptivePolicy::Victim() {
     const Handle victim = probation_.front() != candidate ? probation_.front()
                           : !protected_.empty()           ? protected_.front()
                                                           : kNoHandle;
-    if (victim == kNoHandle) return candidate;
-    return Admit(candidate, victim) ? victim : candidate;
+    if (victim == kNoHandle) return Evict(candidate, &lost_duel_);
+    return Admit(candidate, victim) ? Evict(victim, &left_main_) : Evict(candidate, &lost_duel_);
   }
-  return MainVictim();
+  return Evict(MainVictim(), &left_main_);
+}
+
+Handle AdaptivePolicy::Evict(Handle h, GhostList* ghosts) {
+  if (h != kNoHandle) ghosts->Add(HashOf(arena_->Get(h)));
+  return h;
 }
 
 bool AdaptivePolicy::Admit(Handle candidate, Handle victim) {
@@ -107,33 +108,22 @@ bool AdaptivePolicy::Admit(Handle candidate, Handle victim) {
   return (rng_ & 127) == 0;
 }
 
-void AdaptivePolicy::Record(bool hit) {
-  if (!climb_) return;
-  (hit ? hits_ : misses_) += 1;
-  if (hits_ + misses_ >= sample_size_) Climb();
-}
-
-// One hill-climbing step: keep moving the window the way that last helped.
-void AdaptivePolicy::Climb() {
-  const double hit_ratio = static_cast<double>(hits_) / static_cast<double>(hits_ + misses_);
-  const double change = hit_ratio - previous_hit_ratio_;
-  const double amount = change >= 0 ? step_ : -step_;
-  step_ = std::abs(change) >= kRestartThreshold
-              ? kStepShare * static_cast<double>(max_entries_) * (amount >= 0 ? 1 : -1)
-              : kStepDecay * amount;
-  previous_hit_ratio_ = hit_ratio;
-  hits_ = misses_ = 0;
-  Resize(static_cast<std::int64_t>(amount));
+// A newcomer that was evicted lately tells which side was too small.
+void AdaptivePolicy::Learn(std::uint64_t hash) {
+  if (lost_duel_.Take(hash)) {
+    Resize(1);
+  } else if (left_main_.Take(hash)) {
+    Resize(-1);
+  }
 }
 
 // Entries move lazily: Victim() drains a window that is too large, and a
 // smaller protected segment demotes on the next promotion.
 void AdaptivePolicy::Resize(std::int64_t window_delta) {
-  const auto current = static_cast<std::int64_t>(window_max_);
-  const auto limit = static_cast<std::int64_t>(max_entries_);
-  window_max_ = static_cast<std::size_t>(std::clamp<std::int64_t>(current + window_delta, 1, limit));
-  protected_max_ =
-      static_cast<std::size_t>(protected_share_ * static_cast<double>(max_entries_ - window_max_));
+  const auto next = static_cast<std::int64_t>(window_max_) + window_delta;
+  window_max_ = static_cast<std::size_t>(
+      std::clamp<std::int64_t>(next, 1, static_cast<std::int64_t>(max_entries_)));
+  protected_max_ = Share(protected_share_, max_entries_ - window_max_);
 }
 
 }  // namespace tiercache::engine

@@ -13,10 +13,10 @@ constexpr std::uint64_t kOneMask = 0x1111111111111111ull;
 
 }  // namespace
 
-FrequencySketch::FrequencySketch(std::size_t capacity)
+FrequencySketch::FrequencySketch(std::size_t capacity, std::size_t sample_factor)
     : table_(std::bit_ceil(std::max<std::size_t>(capacity, 8)), 0),
       mask_(table_.size() - 1),
-      sample_size_(10 * std::max<std::size_t>(capacity, 1)) {}
+      sample_size_(sample_factor * std::max<std::size_t>(capacity, 1)) {}
 
 std::size_t FrequencySketch::IndexOf(std::uint64_t hash, int row) const {
   std::uint64_t h = (hash + kSeeds[row]) * kSeeds[row];
