@@ -1,34 +1,19 @@
 // Malformed records: every one must be Corruption naming its problem, never a
 // crash, an exception or an allocation beyond the record's size.
 #include <gtest/gtest.h>
+#include <lz4.h>
 
 #include "storage/record_format.h"
 
 #define XXH_INLINE_ALL
-#include <lz4.h>
 #include <xxhash.h>
 
-#include <atomic>
+#include <algorithm>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
-#include <new>
 #include <string>
 
-namespace {
-
-// The largest single allocation on this thread while tracking is on. Only
-// operator new is replaced: libstdc++'s operator delete releases with free().
-thread_local bool tracking_allocations = false;
-thread_local std::size_t largest_allocation = 0;
-
-}  // namespace
-
-void* operator new(std::size_t size) {
-  if (tracking_allocations && size > largest_allocation) largest_allocation = size;
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
+#include "tests/storage/allocation_tracker.h"
 
 namespace tiercache::storage {
 namespace {
@@ -84,10 +69,13 @@ std::string SealedRecord(const std::string& payload, std::uint8_t flags = kCodec
 // returns the message.
 std::string DecodeCorrupt(const std::string& record, std::size_t allowed_allocation = 0) {
   Entry entry;
-  largest_allocation = 0;
-  tracking_allocations = true;
-  const Status s = DecodeRecord(record, &entry);
-  tracking_allocations = false;
+  std::size_t largest_allocation = 0;
+  Status s;
+  {
+    AllocationTracker tracker;
+    s = DecodeRecord(record, &entry);
+    largest_allocation = tracker.largest();
+  }
   EXPECT_TRUE(s.IsCorruption()) << s.ToString();
   EXPECT_LE(largest_allocation, std::max(allowed_allocation, record.size() + kAllocationSlack));
   return s.message();
@@ -115,6 +103,14 @@ template <typename T>
 std::string WithField(std::string record, std::size_t offset, T value) {
   std::memcpy(record.data() + offset, &value, sizeof(T));
   return record;
+}
+
+// The allocation bound below would pass vacuously if the tracker saw nothing.
+TEST(MalformedRecordTest, AllocationTrackerSeesAllocations) {
+  AllocationTracker tracker;
+  const std::string big(5000, 'x');
+  EXPECT_EQ('x', big.back());
+  EXPECT_GE(tracker.largest(), big.size());
 }
 
 TEST(MalformedRecordTest, EveryTruncationIsCorruption) {
