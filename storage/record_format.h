@@ -39,13 +39,20 @@
 //   then per metadata item, keys strictly ascending:
 //   u32  key length, key bytes, u32 value length, value bytes
 //
+// Readers refuse (Corruption) lengths that disagree with the record's size, a
+// value over kMaxValueBytes, an lz4 value said to be more than 255 times its
+// compressed bytes (beyond what LZ4 can produce), metadata over
+// kMaxMetadataBytes, and any byte after the last field.
+//
 // Why a payload version written first rather than BOOST_CLASS_VERSION: a
 // class-versioned object makes the archive write class information the first
-// time it meets the class, so a record would depend on the archive's state.
-// With an explicit version the payload is self-contained, one archive object
-// is reused for every record (building an archive costs far more than the
-// fields it writes: DESIGN.md), and the version sits at a known place, checked
-// before any other field is read.
+// time it meets the class, so a record would depend on the archive's state and
+// each record would need an archive of its own. Building one costs about
+// 250 ns each way here (over this codec's stream buffers, no_codecvt), against
+// about 3 ns per field through a reused one: it alone would take a 100-byte
+// entry's encode and decode past a tenth of a RocksDB Put. With an explicit
+// version the payload is self-contained, one archive serves every record, and
+// the version sits at a known place, checked before any other field is read.
 //
 // The entry's key is not in the record: the RocksDB key holds it.
 

@@ -69,6 +69,11 @@ Status StoreOptions::Validate() const {
   return Status::OK();
 }
 
+std::uint64_t StoreOptions::EffectiveFreeSpaceReserve() const {
+  if (free_space_reserve == 0) return 0;
+  return free_space_reserve + 3 * std::uint64_t{write_buffer_bytes};
+}
+
 // ---------------------------------------------------------------------------
 // Opening and closing
 
@@ -130,7 +135,7 @@ Store::Store(const StoreOptions& options, std::unique_ptr<rocksdb::CompactionFil
     : options_(options), expiry_filter_(std::move(filter)), handles_(std::make_unique<Handles>()) {
   if (options_.mode == StoreOptions::Mode::kReadWrite) {
     guard_ = std::make_unique<FreeSpaceGuard>(FreeSpaceGuard::Options{
-        options_.path, options_.free_space_reserve, options_.free_space_recheck_interval,
+        options_.path, options_.EffectiveFreeSpaceReserve(), options_.free_space_recheck_interval,
         options_.free_space_probe, options_.clock});
   }
   handles_->data_write = DataWriteOptions(options_.durability);

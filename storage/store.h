@@ -48,7 +48,8 @@ struct StoreOptions {
   Durability durability = Durability::kProcessCrash;
 
   // Writes fail with NoSpace while the file system of `path` has fewer free
-  // bytes than this. 0 disables the check. Read-write only.
+  // bytes than this plus room for RocksDB's own flushes (see
+  // EffectiveFreeSpaceReserve). 0 disables the check. Read-write only.
   std::uint64_t free_space_reserve = 64 * 1024 * 1024;
 
   // The longest a free-space reading is trusted. Range 1 ms .. 1 hour.
@@ -75,6 +76,12 @@ struct StoreOptions {
 
   // OK, or InvalidArgument naming the first field out of range.
   [[nodiscard]] Status Validate() const;
+
+  // The free bytes below which writes fail: free_space_reserve plus
+  // 3 x write_buffer_bytes, because RocksDB flushes memtables without a write
+  // of ours to charge: a flush writes an SST file as large as the memtable and
+  // starts a WAL preallocated to 1.1 x its size. 0 when the check is off.
+  std::uint64_t EffectiveFreeSpaceReserve() const;
 };
 
 // A namespace of an open store. A value; valid for the store that returned it
