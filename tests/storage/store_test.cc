@@ -466,9 +466,10 @@ TEST_F(StoreFreeSpaceTest, RefusesWritesBelowTheReserveAndWritesNothing) {
   clock_->Advance(std::chrono::seconds(2));  // past the recheck interval
   const Status s = store_->Put(ns, "k", "v");
   EXPECT_TRUE(s.IsNoSpace()) << s.ToString();
+  const StoreOptions options = MakeOptions();
   EXPECT_EQ(s.message(),
             fmt::format("free space on FS of {} is {} bytes, below the reserve of {} bytes",
-                        MakeOptions().path, kReserve - 1, kReserve));
+                        options.path, kReserve - 1, options.EffectiveFreeSpaceReserve()));
   StoreBatch batch = store_->NewBatch();
   ASSERT_TRUE(batch.Put(ns, "k2", "v").ok());
   EXPECT_TRUE(store_->Write(&batch).IsNoSpace());
@@ -476,6 +477,17 @@ TEST_F(StoreFreeSpaceTest, RefusesWritesBelowTheReserveAndWritesNothing) {
   EXPECT_TRUE(store_->OpenNamespace("b", &other).IsNoSpace());
   EXPECT_EQ(Get(ns, "k"), "<NotFound>");
   EXPECT_EQ(Get(ns, "k2"), "<NotFound>");
+}
+
+TEST_F(StoreFreeSpaceTest, KeepsRoomForRocksDbFlushesAboveTheConfiguredReserve) {
+  const Namespace ns = Ns("a");
+  const std::uint64_t effective = MakeOptions().EffectiveFreeSpaceReserve();
+  ASSERT_EQ(effective, kReserve + 3 * MakeOptions().write_buffer_bytes);
+  free_bytes_->store(effective - 1);
+  clock_->Advance(std::chrono::seconds(2));
+  EXPECT_TRUE(store_->Put(ns, "k", "v").IsNoSpace());
+  free_bytes_->store(effective + 1024 * 1024);
+  EXPECT_TRUE(store_->Put(ns, "k", "v").ok());
 }
 
 TEST_F(StoreFreeSpaceTest, WritesResumeWhenSpaceReturns) {
