@@ -20,6 +20,7 @@ constexpr std::uint64_t kMaxReserve = std::uint64_t{1} << 40;
 constexpr milliseconds kMaxTtl = std::chrono::hours(24 * 365 * 100);
 constexpr milliseconds kMaxFlushInterval = std::chrono::hours(1);
 constexpr milliseconds kMaxWriterWait = std::chrono::minutes(1);
+constexpr milliseconds kMaxNegativeTtl = std::chrono::hours(24);
 
 template <typename T>
 Status OutOfRange(std::string_view field, const T& value, std::string_view range) {
@@ -54,6 +55,9 @@ Status ValidateValues(const Options& o) {
   if (o.compression_threshold < 1 || o.compression_threshold > o.max_value_bytes) {
     return OutOfRange("compression_threshold", o.compression_threshold,
                       fmt::format("must be 1 .. max_value_bytes ({})", o.max_value_bytes));
+  }
+  if (o.negative_ttl < milliseconds(0) || o.negative_ttl > kMaxNegativeTtl) {
+    return OutOfRange("negative_ttl", o.negative_ttl, "must be 0 (not remembered) .. 1 day");
   }
   if (o.free_space_reserve < kMinReserve || o.free_space_reserve > kMaxReserve) {
     return OutOfRange("free_space_reserve", o.free_space_reserve, "must be 1 MiB .. 1 TiB");
@@ -96,6 +100,10 @@ Status ValidateWriteBuffer(const Options& o) {
 Status Options::Validate() const {
   if (path.empty()) {
     return Status::InvalidArgument("Options::path is empty: name the store's directory");
+  }
+  if (read_policy == ReadPolicy::kReadThrough && !loader) {
+    return Status::InvalidArgument(
+        "Options::read_policy = read-through needs Options::loader, which is empty");
   }
   for (Status s : {ValidateL1(*this), ValidateValues(*this), ValidateWriteBuffer(*this)}) {
     if (!s.ok()) return s;

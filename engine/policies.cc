@@ -1,5 +1,7 @@
 #include "tiercache/policies.h"
 
+#include "tiercache/events.h"
+
 #include <array>
 #include <utility>
 
@@ -29,6 +31,12 @@ constexpr NameTable<Durability, 2> kDurabilityNames{{
     {Durability::kProcessCrash, "process-crash"},
     {Durability::kPowerLoss, "power-loss"},
 }};
+constexpr NameTable<RemovalCause, 4> kRemovalCauseNames{{
+    {RemovalCause::kCapacity, "capacity"},
+    {RemovalCause::kExpired, "expired"},
+    {RemovalCause::kDeleted, "deleted"},
+    {RemovalCause::kReplaced, "replaced"},
+}};
 constexpr NameTable<Compression, 2> kCompressionNames{{
     {Compression::kNone, "none"},
     {Compression::kLz4, "lz4"},
@@ -57,6 +65,7 @@ std::string_view Name(ReadPolicy policy) { return Lookup(kReadPolicyNames, polic
 std::string_view Name(EvictionPolicy policy) { return Lookup(kEvictionPolicyNames, policy); }
 std::string_view Name(Durability durability) { return Lookup(kDurabilityNames, durability); }
 std::string_view Name(Compression compression) { return Lookup(kCompressionNames, compression); }
+std::string_view Name(RemovalCause cause) { return Lookup(kRemovalCauseNames, cause); }
 
 std::optional<WritePolicy> ParseWritePolicy(std::string_view name) {
   return Parse(kWritePolicyNames, name);

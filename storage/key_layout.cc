@@ -24,6 +24,19 @@ void EncodeDataKey(std::uint32_t id, std::string_view key, std::string* out) {
   out->append(key);
 }
 
+std::string EncodeU64(std::uint64_t value) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i, value >>= 8) out[i] = static_cast<char>(value & 0xFF);
+  return out;
+}
+
+std::optional<std::uint64_t> DecodeU64(std::string_view bytes) {
+  if (bytes.size() != 8) return std::nullopt;
+  std::uint64_t value = 0;
+  for (char c : bytes) value = (value << 8) | static_cast<unsigned char>(c);
+  return value;
+}
+
 std::string NamespaceMetaKey(std::string_view name) {
   std::string key(kNamespaceKeyPrefix);
   key.append(name);

@@ -12,6 +12,8 @@
 //   "format_version"     the store format version, decimal ASCII
 //   "next_namespace_id"  u32 big-endian: the id the next new namespace gets
 //   "namespace/" + name  u32 big-endian: the id of a live namespace
+//   "version_ceiling"    u64 big-endian: every entry version handed out so far
+//                        is below it (absent: 1, nothing handed out yet)
 // Ids are never reused: a dropped namespace's id stays retired even after a
 // restart, so records of a dropped namespace that a compaction has not yet
 // removed can never reappear under a new one.
@@ -30,6 +32,7 @@ inline constexpr char kMetaColumnFamily[] = "tiercache.meta";
 inline constexpr std::string_view kFormatVersionKey = "format_version";
 inline constexpr std::string_view kNextNamespaceIdKey = "next_namespace_id";
 inline constexpr std::string_view kNamespaceKeyPrefix = "namespace/";
+inline constexpr std::string_view kVersionCeilingKey = "version_ceiling";
 
 inline constexpr std::size_t kNamespaceIdBytes = 4;
 inline constexpr std::uint32_t kFirstNamespaceId = 1;
@@ -53,6 +56,11 @@ void EncodeDataKey(std::uint32_t id, std::string_view key, std::string* out);
 inline std::string_view UserKeyOf(std::string_view data_key) {
   return data_key.substr(kNamespaceIdBytes);
 }
+
+// The 8 big-endian bytes of `value`, and the inverse (nullopt unless exactly
+// 8 bytes).
+std::string EncodeU64(std::uint64_t value);
+std::optional<std::uint64_t> DecodeU64(std::string_view bytes);
 
 // The meta key that maps `name` to its id.
 std::string NamespaceMetaKey(std::string_view name);

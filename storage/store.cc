@@ -126,6 +126,7 @@ Status Store::Open(const StoreOptions& options, std::unique_ptr<Store>* store) {
     s = opened->OpenRocksDb(kind == DirectoryKind::kMissing || kind == DirectoryKind::kEmpty);
     if (s.ok()) s = opened->CheckFormat(/*may_initialise=*/read_write);
     if (s.ok() && read_write) s = opened->LoadNamespaces();
+    if (s.ok()) s = opened->LoadVersionCeiling();
     if (s.ok()) *store = std::move(opened);
     return s;
   });
@@ -214,6 +215,37 @@ Status Store::LoadNamespaces() {
   next_id_ = *next;
   for (const Namespace& ns : namespaces) live_ids_.insert(ns.id);
   return Status::OK();
+}
+
+Status Store::LoadVersionCeiling() {
+  std::string value;
+  const rocksdb::Status s = handles_->db->Get(rocksdb::ReadOptions(), handles_->meta,
+                                              ToSlice(kVersionCeilingKey), &value);
+  if (s.IsNotFound()) return Status::OK();
+  if (!s.ok())
+    return FromRocksDb(s, fmt::format("reading the version ceiling of {}", options_.path));
+  const std::optional<std::uint64_t> ceiling = DecodeU64(value);
+  if (!ceiling) {
+    return Status::Corruption(
+        fmt::format("the store at {} has a malformed version ceiling", options_.path));
+  }
+  version_ceiling_.store(*ceiling);
+  return Status::OK();
+}
+
+std::uint64_t Store::version_ceiling() const { return version_ceiling_.load(); }
+
+Status Store::RaiseVersionCeiling(std::uint64_t ceiling) {
+  return Guarded("raising the version ceiling", options_.path, [&]() -> Status {
+    Status s = CheckWritable("raise the version ceiling");
+    if (!s.ok()) return s;
+    if (ceiling <= version_ceiling_.load()) return Status::OK();
+    rocksdb::WriteBatch batch;
+    batch.Put(handles_->meta, ToSlice(kVersionCeilingKey), EncodeU64(ceiling));
+    s = CommitMeta(&batch, "raising the version ceiling");
+    if (s.ok()) version_ceiling_.store(ceiling);
+    return s;
+  });
 }
 
 // ---------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 // Storage-internal; the RocksDB types are only forward-declared here so that
 // engine/ compiles without RocksDB's headers.
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -204,6 +205,13 @@ class Store {
   // Read-write: nothing to do.
   [[nodiscard]] Status CatchUp();
 
+  // Entry versions: every version handed out so far, by any process that had
+  // the store open, is below the ceiling; read at open. Raising it is durable
+  // (synced) before it returns, so versions below the new ceiling may then be
+  // handed out without another write. Read-write only.
+  std::uint64_t version_ceiling() const;
+  [[nodiscard]] Status RaiseVersionCeiling(std::uint64_t ceiling);
+
   [[nodiscard]] Status GetStats(StoreStats* stats) const;
   // Compacts all data, running the expiry filter over every record.
   [[nodiscard]] Status Compact();
@@ -218,6 +226,7 @@ class Store {
   Status OpenRocksDb(bool create);
   Status CheckFormat(bool may_initialise);
   Status LoadNamespaces();
+  Status LoadVersionCeiling();
   Status LookupNamespace(std::string_view name, Namespace* ns) const;
   Status CreateNamespace(std::string_view name, Namespace* ns);
   Status CheckWritable(std::string_view what) const;
@@ -240,6 +249,8 @@ class Store {
   mutable std::shared_mutex namespaces_mu_;
   std::unordered_set<std::uint32_t> live_ids_;
   std::uint32_t next_id_ = kFirstNamespaceId;
+
+  std::atomic<std::uint64_t> version_ceiling_{1};
 };
 
 }  // namespace tiercache::storage

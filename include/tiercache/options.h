@@ -7,6 +7,8 @@
 #include <string>
 
 #include "tiercache/clock.h"
+#include "tiercache/events.h"
+#include "tiercache/loader.h"
 #include "tiercache/policies.h"
 #include "tiercache/status.h"
 
@@ -84,6 +86,18 @@ struct Options {
 
   // Where time comes from. nullptr: the system clock.
   std::shared_ptr<Clock> clock;
+
+  // Read-through's source of values. Required with kReadThrough, unused with
+  // kCacheAside.
+  Loader loader;
+
+  // How long "not found" from the loader is remembered, so that repeated Gets
+  // of a missing key do not call the loader each time. 0: not remembered.
+  // Range 0 .. 1 day.
+  std::chrono::milliseconds negative_ttl{0};
+
+  // Told of removals and of write-behind's failed flushes. nullptr: nobody.
+  std::shared_ptr<EventListener> listener;
 
   // OK, or InvalidArgument naming the first field out of range or the first
   // inconsistent combination, with its value.

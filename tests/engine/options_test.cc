@@ -97,6 +97,24 @@ TEST(OptionsTest, RejectsValueLimitsOutOfRange) {
                  "compression_threshold", "16777217");
 }
 
+TEST(OptionsTest, RejectsReadThroughWithoutALoader) {
+  ExpectRejected([](Options& o) { o.read_policy = ReadPolicy::kReadThrough; }, "loader",
+                 "read-through");
+}
+
+TEST(OptionsTest, AcceptsReadThroughWithALoader) {
+  Options o = Valid();
+  o.read_policy = ReadPolicy::kReadThrough;
+  o.loader = [](std::string_view, std::string_view, LoadedValue*) { return Status::OK(); };
+  EXPECT_TRUE(o.Validate().ok());
+}
+
+TEST(OptionsTest, RejectsNegativeTtlOutOfRange) {
+  ExpectRejected([](Options& o) { o.negative_ttl = milliseconds(-1); }, "negative_ttl", "-1ms");
+  ExpectRejected([](Options& o) { o.negative_ttl = std::chrono::hours(25); }, "negative_ttl",
+                 "90000000ms");
+}
+
 TEST(OptionsTest, RejectsFreeSpaceReserveOutOfRange) {
   ExpectRejected([](Options& o) { o.free_space_reserve = 1000; }, "free_space_reserve", "1000");
   ExpectRejected([](Options& o) { o.free_space_reserve = (std::uint64_t{1} << 40) + 1; },

@@ -1,0 +1,300 @@
+#include "engine/cache_impl.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <exception>
+#include <utility>
+
+#include "storage/record_format.h"
+
+namespace tiercache {
+namespace {
+
+using std::chrono::milliseconds;
+void Bump(std::atomic<std::uint64_t>& counter) {
+  counter.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace
+
+namespace engine {
+
+ThreadEncoder& EncoderFor(const Options& options) {
+  thread_local ThreadEncoder slot;
+  if (!slot.encoder || slot.compression != options.compression ||
+      slot.threshold != options.compression_threshold) {
+    slot.compression = options.compression;
+    slot.threshold = options.compression_threshold;
+    slot.encoder = std::make_unique<storage::RecordEncoder>(options.compression,
+                                                            options.compression_threshold);
+  }
+  return slot;
+}
+
+std::string FlightKey(std::string_view ns, std::string_view key) {
+  std::string out;
+  out.reserve(ns.size() + 1 + key.size());
+  out.append(ns).push_back('\0');
+  out.append(key);
+  return out;
+}
+
+tiercache::RemovalCause PublicCause(RemovalCause cause) {
+  switch (cause) {
+    case RemovalCause::kCapacity: return tiercache::RemovalCause::kCapacity;
+    case RemovalCause::kExpired: return tiercache::RemovalCause::kExpired;
+    case RemovalCause::kErased: return tiercache::RemovalCause::kDeleted;
+    case RemovalCause::kReplaced: return tiercache::RemovalCause::kReplaced;
+  }
+  return tiercache::RemovalCause::kDeleted;
+}
+
+}  // namespace engine
+
+Cache::Impl::Impl(const Options& options)
+    : options_(options),
+      clock_(options.clock ? options.clock : std::make_shared<SystemClock>()) {}
+
+Cache::Impl::~Impl() {
+  if (!closed_.load()) {
+    static_cast<void>(Close(std::chrono::seconds(10), nullptr));
+  }
+}
+
+Status Cache::Impl::Open(const Options& options, std::unique_ptr<Impl>* impl) {
+  Status s = options.Validate();
+  if (!s.ok()) return s;
+  std::unique_ptr<Impl> opened(new Impl(options));
+  s = opened->OpenParts();
+  if (!s.ok()) {
+    opened->closed_ = true;  // nothing to drain: the parts close as they are destroyed
+    return s;
+  }
+  *impl = std::move(opened);
+  return Status::OK();
+}
+
+Status Cache::Impl::OpenParts() {
+  storage::StoreOptions store;
+  store.path = options_.path;
+  store.durability = options_.durability;
+  store.free_space_reserve = options_.free_space_reserve;
+  store.clock = clock_;
+  Status s = storage::Store::Open(store, &store_);
+  if (!s.ok()) return s;
+
+  engine::MemoryTierOptions memory = engine::MemoryTierOptions::FromOptions(options_);
+  memory.clock = clock_;
+  if (options_.listener) {
+    memory.listener = [this](const engine::Removal& removal) { OnRemoval(removal); };
+  }
+  s = engine::MemoryTier::Create(memory, &memory_);
+  if (!s.ok()) return s;
+
+  namespaces_ = std::make_unique<engine::NamespaceTable>(store_.get());
+  s = namespaces_->Load();
+  if (!s.ok()) return s;
+  versions_ = std::make_unique<engine::VersionSource>(store_.get());
+  if (options_.write_policy == WritePolicy::kWriteBehind) {
+    write_behind_ = std::make_unique<engine::WriteBehind>(
+        options_.write_buffer, clock_, [this](const auto& batch) { return WriteBatch(batch); },
+        [](const engine::BufferedWrite&) {},
+        [this](const Status& status, std::size_t entries, std::uint64_t attempt) {
+          if (options_.listener) options_.listener->OnFlushFailure({status, entries, attempt});
+        });
+  }
+  return Status::OK();
+}
+
+Status Cache::Impl::CheckOpen() const {
+  if (!closed_.load(std::memory_order_acquire)) return Status::OK();
+  return Status::InvalidArgument(fmt::format("the cache at {} is closed", options_.path));
+}
+
+std::string Cache::Impl::Describe(std::string_view ns, std::string_view key) const {
+  return fmt::format("'{}' in namespace '{}'", key, ns);
+}
+
+// ---------------------------------------------------------------------------
+// Reads
+
+Status Cache::Impl::Get(std::string_view ns, std::string_view key, std::string* value) {
+  Status s = CheckOpen();
+  if (!s.ok()) return s;
+  std::uint32_t id = 0;
+  if (namespaces_->Find(ns, &id) && memory_->LookupValue(id, key, value)) return Status::OK();
+  Entry entry;
+  s = GetBelow(ns, key, &entry);
+  if (s.ok()) *value = std::move(entry.value);
+  return s;
+}
+
+Status Cache::Impl::GetEntry(std::string_view ns, std::string_view key, Entry* entry) {
+  Status s = CheckOpen();
+  if (!s.ok()) return s;
+  std::uint32_t id = 0;
+  if (namespaces_->Find(ns, &id) && memory_->Lookup(id, key, entry)) return Status::OK();
+  return GetBelow(ns, key, entry);
+}
+
+Status Cache::Impl::Contains(std::string_view ns, std::string_view key) {
+  Status s = CheckOpen();
+  if (!s.ok()) return s;
+  std::uint32_t id = 0;
+  if (!namespaces_->Find(ns, &id)) {
+    return Status::NotFound(fmt::format("{}: no such namespace", Describe(ns, key)));
+  }
+  Entry entry;
+  if (memory_->Lookup(id, key, &entry)) return Status::OK();
+  return ReadBelow(storage::Namespace{id, std::string(ns)}, key, &entry);
+}
+
+// L1 missed: the write buffer, RocksDB, then (read-through) the loader.
+Status Cache::Impl::GetBelow(std::string_view ns, std::string_view key, Entry* entry) {
+  std::uint32_t id = 0;
+  if (namespaces_->Find(ns, &id)) {
+    Status s = ReadBelow(storage::Namespace{id, std::string(ns)}, key, entry);
+    if (!s.IsNotFound()) return s;
+  }
+  if (options_.read_policy == ReadPolicy::kReadThrough) return Load(ns, key, entry);
+  return Status::NotFound(Describe(ns, key));
+}
+
+// Under the key's lock, so that the copy put back into L1 is the newest.
+Status Cache::Impl::ReadBelow(const storage::Namespace& ns, std::string_view key,
+                              Entry* entry) {
+  auto lock = locks_.Lock(ns.id, key);
+  return ReadBelowLocked(ns, key, entry);
+}
+
+// REQUIRES: the key's lock held.
+Status Cache::Impl::ReadBelowLocked(const storage::Namespace& ns, std::string_view key,
+                                    Entry* entry) {
+  if (memory_->Lookup(ns.id, key, entry)) return Status::OK();
+  if (write_behind_) {
+    switch (write_behind_->Find(ns.id, key, entry)) {
+      case engine::WriteBehind::Found::kDelete:
+        return Status::NotFound(Describe(ns.name, key));
+      case engine::WriteBehind::Found::kPut:
+        if (entry->ExpiredAt(clock_->Now())) return Status::NotFound(Describe(ns.name, key));
+        Promote(ns.id, *entry);
+        return Status::OK();
+      case engine::WriteBehind::Found::kNo:
+        break;
+    }
+  }
+  return ReadStore(ns, key, entry);
+}
+
+Status Cache::Impl::ReadStore(const storage::Namespace& ns, std::string_view key,
+                              Entry* entry) {
+  thread_local std::string record;
+  Status s = store_->Get(ns, key, &record);
+  if (s.IsNotFound()) Bump(counters_.disk_misses);
+  if (!s.ok()) return s;
+  s = storage::DecodeRecord(record, entry);
+  if (!s.ok()) {
+    Bump(counters_.corrupt);
+    return Status::Corruption(fmt::format("{}: {}", Describe(ns.name, key), s.message()));
+  }
+  entry->key = key;
+  const TimePoint now = clock_->Now();
+  if (entry->ExpiredAt(now)) {
+    Bump(counters_.disk_misses);
+    return Status::NotFound(fmt::format("{}: expired", Describe(ns.name, key)));
+  }
+  Bump(counters_.disk_hits);
+  ++entry->access_count;
+  entry->last_accessed = now;
+  Promote(ns.id, *entry);
+  return Status::OK();
+}
+
+// REQUIRES: the key's lock held.
+void Cache::Impl::Promote(std::uint32_t ns, const Entry& entry) {
+  engine::TierWrite write;
+  write.ns = ns;
+  write.key = entry.key;
+  write.value = entry.value;
+  write.version = entry.version;
+  write.created_at = entry.created_at;
+  if (entry.expires_at) {
+    write.expires_at = entry.expires_at;
+  } else {
+    write.ttl = milliseconds(0);
+  }
+  write.metadata = entry.metadata.empty() ? nullptr : &entry.metadata;
+  write.access_count = entry.access_count;
+  write.last_accessed = entry.last_accessed;
+  if (!memory_->Insert(write).ok()) memory_->Erase(ns, entry.key);
+}
+
+Status Cache::Impl::Load(std::string_view ns, std::string_view key, Entry* entry) {
+  const std::string flight = engine::FlightKey(ns, key);
+  if (options_.negative_ttl.count() > 0 && negatives_.Contains(flight, clock_->Now())) {
+    Bump(counters_.negative_hits);
+    return Status::NotFound(fmt::format("{}: the loader found nothing", Describe(ns, key)));
+  }
+  bool shared = false;
+  Status s = loads_.Do(
+      flight, [&](Entry* out) { return LoadAndStore(ns, key, out); }, entry, &shared);
+  if (shared) Bump(counters_.loads_shared);
+  return s;
+}
+
+Status Cache::Impl::LoadAndStore(std::string_view ns, std::string_view key, Entry* entry) {
+  // A load that finished just before this one began may have stored the key.
+  std::uint32_t id = 0;
+  if (namespaces_->Find(ns, &id) &&
+      ReadBelow(storage::Namespace{id, std::string(ns)}, key, entry).ok()) {
+    return Status::OK();
+  }
+  LoadedValue loaded;
+  Bump(counters_.loads);
+  Status s;
+  try {
+    s = options_.loader(ns, key, &loaded);
+  } catch (const std::exception& e) {
+    s = Status::IOError(fmt::format("the loader threw: {}", e.what()));
+  } catch (...) {
+    s = Status::IOError("the loader threw an exception that is not a std::exception");
+  }
+  if (s.IsNotFound()) {
+    const TimePoint now = clock_->Now();
+    if (options_.negative_ttl.count() > 0) {
+      negatives_.Add(engine::FlightKey(ns, key), now + options_.negative_ttl, now);
+    }
+    return Status::NotFound(fmt::format("{}: the loader found nothing", Describe(ns, key)));
+  }
+  if (!s.ok()) {
+    Bump(counters_.load_errors);
+    return s;
+  }
+  WriteOptions write{loaded.ttl, std::move(loaded.metadata)};
+  std::uint64_t version = 0;
+  s = Write(ns, key, loaded.value, write, std::nullopt, &version);
+  if (!s.ok()) return s;
+  entry->key = key;
+  entry->value = std::move(loaded.value);
+  entry->version = version;
+  entry->metadata = std::move(write.metadata);
+  entry->created_at = entry->last_accessed = clock_->Now();
+  const milliseconds ttl = write.ttl.value_or(options_.default_ttl);
+  if (ttl.count() > 0) entry->expires_at = entry->created_at + ttl;
+  entry->access_count = 1;
+  return Status::OK();
+}
+
+// REQUIRES: the key's lock held. 0 when the key holds no live entry.
+Status Cache::Impl::CurrentVersion(const storage::Namespace& ns, std::string_view key,
+                                   std::uint64_t* version) {
+  Entry entry;
+  *version = 0;
+  Status s = ReadBelowLocked(ns, key, &entry);
+  if (s.IsNotFound()) return Status::OK();
+  if (s.ok()) *version = entry.version;
+  return s;
+}
+
+}  // namespace tiercache

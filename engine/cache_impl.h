@@ -1,0 +1,124 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/key_locks.h"
+#include "engine/memory_tier.h"
+#include "engine/namespace_table.h"
+#include "engine/negative_cache.h"
+#include "engine/single_flight.h"
+#include "engine/version_source.h"
+#include "engine/write_behind.h"
+#include "storage/record_format.h"
+#include "storage/store.h"
+#include "tiercache/cache.h"
+
+namespace tiercache {
+namespace engine {
+
+// One record encoder and buffer per thread, remade when a cache with other
+// compression settings uses the thread.
+struct ThreadEncoder {
+  Compression compression = Compression::kNone;
+  std::size_t threshold = 0;
+  std::unique_ptr<storage::RecordEncoder> encoder;
+  std::string record;
+};
+ThreadEncoder& EncoderFor(const Options& options);
+
+// The key of a (namespace, key) pair in maps that know namespaces by name.
+std::string FlightKey(std::string_view ns, std::string_view key);
+
+// The public name of a cause of removal from L1.
+tiercache::RemovalCause PublicCause(RemovalCause cause);
+
+}  // namespace engine
+
+// The tiered cache behind the public Cache (DESIGN.md, "How data flows").
+//
+// Thread-safety: thread-safe but for Close, which must not race with other
+// calls. Writers of a key hold its stripe of locks_ while they pick its next
+// version and update both tiers; a Get that refills L1 from below holds it
+// too. Lock order: a key stripe, then the locks inside the tiers, the write
+// buffer and the namespace table (none of which is held while taking another).
+class Cache::Impl {
+ public:
+  static Status Open(const Options& options, std::unique_ptr<Impl>* impl);
+  ~Impl();
+
+  Status Get(std::string_view ns, std::string_view key, std::string* value);
+  Status GetEntry(std::string_view ns, std::string_view key, Entry* entry);
+  Status Contains(std::string_view ns, std::string_view key);
+  Status Write(std::string_view ns, std::string_view key, std::string_view value,
+               const WriteOptions& write, std::optional<std::uint64_t> expected,
+               std::uint64_t* version);
+  Status PutMany(std::string_view ns, const std::vector<KeyValue>& pairs,
+                 const WriteOptions& write);
+  Status Delete(std::string_view ns, std::string_view key);
+  Status DropNamespace(std::string_view ns);
+  Status Flush(std::chrono::milliseconds deadline);
+  Status Close(std::chrono::milliseconds deadline, std::vector<std::string>* unwritten);
+  CacheStats GetStats() const;
+
+ private:
+  explicit Impl(const Options& options);
+  Status OpenParts();
+  Status CheckOpen() const;
+  Status CheckWrite(std::string_view ns, std::string_view key, std::string_view value,
+                    const WriteOptions& write) const;
+
+  // Reads.
+  Status GetBelow(std::string_view ns, std::string_view key, Entry* entry);
+  Status ReadBelow(const storage::Namespace& ns, std::string_view key, Entry* entry);
+  Status ReadBelowLocked(const storage::Namespace& ns, std::string_view key, Entry* entry);
+  Status ReadStore(const storage::Namespace& ns, std::string_view key, Entry* entry);
+  void Promote(std::uint32_t ns, const Entry& entry);
+  Status Load(std::string_view ns, std::string_view key, Entry* entry);
+  Status LoadAndStore(std::string_view ns, std::string_view key, Entry* entry);
+  Status CurrentVersion(const storage::Namespace& ns, std::string_view key,
+                        std::uint64_t* version);
+
+  // Writes.
+  Status MakeEntry(std::string_view key, std::string_view value, const WriteOptions& write,
+                   Entry* entry);
+  Status WriteLocked(const storage::Namespace& ns, Entry entry);
+  void UpdateMemory(std::uint32_t ns, const Entry& entry);
+  Status WriteBatch(const std::vector<const engine::BufferedWrite*>& batch);
+  Status PutManyAtomically(const storage::Namespace& ns, const std::vector<KeyValue>& pairs,
+                           const WriteOptions& write);
+
+  void OnRemoval(const engine::Removal& removal);
+  std::string Describe(std::string_view ns, std::string_view key) const;
+
+  const Options options_;
+  const std::shared_ptr<Clock> clock_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<engine::MemoryTier> memory_;
+  std::unique_ptr<engine::NamespaceTable> namespaces_;
+  std::unique_ptr<engine::VersionSource> versions_;
+  std::unique_ptr<engine::WriteBehind> write_behind_;  // only under write-behind
+  engine::KeyLocks locks_;
+  engine::SingleFlight loads_;
+  engine::NegativeCache negatives_;
+  std::atomic<bool> closed_{false};
+
+  struct Counters {
+    std::atomic<std::uint64_t> disk_hits{0};
+    std::atomic<std::uint64_t> disk_misses{0};
+    std::atomic<std::uint64_t> disk_writes{0};
+    std::atomic<std::uint64_t> corrupt{0};
+    std::atomic<std::uint64_t> loads{0};
+    std::atomic<std::uint64_t> loads_shared{0};
+    std::atomic<std::uint64_t> load_errors{0};
+    std::atomic<std::uint64_t> negative_hits{0};
+  };
+  mutable Counters counters_;
+};
+
+}  // namespace tiercache

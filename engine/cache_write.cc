@@ -1,0 +1,271 @@
+// The write side of the tiered cache: Put by the write policy, Delete,
+// namespaces, flushing, closing and statistics.
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <utility>
+
+#include "engine/cache_impl.h"
+#include "storage/record_format.h"
+
+namespace tiercache {
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr milliseconds kMaxTtl = std::chrono::hours(24 * 365 * 100);
+
+}  // namespace
+
+Status Cache::Impl::CheckWrite(std::string_view ns, std::string_view key,
+                               std::string_view value, const WriteOptions& write) const {
+  if (key.size() > kMaxKeyBytes) {
+    return Status::InvalidArgument(fmt::format("the key is {} bytes, more than the limit of {}",
+                                               key.size(), kMaxKeyBytes));
+  }
+  if (value.size() > options_.max_value_bytes) {
+    return Status::InvalidArgument(
+        fmt::format("the value of {} is {} bytes, more than Options::max_value_bytes ({})",
+                    Describe(ns, key), value.size(), options_.max_value_bytes));
+  }
+  if (write.ttl && (*write.ttl < milliseconds(0) || *write.ttl > kMaxTtl)) {
+    return Status::InvalidArgument(fmt::format(
+        "WriteOptions::ttl = {} for {} is out of range: must be 0 (never expires) .. 100 years",
+        *write.ttl, Describe(ns, key)));
+  }
+  return Status::OK();
+}
+
+Status Cache::Impl::MakeEntry(std::string_view key, std::string_view value,
+                              const WriteOptions& write, Entry* entry) {
+  entry->key = key;
+  entry->value = value;
+  entry->created_at = entry->last_accessed = clock_->Now();
+  const milliseconds ttl = write.ttl.value_or(options_.default_ttl);
+  entry->expires_at.reset();
+  if (ttl.count() > 0) entry->expires_at = entry->created_at + ttl;
+  entry->metadata = write.metadata;
+  entry->access_count = 0;
+  return versions_->Next(&entry->version);
+}
+
+Status Cache::Impl::Write(std::string_view ns, std::string_view key, std::string_view value,
+                          const WriteOptions& write, std::optional<std::uint64_t> expected,
+                          std::uint64_t* version) {
+  Status s = CheckOpen();
+  if (s.ok()) s = CheckWrite(ns, key, value, write);
+  storage::Namespace n;
+  if (s.ok()) s = namespaces_->Open(ns, &n);
+  if (!s.ok()) return s;
+
+  auto lock = locks_.Lock(n.id, key);
+  if (expected) {
+    std::uint64_t current = 0;
+    s = CurrentVersion(n, key, &current);
+    if (!s.ok()) return s;
+    if (current != *expected) {
+      return Status::Conflict(fmt::format("{} is at version {}, not the expected {}",
+                                          Describe(ns, key), current, *expected));
+    }
+  }
+  Entry entry;
+  s = MakeEntry(key, value, write, &entry);
+  if (!s.ok()) return s;
+  const std::uint64_t written = entry.version;
+  s = WriteLocked(n, std::move(entry));
+  if (s.ok() && version != nullptr) *version = written;
+  return s;
+}
+
+// REQUIRES: the key's lock held. RocksDB (or the write buffer) first, then
+// L1, so that L1 is never newer than what is acknowledged below it.
+Status Cache::Impl::WriteLocked(const storage::Namespace& ns, Entry entry) {
+  Status s;
+  if (write_behind_) {
+    s = write_behind_->Add(engine::BufferedWrite{ns.id, entry, false});
+  } else {
+    engine::ThreadEncoder& encoder = engine::EncoderFor(options_);
+    s = encoder.encoder->Encode(entry, &encoder.record);
+    if (s.ok()) s = store_->Put(ns, entry.key, encoder.record);
+    if (s.ok()) counters_.disk_writes.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (!s.ok()) return s;
+  if (options_.write_policy == WritePolicy::kWriteAround) {
+    memory_->Erase(ns.id, entry.key);
+  } else {
+    UpdateMemory(ns.id, entry);
+  }
+  if (options_.negative_ttl.count() > 0) negatives_.Erase(engine::FlightKey(ns.name, entry.key));
+  return Status::OK();
+}
+
+// REQUIRES: the key's lock held. An entry L1 cannot take must not leave an
+// older version behind.
+void Cache::Impl::UpdateMemory(std::uint32_t ns, const Entry& entry) {
+  engine::TierWrite write;
+  write.ns = ns;
+  write.key = entry.key;
+  write.value = entry.value;
+  write.version = entry.version;
+  write.created_at = entry.created_at;
+  if (entry.expires_at) {
+    write.expires_at = entry.expires_at;
+  } else {
+    write.ttl = milliseconds(0);
+  }
+  write.metadata = entry.metadata.empty() ? nullptr : &entry.metadata;
+  if (!memory_->Insert(write).ok()) memory_->Erase(ns, entry.key);
+}
+
+Status Cache::Impl::PutMany(std::string_view ns, const std::vector<KeyValue>& pairs,
+                            const WriteOptions& write) {
+  Status s = CheckOpen();
+  for (std::size_t i = 0; s.ok() && i < pairs.size(); ++i) {
+    s = CheckWrite(ns, pairs[i].key, pairs[i].value, write);
+  }
+  storage::Namespace n;
+  if (s.ok()) s = namespaces_->Open(ns, &n);
+  if (!s.ok()) return s;
+  if (!write_behind_) return PutManyAtomically(n, pairs, write);
+  for (const KeyValue& pair : pairs) {
+    s = Write(ns, pair.key, pair.value, write, std::nullopt, nullptr);
+    if (!s.ok()) return s;
+  }
+  return Status::OK();
+}
+
+// One RocksDB batch under the locks of every key: all or none.
+Status Cache::Impl::PutManyAtomically(const storage::Namespace& ns,
+                                      const std::vector<KeyValue>& pairs,
+                                      const WriteOptions& write) {
+  std::vector<std::string_view> keys;
+  keys.reserve(pairs.size());
+  for (const KeyValue& pair : pairs) keys.push_back(pair.key);
+  auto locks = locks_.LockMany(ns.id, keys);
+
+  std::vector<Entry> entries(pairs.size());
+  storage::StoreBatch batch = store_->NewBatch();
+  engine::ThreadEncoder& encoder = engine::EncoderFor(options_);
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    Status s = MakeEntry(pairs[i].key, pairs[i].value, write, &entries[i]);
+    if (s.ok()) s = encoder.encoder->Encode(entries[i], &encoder.record);
+    if (s.ok()) s = batch.Put(ns, pairs[i].key, encoder.record);
+    if (!s.ok()) return s;
+  }
+  Status s = store_->Write(&batch);
+  if (!s.ok()) return s;
+  counters_.disk_writes.fetch_add(entries.size(), std::memory_order_relaxed);
+  for (const Entry& entry : entries) {
+    if (options_.write_policy == WritePolicy::kWriteAround) {
+      memory_->Erase(ns.id, entry.key);
+    } else {
+      UpdateMemory(ns.id, entry);
+    }
+    if (options_.negative_ttl.count() > 0) negatives_.Erase(engine::FlightKey(ns.name, entry.key));
+  }
+  return Status::OK();
+}
+
+Status Cache::Impl::Delete(std::string_view ns, std::string_view key) {
+  Status s = CheckOpen();
+  if (!s.ok()) return s;
+  if (options_.negative_ttl.count() > 0) negatives_.Erase(engine::FlightKey(ns, key));
+  std::uint32_t id = 0;
+  if (!namespaces_->Find(ns, &id)) return Status::OK();
+  const storage::Namespace n{id, std::string(ns)};
+  auto lock = locks_.Lock(id, key);
+  if (write_behind_) {
+    engine::BufferedWrite deletion{id, Entry{}, true};
+    deletion.entry.key = key;
+    s = write_behind_->Add(std::move(deletion));
+  } else {
+    s = store_->Delete(n, key);
+  }
+  if (s.ok()) memory_->Erase(id, key);
+  return s;
+}
+
+Status Cache::Impl::DropNamespace(std::string_view ns) {
+  Status s = CheckOpen();
+  storage::Namespace dropped;
+  if (s.ok()) s = namespaces_->Drop(ns, &dropped);
+  if (s.ok()) memory_->EraseNamespace(dropped.id);
+  return s;
+}
+
+// The flusher's batch. Writes of a namespace dropped since they were buffered
+// are left out: the namespace's records are gone, and so are they.
+Status Cache::Impl::WriteBatch(const std::vector<const engine::BufferedWrite*>& writes) {
+  storage::StoreBatch batch = store_->NewBatch();
+  engine::ThreadEncoder& encoder = engine::EncoderFor(options_);
+  for (const engine::BufferedWrite* write : writes) {
+    if (!namespaces_->IsLive(write->ns)) continue;
+    const storage::Namespace ns{write->ns, {}};
+    Status s;
+    if (write->is_delete) {
+      s = batch.Delete(ns, write->entry.key);
+    } else {
+      s = encoder.encoder->Encode(write->entry, &encoder.record);
+      if (s.ok()) s = batch.Put(ns, write->entry.key, encoder.record);
+    }
+    if (!s.ok()) return s;
+  }
+  if (batch.Count() == 0) return Status::OK();
+  Status s = store_->Write(&batch);
+  if (s.ok()) counters_.disk_writes.fetch_add(batch.Count(), std::memory_order_relaxed);
+  return s;
+}
+
+Status Cache::Impl::Flush(milliseconds deadline) {
+  Status s = CheckOpen();
+  if (!s.ok() || !write_behind_) return s;
+  return write_behind_->Flush(deadline);
+}
+
+Status Cache::Impl::Close(milliseconds deadline, std::vector<std::string>* unwritten) {
+  if (closed_.exchange(true)) {
+    return Status::InvalidArgument(fmt::format("the cache at {} is already closed", options_.path));
+  }
+  Status s;
+  if (write_behind_) {
+    std::vector<const engine::BufferedWrite*> left;
+    s = write_behind_->Close(deadline, &left);
+    for (const engine::BufferedWrite* write : left) {
+      if (unwritten != nullptr) {
+        unwritten->push_back(namespaces_->NameOf(write->ns) + "/" + write->entry.key);
+      }
+    }
+    write_behind_.reset();
+  }
+  store_.reset();
+  return s;
+}
+
+void Cache::Impl::OnRemoval(const engine::Removal& removal) {
+  const std::string ns = namespaces_->NameOf(removal.ns);
+  options_.listener->OnRemoval(
+      RemovalEvent{ns, removal.key, removal.version, engine::PublicCause(removal.cause)});
+}
+
+CacheStats Cache::Impl::GetStats() const {
+  CacheStats stats;
+  const engine::TierStats memory = memory_->Stats();
+  stats.memory = {memory.hits,    memory.misses,
+                  memory.evicted, memory.expired,
+                  memory.erased + memory.replaced,
+                  memory.entries, memory.bytes,
+                  memory.hit_ratio()};
+  const auto load = [](const std::atomic<std::uint64_t>& c) { return c.load(); };
+  stats.disk = {load(counters_.disk_hits), load(counters_.disk_misses),
+                load(counters_.disk_writes), load(counters_.corrupt)};
+  if (write_behind_) {
+    const engine::WriteBehind::Stats buffer = write_behind_->GetStats();
+    stats.write_buffer = {buffer.entries,  buffer.bytes,   buffer.flushes,
+                          buffer.failures, buffer.refused, buffer.oldest_age};
+  }
+  stats.loads = {load(counters_.loads), load(counters_.loads_shared),
+                 load(counters_.load_errors), load(counters_.negative_hits)};
+  return stats;
+}
+
+}  // namespace tiercache

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <cstdint>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "storage/store.h"
+#include "tiercache/status.h"
+
+namespace tiercache::engine {
+
+// The cache's view of the store's namespaces: name to id for every call, id
+// to name for events. Loaded at open; a namespace is created in the store on
+// its first write.
+//
+// Thread-safety: thread-safe; mu_ guards both maps. Lookups share the lock.
+// Borrows the store, which must outlive it.
+class NamespaceTable {
+ public:
+  explicit NamespaceTable(storage::Store* store) : store_(store) {}
+
+  // Reads the store's namespaces.
+  [[nodiscard]] Status Load();
+  // The id of the namespace if it exists; false otherwise.
+  bool Find(std::string_view name, std::uint32_t* id) const;
+  // The namespace, created in the store when it does not exist yet.
+  [[nodiscard]] Status Open(std::string_view name, storage::Namespace* ns);
+  // Removes it from the store; its id afterwards is no longer live.
+  [[nodiscard]] Status Drop(std::string_view name, storage::Namespace* dropped);
+  bool IsLive(std::uint32_t id) const;
+  // The name of a live id; empty when none.
+  std::string NameOf(std::uint32_t id) const;
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+
+  storage::Store* const store_;
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, storage::Namespace, Hash, std::equal_to<>> by_name_;
+  std::unordered_map<std::uint32_t, std::string> by_id_;
+};
+
+}  // namespace tiercache::engine

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "tiercache/entry.h"
+#include "tiercache/status.h"
+
+namespace tiercache::engine {
+
+// Runs a piece of work once per key at a time: callers that ask for a key
+// whose work is already running wait for it and share its result. Read-
+// through uses it so that the loader runs once however many callers miss.
+//
+// Thread-safety: thread-safe. mu_ guards calls_; the work runs with no lock
+// held.
+class SingleFlight {
+ public:
+  using Work = std::function<Status(Entry* entry)>;
+
+  // The result of `work`, run now or by the caller already running it for
+  // `key`. *shared is set when this caller waited for another's run.
+  Status Do(const std::string& key, const Work& work, Entry* entry, bool* shared);
+
+ private:
+  struct Call {
+    bool done = false;
+    Status status;
+    Entry entry;
+  };
+
+  std::mutex mu_;
+  std::condition_variable done_;
+  std::unordered_map<std::string, std::shared_ptr<Call>> calls_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace tiercache::engine

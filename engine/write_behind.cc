@@ -1,0 +1,234 @@
+#include "engine/write_behind.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <functional>
+#include <random>
+#include <utility>
+
+namespace tiercache::engine {
+namespace {
+
+using std::chrono::milliseconds;
+
+// What a buffered write costs beyond its bytes: its map node and bookkeeping.
+constexpr std::size_t kWriteOverhead = 96;
+constexpr milliseconds kFirstBackoff{10};
+constexpr milliseconds kMaxBackoff{5000};
+// With nothing buffered the flusher sleeps until an Add wakes it.
+constexpr milliseconds kIdleWait = std::chrono::hours(1);
+
+// Exponential backoff with jitter: spread retries so that many caches failing
+// together do not retry in step.
+milliseconds Backoff(std::uint64_t attempt) {
+  const std::uint64_t shift = std::min<std::uint64_t>(attempt - 1, 16);
+  const milliseconds base =
+      std::min(kMaxBackoff, milliseconds(kFirstBackoff.count() << shift));
+  thread_local std::minstd_rand random{std::random_device{}()};
+  std::uniform_real_distribution<double> jitter(0.5, 1.5);
+  return milliseconds(static_cast<milliseconds::rep>(base.count() * jitter(random)));
+}
+
+}  // namespace
+
+std::size_t BufferedWrite::Charge() const {
+  std::size_t bytes = kWriteOverhead + entry.key.size() + entry.value.size();
+  for (const auto& [k, v] : entry.metadata) bytes += k.size() + v.size();
+  return bytes;
+}
+
+std::size_t WriteBehind::KeyHash::operator()(
+    const std::pair<std::uint32_t, std::string>& k) const {
+  return (*this)(std::pair<std::uint32_t, std::string_view>(k.first, k.second));
+}
+
+std::size_t WriteBehind::KeyHash::operator()(
+    const std::pair<std::uint32_t, std::string_view>& k) const {
+  return std::hash<std::string_view>()(k.second) ^ (std::size_t{k.first} * 0x9E3779B97F4A7C15u);
+}
+
+WriteBehind::WriteBehind(const WriteBufferOptions& options, std::shared_ptr<Clock> clock,
+                         BatchWriter writer, FlushedCallback flushed,
+                         FlushFailedCallback failed)
+    : options_(options),
+      clock_(std::move(clock)),
+      writer_(std::move(writer)),
+      flushed_(std::move(flushed)),
+      failed_(std::move(failed)),
+      thread_([this] { Run(); }) {}
+
+WriteBehind::~WriteBehind() {
+  {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    stop_ = true;
+  }
+  work_.notify_all();
+  progress_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool WriteBehind::HasRoom(const BufferedWrite& write) const {
+  if (pending_.writes.empty()) return true;
+  const BufferedWrite* old = FindIn(pending_.writes, write.ns, write.entry.key);
+  const std::size_t old_charge = old ? old->Charge() : 0;
+  const std::size_t entries = pending_.writes.size() + (old ? 0 : 1);
+  return entries <= options_.max_entries &&
+         pending_.bytes - old_charge + write.Charge() <= options_.max_bytes;
+}
+
+Status WriteBehind::Add(BufferedWrite write) {
+  std::unique_lock lock(mu_);
+  const auto give_up = std::chrono::steady_clock::now() + options_.max_wait;
+  while (!closed_ && !HasRoom(write)) {
+    if (progress_.wait_until(lock, give_up) == std::cv_status::timeout && !HasRoom(write)) {
+      ++stats_.refused;
+      return Status::Busy(fmt::format(
+          "the write-behind buffer is full ({} writes, {} bytes) and no flush made room "
+          "within write_buffer.max_wait ({})",
+          pending_.writes.size(), pending_.bytes, options_.max_wait));
+    }
+  }
+  if (closed_) return Status::InvalidArgument("the cache is closed");
+
+  const TimePoint now = clock_->Now();
+  if (pending_.writes.empty()) pending_.oldest = now;
+  const std::size_t charge = write.Charge();
+  auto key = std::make_pair(write.ns, write.entry.key);
+  auto [it, inserted] = pending_.writes.try_emplace(std::move(key));
+  if (!inserted) pending_.bytes -= it->second.Charge();
+  it->second = std::move(write);
+  pending_.bytes += charge;
+  pending_.last_seq = ++added_seq_;
+  if (pending_.writes.size() == 1 || FlushDue(now)) work_.notify_one();
+  return Status::OK();
+}
+
+const BufferedWrite* WriteBehind::FindIn(const Map& map, std::uint32_t ns,
+                                         std::string_view key) {
+  auto it = map.find(std::pair<std::uint32_t, std::string_view>(ns, key));
+  return it == map.end() ? nullptr : &it->second;
+}
+
+WriteBehind::Found WriteBehind::Find(std::uint32_t ns, std::string_view key,
+                                     Entry* entry) const {
+  std::lock_guard lock(mu_);
+  const BufferedWrite* write = FindIn(pending_.writes, ns, key);
+  if (write == nullptr) write = FindIn(in_flight_.writes, ns, key);
+  if (write == nullptr) return Found::kNo;
+  if (write->is_delete) return Found::kDelete;
+  *entry = write->entry;
+  return Found::kPut;
+}
+
+bool WriteBehind::FlushDue(TimePoint now) const {
+  if (pending_.writes.empty()) return false;
+  return closed_ || flush_requests_ > 0 || pending_.writes.size() >= options_.max_entries ||
+         pending_.bytes >= options_.max_bytes ||
+         now - pending_.oldest >= options_.flush_interval;
+}
+
+milliseconds WriteBehind::UntilDue(TimePoint now) const {
+  if (pending_.writes.empty()) return kIdleWait;
+  return std::max(milliseconds(1), options_.flush_interval - (now - pending_.oldest));
+}
+
+void WriteBehind::Run() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    if (in_flight_.writes.empty()) {
+      while (!stop_ && !FlushDue(clock_->Now())) {
+        work_.wait_for(lock, UntilDue(clock_->Now()));
+      }
+      if (stop_) return;
+      in_flight_ = std::exchange(pending_, Generation{});
+      attempt_ = 0;
+      progress_.notify_all();
+    }
+    WriteInFlight(lock);
+    if (stop_) return;
+  }
+}
+
+void WriteBehind::WriteInFlight(std::unique_lock<std::mutex>& lock) {
+  std::vector<const BufferedWrite*> batch;
+  batch.reserve(in_flight_.writes.size());
+  for (const auto& [key, write] : in_flight_.writes) batch.push_back(&write);
+
+  lock.unlock();
+  const Status s = writer_(batch);
+  if (s.ok()) {
+    for (const BufferedWrite* write : batch) flushed_(*write);
+  }
+  lock.lock();
+
+  if (s.ok()) {
+    flushed_seq_ = in_flight_.last_seq;
+    ++stats_.flushes;
+    in_flight_ = Generation{};
+    progress_.notify_all();
+    return;
+  }
+  const std::uint64_t attempt = ++attempt_;
+  ++stats_.failures;
+  last_failure_ = s;
+  lock.unlock();
+  failed_(s, batch.size(), attempt);
+  lock.lock();
+  work_.wait_for(lock, Backoff(attempt), [this] { return stop_; });
+}
+
+Status WriteBehind::Flush(milliseconds deadline) {
+  std::unique_lock lock(mu_);
+  const std::uint64_t target = added_seq_;
+  if (flushed_seq_ >= target) return Status::OK();
+  ++flush_requests_;
+  work_.notify_one();
+  const bool done =
+      progress_.wait_for(lock, deadline, [&] { return flushed_seq_ >= target || stop_; }) &&
+      flushed_seq_ >= target;
+  --flush_requests_;
+  if (done) return Status::OK();
+  return Status::TimedOut(fmt::format(
+      "write-behind flush did not finish within {}: {} writes still buffered{}", deadline,
+      pending_.writes.size() + in_flight_.writes.size(),
+      last_failure_.ok() ? "" : "; the last batch failed with " + last_failure_.ToString()));
+}
+
+Status WriteBehind::Close(milliseconds deadline, std::vector<const BufferedWrite*>* unwritten) {
+  {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+  }
+  work_.notify_all();
+  progress_.notify_all();
+  const Status s = Flush(deadline);
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  work_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  if (!s.ok() && unwritten != nullptr) {
+    for (const Map* map : {&in_flight_.writes, &pending_.writes}) {
+      for (const auto& [key, write] : *map) unwritten->push_back(&write);
+    }
+  }
+  return s;
+}
+
+WriteBehind::Stats WriteBehind::GetStats() const {
+  std::lock_guard lock(mu_);
+  Stats stats = stats_;
+  stats.entries = pending_.writes.size() + in_flight_.writes.size();
+  stats.bytes = pending_.bytes + in_flight_.bytes;
+  if (stats.entries > 0) {
+    const TimePoint oldest = in_flight_.writes.empty() ? pending_.oldest : in_flight_.oldest;
+    stats.oldest_age = clock_->Now() - oldest;
+  }
+  return stats;
+}
+
+}  // namespace tiercache::engine

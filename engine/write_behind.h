@@ -1,0 +1,139 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "tiercache/clock.h"
+#include "tiercache/entry.h"
+#include "tiercache/options.h"
+#include "tiercache/status.h"
+
+namespace tiercache::engine {
+
+// One buffered write: a new version of an entry, or a deletion.
+struct BufferedWrite {
+  std::uint32_t ns = 0;
+  Entry entry;  // key always set; the rest only for a put
+  bool is_delete = false;
+
+  std::size_t Charge() const;
+};
+
+// What the flusher hands to RocksDB: the writes of one batch, all or none.
+// Returns the store's status; on failure the writes stay buffered.
+using BatchWriter = std::function<Status(const std::vector<const BufferedWrite*>& batch)>;
+// Told of each write once RocksDB holds it.
+using FlushedCallback = std::function<void(const BufferedWrite& write)>;
+// Told of a batch RocksDB refused (the attempt number counts from 1).
+using FlushFailedCallback =
+    std::function<void(const Status& status, std::size_t entries, std::uint64_t attempt)>;
+
+// Write-behind's buffer and its flusher thread. Writes coalesce per key (the
+// last one wins, deletions included); a background thread writes everything
+// buffered as one batch when the buffer reaches its entry or byte limit, when
+// the oldest write is flush_interval old, or when Flush asks. While one batch
+// is being written the next fills, so memory is bounded by twice the limits.
+// A failing batch is retried with exponential backoff and jitter; its writes
+// stay readable meanwhile.
+//
+// Thread-safety: thread-safe. mu_ guards all mutable state but the thread.
+// The callbacks run on the flusher thread with no lock held.
+class WriteBehind {
+ public:
+  WriteBehind(const WriteBufferOptions& options, std::shared_ptr<Clock> clock,
+              BatchWriter writer, FlushedCallback flushed, FlushFailedCallback failed);
+  // Stops the flusher without draining: Close() first to keep the writes.
+  ~WriteBehind();
+  WriteBehind(const WriteBehind&) = delete;
+  WriteBehind& operator=(const WriteBehind&) = delete;
+
+  // Buffers a write, waiting up to max_wait for room; Busy after that, and
+  // InvalidArgument once closed.
+  [[nodiscard]] Status Add(BufferedWrite write);
+
+  enum class Found { kNo, kPut, kDelete };
+  // The latest buffered write of the key; *entry filled for a put.
+  Found Find(std::uint32_t ns, std::string_view key, Entry* entry) const;
+
+  // Returns once every write added before the call is flushed; TimedOut at
+  // the deadline (real time).
+  [[nodiscard]] Status Flush(std::chrono::milliseconds deadline);
+
+  // Refuses further writes, flushes within the deadline and stops the
+  // flusher. The writes still unwritten go to *unwritten; the pointers stay
+  // valid until the WriteBehind is destroyed.
+  [[nodiscard]] Status Close(std::chrono::milliseconds deadline,
+                             std::vector<const BufferedWrite*>* unwritten);
+
+  struct Stats {
+    std::uint64_t entries = 0;
+    std::uint64_t bytes = 0;
+    std::uint64_t flushes = 0;
+    std::uint64_t failures = 0;
+    std::uint64_t refused = 0;
+    std::chrono::milliseconds oldest_age{0};
+  };
+  Stats GetStats() const;
+
+ private:
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(const std::pair<std::uint32_t, std::string>& k) const;
+    std::size_t operator()(const std::pair<std::uint32_t, std::string_view>& k) const;
+  };
+  struct KeyEqual {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return a.first == b.first && std::string_view(a.second) == std::string_view(b.second);
+    }
+  };
+  using Map = std::unordered_map<std::pair<std::uint32_t, std::string>, BufferedWrite, KeyHash,
+                                 KeyEqual>;
+  struct Generation {
+    Map writes;
+    std::size_t bytes = 0;
+    TimePoint oldest{};
+    std::uint64_t last_seq = 0;  // the newest Add in it
+  };
+
+  void Run();
+  bool FlushDue(TimePoint now) const;                      // REQUIRES: mu_ held
+  std::chrono::milliseconds UntilDue(TimePoint now) const;  // REQUIRES: mu_ held
+  bool HasRoom(const BufferedWrite& write) const;           // REQUIRES: mu_ held
+  void WriteInFlight(std::unique_lock<std::mutex>& lock);
+  static const BufferedWrite* FindIn(const Map& map, std::uint32_t ns, std::string_view key);
+
+  const WriteBufferOptions options_;
+  const std::shared_ptr<Clock> clock_;
+  const BatchWriter writer_;
+  const FlushedCallback flushed_;
+  const FlushFailedCallback failed_;
+
+  mutable std::mutex mu_;
+  std::condition_variable work_;     // to the flusher: something to do
+  std::condition_variable progress_;  // to writers and Flush: a batch finished
+  Generation pending_;                // GUARDED_BY(mu_): filling
+  Generation in_flight_;              // GUARDED_BY(mu_): being written
+  std::uint64_t added_seq_ = 0;       // GUARDED_BY(mu_)
+  std::uint64_t flushed_seq_ = 0;     // GUARDED_BY(mu_)
+  std::uint64_t flush_requests_ = 0;  // GUARDED_BY(mu_): Flush calls waiting
+  std::uint64_t attempt_ = 0;         // GUARDED_BY(mu_): failures of in_flight_
+  Status last_failure_;               // GUARDED_BY(mu_)
+  bool closed_ = false;               // GUARDED_BY(mu_): no more writes
+  bool stop_ = false;                 // GUARDED_BY(mu_): the flusher ends
+  Stats stats_;                       // GUARDED_BY(mu_): counters only
+  std::thread thread_;
+};
+
+}  // namespace tiercache::engine

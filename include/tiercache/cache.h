@@ -1,0 +1,101 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "tiercache/entry.h"
+#include "tiercache/options.h"
+#include "tiercache/stats.h"
+#include "tiercache/status.h"
+
+namespace tiercache {
+
+// Per-call choices of a write.
+struct WriteOptions {
+  // Absent: Options::default_ttl. Zero: never expires.
+  std::optional<std::chrono::milliseconds> ttl;
+  std::map<std::string, std::string> metadata;
+};
+
+// A key and its value, for PutMany.
+struct KeyValue {
+  std::string key;
+  std::string value;
+};
+
+// A persistent cache: an in-memory tier (L1) in front of a RocksDB store on
+// local disk (L2), with the write, read and eviction policies of its Options.
+// Entries live in namespaces: the same key in two namespaces are two entries.
+//
+// Thread-safety: every method may be called from many threads at once.
+// Ownership: Open returns the only owner; destroying a cache closes it (with
+// a default deadline of 10 seconds for write-behind's buffer). The string
+// views a method takes need to live for the call only.
+class Cache {
+ public:
+  // Opens the store at options.path (creating it when missing) after
+  // Options::Validate(); invalid options touch nothing on disk. Busy when
+  // another process has the store open. On failure nothing stays open.
+  [[nodiscard]] static Status Open(const Options& options, std::unique_ptr<Cache>* cache);
+
+  ~Cache();
+  Cache(const Cache&) = delete;
+  Cache& operator=(const Cache&) = delete;
+
+  // The value, or NotFound. Under read-through a miss in both tiers calls the
+  // loader (once per key, however many callers wait) and stores its value.
+  [[nodiscard]] Status Get(std::string_view ns, std::string_view key, std::string* value);
+  // The same, with every field of the entry.
+  [[nodiscard]] Status GetEntry(std::string_view ns, std::string_view key, Entry* entry);
+  // OK when the key holds a live entry, NotFound when not; never loads.
+  [[nodiscard]] Status Contains(std::string_view ns, std::string_view key);
+  // One status and value per key, in order.
+  void GetMany(std::string_view ns, const std::vector<std::string>& keys,
+               std::vector<Status>* statuses, std::vector<std::string>* values);
+
+  // Writes a new version of the entry by the write policy. *version (when
+  // given) receives it: greater than every earlier version of the key, also
+  // across restarts.
+  [[nodiscard]] Status Put(std::string_view ns, std::string_view key, std::string_view value,
+                           const WriteOptions& write = {}, std::uint64_t* version = nullptr);
+  // Put, if and only if the key's current version is `expected` (0: the key
+  // must be absent); Conflict otherwise. Atomic against every other writer.
+  [[nodiscard]] Status CompareAndPut(std::string_view ns, std::string_view key,
+                                     std::uint64_t expected, std::string_view value,
+                                     const WriteOptions& write = {},
+                                     std::uint64_t* version = nullptr);
+  // Writes every pair; under write-through and write-around, all or none.
+  [[nodiscard]] Status PutMany(std::string_view ns, const std::vector<KeyValue>& pairs,
+                               const WriteOptions& write = {});
+  // Removes the key from both tiers (OK also when it was absent).
+  [[nodiscard]] Status Delete(std::string_view ns, std::string_view key);
+  // Removes a namespace and all its entries; NotFound when there is none.
+  [[nodiscard]] Status DropNamespace(std::string_view ns);
+
+  // Write-behind: returns once every write acknowledged before the call is in
+  // RocksDB, or TimedOut at the deadline. Other policies: OK at once.
+  [[nodiscard]] Status Flush(std::chrono::milliseconds deadline);
+
+  // Drains write-behind's buffer within the deadline and closes the store.
+  // TimedOut (or the store's error) when writes could not be written; their
+  // keys, as "namespace/key", go to *unwritten when given. Further calls on a
+  // closed cache return InvalidArgument.
+  [[nodiscard]] Status Close(std::chrono::milliseconds deadline,
+                             std::vector<std::string>* unwritten = nullptr);
+
+  CacheStats GetStats() const;
+
+ private:
+  class Impl;
+  explicit Cache(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tiercache

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+namespace tiercache {
+
+// Counters of a cache since it was opened, and its state now.
+struct CacheStats {
+  struct Memory {
+    std::uint64_t hits = 0;
+    std::uint64_t misses = 0;
+    std::uint64_t evicted = 0;   // to make room
+    std::uint64_t expired = 0;
+    std::uint64_t removed = 0;   // deleted or replaced
+    std::uint64_t entries = 0;
+    std::uint64_t bytes = 0;     // charged: keys, values, metadata and overhead
+    double hit_ratio = 0;        // hits / (hits + misses)
+  } memory;
+
+  struct Disk {
+    std::uint64_t hits = 0;      // L1 misses that RocksDB answered
+    std::uint64_t misses = 0;
+    std::uint64_t writes = 0;    // records written, one per entry
+    std::uint64_t corrupt = 0;   // records that failed their checks
+  } disk;
+
+  struct WriteBuffer {
+    std::uint64_t entries = 0;   // buffered now, not yet in RocksDB
+    std::uint64_t bytes = 0;
+    std::uint64_t flushes = 0;   // batches written
+    std::uint64_t flush_failures = 0;
+    std::uint64_t writers_refused = 0;  // Puts answered Busy: the buffer stayed full
+    std::chrono::milliseconds oldest_unflushed_age{0};
+  } write_buffer;
+
+  struct Loads {
+    std::uint64_t calls = 0;     // loader calls
+    std::uint64_t shared = 0;    // Gets that waited for another caller's load
+    std::uint64_t errors = 0;
+    std::uint64_t negative_hits = 0;  // misses answered from the negative cache
+  } loads;
+};
+
+}  // namespace tiercache

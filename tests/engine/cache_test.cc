@@ -1,0 +1,434 @@
+#include "tiercache/cache.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "tests/storage/temp_dir.h"
+
+namespace tiercache {
+namespace {
+
+using std::chrono::milliseconds;
+using storage::test_util::TempDir;
+using ::testing::HasSubstr;
+
+constexpr milliseconds kDeadline{30'000};
+
+class RecordingListener : public EventListener {
+ public:
+  void OnRemoval(const RemovalEvent& event) override {
+    std::lock_guard lock(mu_);
+    removals_.push_back(std::string(event.ns) + "/" + std::string(event.key) + ":" +
+                        std::string(Name(event.cause)));
+  }
+  std::vector<std::string> removals() {
+    std::lock_guard lock(mu_);
+    return removals_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> removals_;
+};
+
+class CacheTest : public ::testing::Test {
+ protected:
+  CacheTest() {
+    options_.path = dir_.Sub("store");
+    options_.clock = clock_;
+    options_.free_space_reserve = 1024 * 1024;
+  }
+
+  std::unique_ptr<Cache> Open() {
+    std::unique_ptr<Cache> cache;
+    Status s = Cache::Open(options_, &cache);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return cache;
+  }
+
+  static std::string Get(Cache& cache, std::string_view ns, std::string_view key) {
+    std::string value;
+    Status s = cache.Get(ns, key, &value);
+    return s.ok() ? value : s.ToString();
+  }
+
+  TempDir dir_;
+  std::shared_ptr<ManualClock> clock_ = std::make_shared<ManualClock>();
+  Options options_;
+};
+
+TEST_F(CacheTest, EntriesSurviveCloseAndReopenInTheirNamespaces) {
+  {
+    auto cache = Open();
+    ASSERT_TRUE(cache->Put("users", "alice", "admin").ok());
+    ASSERT_TRUE(cache->Put("thumbnails", "alice", "\x89PNG").ok());
+    ASSERT_TRUE(cache->Close(kDeadline).ok());
+  }
+  auto cache = Open();
+  EXPECT_EQ(Get(*cache, "users", "alice"), "admin");
+  EXPECT_EQ(Get(*cache, "thumbnails", "alice"), "\x89PNG");
+  EXPECT_TRUE(cache->Contains("users", "bob").IsNotFound());
+  EXPECT_EQ(cache->GetStats().disk.hits, 2u);
+}
+
+TEST_F(CacheTest, TheSameKeyInTwoNamespacesIsTwoEntries) {
+  auto cache = Open();
+  ASSERT_TRUE(cache->Put("a", "k", "1").ok());
+  ASSERT_TRUE(cache->Put("b", "k", "2").ok());
+  ASSERT_TRUE(cache->Delete("a", "k").ok());
+  EXPECT_TRUE(cache->Contains("a", "k").IsNotFound());
+  EXPECT_EQ(Get(*cache, "b", "k"), "2");
+}
+
+TEST_F(CacheTest, VersionsGrowAcrossWritesAndRestarts) {
+  std::uint64_t first = 0, second = 0, third = 0;
+  {
+    auto cache = Open();
+    ASSERT_TRUE(cache->Put("ns", "k", "1", {}, &first).ok());
+    ASSERT_TRUE(cache->Put("ns", "other", "1", {}, &second).ok());
+    EXPECT_GT(second, first);
+  }
+  auto cache = Open();
+  ASSERT_TRUE(cache->Put("ns", "k", "2", {}, &third).ok());
+  EXPECT_GT(third, second);
+  Entry entry;
+  ASSERT_TRUE(cache->GetEntry("ns", "k", &entry).ok());
+  EXPECT_EQ(entry.version, third);
+}
+
+TEST_F(CacheTest, CompareAndPutWritesOnlyOverTheExpectedVersion) {
+  auto cache = Open();
+  std::uint64_t v1 = 0, v2 = 0;
+  ASSERT_TRUE(cache->CompareAndPut("ns", "k", 0, "first", {}, &v1).ok());
+  Status s = cache->CompareAndPut("ns", "k", 0, "again");
+  EXPECT_TRUE(s.IsConflict()) << s.ToString();
+  EXPECT_THAT(s.message(), HasSubstr("not the expected 0"));
+  ASSERT_TRUE(cache->CompareAndPut("ns", "k", v1, "second", {}, &v2).ok());
+  EXPECT_TRUE(cache->CompareAndPut("ns", "k", v1, "stale").IsConflict());
+  EXPECT_EQ(Get(*cache, "ns", "k"), "second");
+}
+
+TEST_F(CacheTest, CompareAndPutSeesTheVersionOnDiskAfterRestart) {
+  std::uint64_t v = 0;
+  {
+    auto cache = Open();
+    ASSERT_TRUE(cache->Put("ns", "k", "1", {}, &v).ok());
+  }
+  auto cache = Open();
+  EXPECT_TRUE(cache->CompareAndPut("ns", "k", v - 1, "x").IsConflict());
+  EXPECT_TRUE(cache->CompareAndPut("ns", "k", v, "2").ok());
+}
+
+TEST_F(CacheTest, ConcurrentCompareAndPutLosesNoIncrement) {
+  options_.l1_max_entries = 16;
+  options_.l1_shards = 1;
+  auto cache = Open();
+  constexpr int kThreads = 4, kIncrements = 200;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kIncrements;) {
+        Entry entry;
+        Status s = cache->GetEntry("ns", "counter", &entry);
+        const int current = s.ok() ? std::stoi(entry.value) : 0;
+        if (cache->CompareAndPut("ns", "counter", s.ok() ? entry.version : 0,
+                                 std::to_string(current + 1))
+                .ok()) {
+          ++i;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(Get(*cache, "ns", "counter"), std::to_string(kThreads * kIncrements));
+}
+
+TEST_F(CacheTest, EntriesExpireAndStayExpiredAfterRestart) {
+  {
+    auto cache = Open();
+    WriteOptions write;
+    write.ttl = milliseconds(1000);
+    ASSERT_TRUE(cache->Put("ns", "short", "v", write).ok());
+    ASSERT_TRUE(cache->Put("ns", "forever", "v").ok());
+    clock_->Advance(milliseconds(999));
+    EXPECT_EQ(Get(*cache, "ns", "short"), "v");
+  }
+  clock_->Advance(milliseconds(1));
+  auto cache = Open();
+  EXPECT_TRUE(cache->Contains("ns", "short").IsNotFound());
+  EXPECT_EQ(Get(*cache, "ns", "forever"), "v");
+}
+
+TEST_F(CacheTest, TheDefaultTtlAppliesToWritesWithoutTheirOwn) {
+  options_.default_ttl = milliseconds(50);
+  auto cache = Open();
+  ASSERT_TRUE(cache->Put("ns", "k", "v").ok());
+  clock_->Advance(milliseconds(50));
+  EXPECT_TRUE(cache->Contains("ns", "k").IsNotFound());
+}
+
+TEST_F(CacheTest, GetEntryCarriesEveryField) {
+  auto cache = Open();
+  const TimePoint start = clock_->Now();
+  WriteOptions write;
+  write.ttl = milliseconds(60'000);
+  write.metadata = {{"content-type", "text/plain"}};
+  std::uint64_t version = 0;
+  ASSERT_TRUE(cache->Put("ns", "k", "value", write, &version).ok());
+  clock_->Advance(milliseconds(10));
+  Entry entry;
+  ASSERT_TRUE(cache->GetEntry("ns", "k", &entry).ok());
+  EXPECT_EQ(entry.key, "k");
+  EXPECT_EQ(entry.value, "value");
+  EXPECT_EQ(entry.version, version);
+  EXPECT_EQ(entry.created_at, start);
+  EXPECT_EQ(entry.expires_at, start + milliseconds(60'000));
+  EXPECT_EQ(entry.last_accessed, start + milliseconds(10));
+  EXPECT_EQ(entry.access_count, 1u);
+  EXPECT_EQ(entry.metadata.at("content-type"), "text/plain");
+}
+
+TEST_F(CacheTest, WriteAroundLeavesMemoryAndReadsFromDisk) {
+  options_.write_policy = WritePolicy::kWriteAround;
+  auto cache = Open();
+  ASSERT_TRUE(cache->Put("ns", "k", "v").ok());
+  EXPECT_EQ(cache->GetStats().memory.entries, 0u);
+  EXPECT_EQ(Get(*cache, "ns", "k"), "v");
+  EXPECT_EQ(cache->GetStats().disk.hits, 1u);
+  EXPECT_EQ(Get(*cache, "ns", "k"), "v");
+  EXPECT_EQ(cache->GetStats().disk.hits, 1u) << "the first read brought it into memory";
+}
+
+TEST_F(CacheTest, WriteBehindServesWritesBeforeTheyAreFlushed) {
+  options_.write_policy = WritePolicy::kWriteBehind;
+  options_.write_buffer.flush_interval = std::chrono::hours(1);
+  options_.l1_max_entries = 2;
+  options_.l1_shards = 1;
+  auto cache = Open();
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(cache->Put("ns", "k" + std::to_string(i), std::to_string(i)).ok());
+  }
+  EXPECT_EQ(cache->GetStats().disk.writes, 0u);
+  EXPECT_EQ(cache->GetStats().write_buffer.entries, 10u);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(Get(*cache, "ns", "k" + std::to_string(i)), std::to_string(i));
+  ASSERT_TRUE(cache->Flush(kDeadline).ok());
+  EXPECT_EQ(cache->GetStats().disk.writes, 10u);
+  EXPECT_EQ(cache->GetStats().write_buffer.entries, 0u);
+}
+
+TEST_F(CacheTest, WriteBehindCoalescesAndKeepsPerKeyOrder) {
+  options_.write_policy = WritePolicy::kWriteBehind;
+  options_.write_buffer.flush_interval = std::chrono::hours(1);
+  {
+    auto cache = Open();
+    for (int i = 0; i < 50; ++i) ASSERT_TRUE(cache->Put("ns", "hot", std::to_string(i)).ok());
+    ASSERT_TRUE(cache->Put("ns", "gone", "1").ok());
+    ASSERT_TRUE(cache->Delete("ns", "gone").ok());
+    ASSERT_TRUE(cache->Put("ns", "back", "1").ok());
+    ASSERT_TRUE(cache->Delete("ns", "back").ok());
+    ASSERT_TRUE(cache->Put("ns", "back", "2").ok());
+    EXPECT_TRUE(cache->Contains("ns", "gone").IsNotFound());
+    ASSERT_TRUE(cache->Flush(kDeadline).ok());
+    EXPECT_EQ(cache->GetStats().disk.writes, 3u);
+    EXPECT_EQ(cache->GetStats().write_buffer.flushes, 1u);
+  }
+  auto cache = Open();
+  EXPECT_EQ(Get(*cache, "ns", "hot"), "49");
+  EXPECT_TRUE(cache->Contains("ns", "gone").IsNotFound());
+  EXPECT_EQ(Get(*cache, "ns", "back"), "2");
+}
+
+TEST_F(CacheTest, CloseDrainsTheWriteBuffer) {
+  options_.write_policy = WritePolicy::kWriteBehind;
+  options_.write_buffer.flush_interval = std::chrono::hours(1);
+  {
+    auto cache = Open();
+    ASSERT_TRUE(cache->Put("ns", "k", "v").ok());
+    std::vector<std::string> unwritten;
+    ASSERT_TRUE(cache->Close(kDeadline, &unwritten).ok());
+    EXPECT_TRUE(unwritten.empty());
+    EXPECT_TRUE(cache->Put("ns", "k", "v").IsInvalidArgument());
+  }
+  options_.write_policy = WritePolicy::kWriteThrough;
+  auto cache = Open();
+  EXPECT_EQ(Get(*cache, "ns", "k"), "v");
+}
+
+TEST_F(CacheTest, ReadThroughLoadsOnceForManyWaitingCallers) {
+  std::atomic<int> calls{0};
+  std::atomic<int> arrived{0};
+  constexpr int kThreads = 8;
+  options_.read_policy = ReadPolicy::kReadThrough;
+  options_.loader = [&](std::string_view ns, std::string_view key, LoadedValue* out) {
+    ++calls;
+    while (arrived.load() < kThreads) std::this_thread::yield();
+    out->value = std::string(ns) + ":" + std::string(key);
+    return Status::OK();
+  };
+  auto cache = Open();
+  std::vector<std::thread> threads;
+  std::vector<std::string> values(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      ++arrived;
+      values[t] = Get(*cache, "ns", "slow");
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(calls.load(), 1);
+  for (const std::string& v : values) EXPECT_EQ(v, "ns:slow");
+  EXPECT_EQ(cache->GetStats().loads.calls, 1u);
+}
+
+TEST_F(CacheTest, ReadThroughStoresTheLoadedValueDurably) {
+  options_.read_policy = ReadPolicy::kReadThrough;
+  options_.loader = [](std::string_view, std::string_view, LoadedValue* out) {
+    out->value = "loaded";
+    out->metadata = {{"source", "loader"}};
+    return Status::OK();
+  };
+  {
+    auto cache = Open();
+    Entry entry;
+    ASSERT_TRUE(cache->GetEntry("ns", "k", &entry).ok());
+    EXPECT_EQ(entry.value, "loaded");
+    EXPECT_GT(entry.version, 0u);
+  }
+  options_.loader = [](std::string_view, std::string_view, LoadedValue*) {
+    return Status::IOError("the loader must not be called again");
+  };
+  auto cache = Open();
+  Entry entry;
+  ASSERT_TRUE(cache->GetEntry("ns", "k", &entry).ok());
+  EXPECT_EQ(entry.metadata.at("source"), "loader");
+}
+
+TEST_F(CacheTest, ALoaderErrorReachesTheCallerAndIsNotCached) {
+  int calls = 0;
+  options_.read_policy = ReadPolicy::kReadThrough;
+  options_.loader = [&](std::string_view, std::string_view, LoadedValue* out) {
+    if (++calls == 1) return Status::IOError("backend down");
+    out->value = "v";
+    return Status::OK();
+  };
+  auto cache = Open();
+  std::string value;
+  Status s = cache->Get("ns", "k", &value);
+  EXPECT_TRUE(s.IsIOError());
+  EXPECT_THAT(s.message(), HasSubstr("backend down"));
+  EXPECT_EQ(Get(*cache, "ns", "k"), "v");
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(cache->GetStats().loads.errors, 1u);
+}
+
+TEST_F(CacheTest, NotFoundFromTheLoaderIsRememberedForTheNegativeTtl) {
+  int calls = 0;
+  options_.read_policy = ReadPolicy::kReadThrough;
+  options_.negative_ttl = milliseconds(100);
+  options_.loader = [&](std::string_view, std::string_view, LoadedValue*) {
+    ++calls;
+    return Status::NotFound("no such user");
+  };
+  auto cache = Open();
+  EXPECT_TRUE(cache->Contains("ns", "k").IsNotFound());
+  std::string value;
+  EXPECT_TRUE(cache->Get("ns", "k", &value).IsNotFound());
+  EXPECT_TRUE(cache->Get("ns", "k", &value).IsNotFound());
+  EXPECT_EQ(calls, 1);
+  clock_->Advance(milliseconds(100));
+  EXPECT_TRUE(cache->Get("ns", "k", &value).IsNotFound());
+  EXPECT_EQ(calls, 2);
+  ASSERT_TRUE(cache->Put("ns", "k", "now it exists").ok());
+  EXPECT_EQ(Get(*cache, "ns", "k"), "now it exists");
+}
+
+TEST_F(CacheTest, CacheAsideAnswersNotFoundOnAMiss) {
+  auto cache = Open();
+  std::string value;
+  EXPECT_TRUE(cache->Get("ns", "k", &value).IsNotFound());
+  EXPECT_EQ(cache->GetStats().loads.calls, 0u);
+}
+
+TEST_F(CacheTest, InvalidOptionsTouchNothingOnDisk) {
+  options_.l1_max_entries = 0;
+  std::unique_ptr<Cache> cache;
+  Status s = Cache::Open(options_, &cache);
+  EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_THAT(s.message(), HasSubstr("l1_max_entries"));
+  EXPECT_FALSE(std::filesystem::exists(options_.path));
+  EXPECT_EQ(cache, nullptr);
+}
+
+TEST_F(CacheTest, ASecondOpenOfTheStoreIsBusy) {
+  auto cache = Open();
+  std::unique_ptr<Cache> second;
+  Status s = Cache::Open(options_, &second);
+  EXPECT_TRUE(s.IsBusy()) << s.ToString();
+  EXPECT_THAT(s.message(), HasSubstr("in use"));
+  ASSERT_TRUE(cache->Put("ns", "k", "still mine").ok());
+  EXPECT_EQ(Get(*cache, "ns", "k"), "still mine");
+}
+
+TEST_F(CacheTest, RejectsValuesAndTtlsOutOfRange) {
+  options_.max_value_bytes = 10;
+  options_.compression_threshold = 10;
+  auto cache = Open();
+  Status s = cache->Put("ns", "k", std::string(11, 'x'));
+  EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_THAT(s.message(), HasSubstr("max_value_bytes"));
+  WriteOptions write;
+  write.ttl = milliseconds(-1);
+  EXPECT_TRUE(cache->Put("ns", "k", "v", write).IsInvalidArgument());
+  EXPECT_TRUE(cache->Put("", "k", "v").IsInvalidArgument());
+  EXPECT_TRUE(cache->Contains("ns", "k").IsNotFound());
+}
+
+TEST_F(CacheTest, TheListenerHearsEvictionsReplacementsAndDeletes) {
+  auto listener = std::make_shared<RecordingListener>();
+  options_.listener = listener;
+  options_.l1_max_entries = 1;
+  options_.l1_shards = 1;
+  auto cache = Open();
+  ASSERT_TRUE(cache->Put("ns", "a", "1").ok());
+  ASSERT_TRUE(cache->Put("ns", "a", "2").ok());
+  ASSERT_TRUE(cache->Put("ns", "b", "1").ok());
+  ASSERT_TRUE(cache->Delete("ns", "b").ok());
+  EXPECT_EQ(listener->removals(),
+            (std::vector<std::string>{"ns/a:replaced", "ns/a:capacity", "ns/b:deleted"}));
+}
+
+TEST_F(CacheTest, DroppingANamespaceRemovesItsEntriesOnly) {
+  {
+    auto cache = Open();
+    ASSERT_TRUE(cache->Put("old", "k", "v").ok());
+    ASSERT_TRUE(cache->Put("kept", "k", "v").ok());
+    ASSERT_TRUE(cache->DropNamespace("old").ok());
+    EXPECT_TRUE(cache->Contains("old", "k").IsNotFound());
+    EXPECT_TRUE(cache->DropNamespace("old").IsNotFound());
+  }
+  auto cache = Open();
+  EXPECT_TRUE(cache->Contains("old", "k").IsNotFound());
+  EXPECT_EQ(Get(*cache, "kept", "k"), "v");
+}
+
+TEST_F(CacheTest, PutManyAndGetMany) {
+  auto cache = Open();
+  ASSERT_TRUE(cache->PutMany("ns", {{"a", "1"}, {"b", "2"}, {"a", "3"}}).ok());
+  std::vector<Status> statuses;
+  std::vector<std::string> values;
+  cache->GetMany("ns", {"a", "b", "c"}, &statuses, &values);
+  ASSERT_EQ(statuses.size(), 3u);
+  EXPECT_TRUE(statuses[0].ok());
+  EXPECT_EQ(values[0], "3");
+  EXPECT_EQ(values[1], "2");
+  EXPECT_TRUE(statuses[2].IsNotFound());
+}
+
+}  // namespace
+}  // namespace tiercache

@@ -1,0 +1,221 @@
+#include "engine/write_behind.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace tiercache::engine {
+namespace {
+
+using std::chrono::milliseconds;
+
+// A store stand-in: records each batch, can fail or block on demand.
+class FakeStore {
+ public:
+  Status Write(const std::vector<const BufferedWrite*>& batch) {
+    std::unique_lock lock(mu_);
+    ++entered_;
+    changed_.notify_all();
+    changed_.wait(lock, [&] { return !blocked_; });
+    if (failures_left_ > 0) {
+      --failures_left_;
+      return Status::IOError("injected failure");
+    }
+    std::vector<std::string> keys;
+    for (const BufferedWrite* w : batch) {
+      keys.push_back(w->entry.key + (w->is_delete ? "=deleted" : "=" + w->entry.value));
+    }
+    batches_.push_back(keys);
+    changed_.notify_all();
+    return Status::OK();
+  }
+
+  void Block(bool blocked) {
+    std::lock_guard lock(mu_);
+    blocked_ = blocked;
+    changed_.notify_all();
+  }
+  void FailNext(int times) {
+    std::lock_guard lock(mu_);
+    failures_left_ = times;
+  }
+  // Waits (real time, generously) until the flusher has called Write.
+  bool WaitUntilEntered() {
+    std::unique_lock lock(mu_);
+    return changed_.wait_for(lock, std::chrono::seconds(30), [&] { return entered_ > 0; });
+  }
+  // Waits (real time, generously) until `count` batches were written.
+  bool WaitForBatches(std::size_t count) {
+    std::unique_lock lock(mu_);
+    return changed_.wait_for(lock, std::chrono::seconds(30),
+                             [&] { return batches_.size() >= count; });
+  }
+  std::vector<std::vector<std::string>> batches() {
+    std::lock_guard lock(mu_);
+    return batches_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable changed_;
+  bool blocked_ = false;
+  int failures_left_ = 0;
+  int entered_ = 0;
+  std::vector<std::vector<std::string>> batches_;
+};
+
+class WriteBehindTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<WriteBehind> Make(WriteBufferOptions options) {
+    return std::make_unique<WriteBehind>(
+        options, clock_, [this](const auto& batch) { return store_.Write(batch); },
+        [this](const BufferedWrite&) { ++flushed_; },
+        [this](const Status&, std::size_t, std::uint64_t attempt) { attempts_.push_back(attempt); });
+  }
+
+  static BufferedWrite Put(const std::string& key, const std::string& value) {
+    BufferedWrite w;
+    w.ns = 1;
+    w.entry.key = key;
+    w.entry.value = value;
+    return w;
+  }
+  static BufferedWrite Del(const std::string& key) {
+    BufferedWrite w;
+    w.ns = 1;
+    w.entry.key = key;
+    w.is_delete = true;
+    return w;
+  }
+
+  std::shared_ptr<ManualClock> clock_ = std::make_shared<ManualClock>();
+  FakeStore store_;
+  std::atomic<int> flushed_{0};
+  std::vector<std::uint64_t> attempts_;  // written by the flusher thread only
+};
+
+WriteBufferOptions Small() {
+  WriteBufferOptions o;
+  o.max_entries = 100;
+  o.max_bytes = 1 << 20;
+  o.flush_interval = std::chrono::hours(1);
+  o.max_wait = milliseconds(0);
+  return o;
+}
+
+TEST_F(WriteBehindTest, CoalescesWritesOfAKeyIntoItsLast) {
+  auto buffer = Make(Small());
+  ASSERT_TRUE(buffer->Add(Put("a", "1")).ok());
+  ASSERT_TRUE(buffer->Add(Put("a", "2")).ok());
+  ASSERT_TRUE(buffer->Add(Put("b", "1")).ok());
+  ASSERT_TRUE(buffer->Add(Del("b")).ok());
+  ASSERT_TRUE(buffer->Add(Put("a", "3")).ok());
+  EXPECT_EQ(buffer->GetStats().entries, 2u);
+  ASSERT_TRUE(buffer->Flush(milliseconds(30'000)).ok());
+  auto batches = store_.batches();
+  ASSERT_EQ(batches.size(), 1u);
+  std::sort(batches[0].begin(), batches[0].end());
+  EXPECT_EQ(batches[0], (std::vector<std::string>{"a=3", "b=deleted"}));
+  EXPECT_EQ(flushed_.load(), 2);
+}
+
+TEST_F(WriteBehindTest, FindSeesTheLatestBufferedWrite) {
+  auto buffer = Make(Small());
+  Entry entry;
+  EXPECT_EQ(buffer->Find(1, "a", &entry), WriteBehind::Found::kNo);
+  ASSERT_TRUE(buffer->Add(Put("a", "1")).ok());
+  ASSERT_EQ(buffer->Find(1, "a", &entry), WriteBehind::Found::kPut);
+  EXPECT_EQ(entry.value, "1");
+  EXPECT_EQ(buffer->Find(2, "a", &entry), WriteBehind::Found::kNo);
+  ASSERT_TRUE(buffer->Add(Del("a")).ok());
+  EXPECT_EQ(buffer->Find(1, "a", &entry), WriteBehind::Found::kDelete);
+}
+
+TEST_F(WriteBehindTest, FlushesWhenTheEntryLimitIsReached) {
+  WriteBufferOptions o = Small();
+  o.max_entries = 3;
+  auto buffer = Make(o);
+  for (const char* key : {"a", "b", "c"}) ASSERT_TRUE(buffer->Add(Put(key, "v")).ok());
+  ASSERT_TRUE(store_.WaitForBatches(1));
+  EXPECT_EQ(store_.batches()[0].size(), 3u);
+}
+
+TEST_F(WriteBehindTest, FlushesWhenTheOldestWriteReachesTheInterval) {
+  WriteBufferOptions o = Small();
+  o.flush_interval = milliseconds(5);
+  auto buffer = Make(o);
+  ASSERT_TRUE(buffer->Add(Put("a", "v")).ok());
+  clock_->Advance(milliseconds(10));
+  ASSERT_TRUE(store_.WaitForBatches(1));
+  EXPECT_EQ(buffer->GetStats().entries, 0u);
+}
+
+TEST_F(WriteBehindTest, ReportsTheAgeOfTheOldestUnflushedWrite) {
+  auto buffer = Make(Small());
+  ASSERT_TRUE(buffer->Add(Put("a", "v")).ok());
+  clock_->Advance(milliseconds(1500));
+  ASSERT_TRUE(buffer->Add(Put("b", "v")).ok());
+  EXPECT_EQ(buffer->GetStats().oldest_age, milliseconds(1500));
+}
+
+TEST_F(WriteBehindTest, AFullBufferRefusesWritersAfterMaxWait) {
+  WriteBufferOptions o = Small();
+  o.max_entries = 2;
+  store_.Block(true);
+  auto buffer = Make(o);
+  ASSERT_TRUE(buffer->Add(Put("a", "v")).ok());
+  ASSERT_TRUE(buffer->Add(Put("b", "v")).ok());  // full: the flusher takes it, then blocks
+  ASSERT_TRUE(store_.WaitUntilEntered());
+  ASSERT_TRUE(buffer->Add(Put("c", "v")).ok());
+  ASSERT_TRUE(buffer->Add(Put("d", "v")).ok());
+  Status refused = buffer->Add(Put("e", "v"));
+  EXPECT_TRUE(refused.IsBusy()) << refused.ToString();
+  EXPECT_NE(refused.message().find("max_wait"), std::string::npos) << refused.message();
+  EXPECT_EQ(buffer->GetStats().entries, 4u);
+  EXPECT_EQ(buffer->GetStats().refused, 1u);
+  store_.Block(false);
+  EXPECT_TRUE(buffer->Flush(milliseconds(30'000)).ok());
+}
+
+TEST_F(WriteBehindTest, AFailedBatchIsRetriedAndStaysReadable) {
+  store_.FailNext(2);
+  auto buffer = Make(Small());
+  ASSERT_TRUE(buffer->Add(Put("a", "v")).ok());
+  ASSERT_TRUE(buffer->Flush(milliseconds(30'000)).ok());
+  EXPECT_EQ(store_.batches().size(), 1u);
+  EXPECT_EQ(attempts_, (std::vector<std::uint64_t>{1, 2}));
+  EXPECT_EQ(buffer->GetStats().failures, 2u);
+}
+
+TEST_F(WriteBehindTest, WritesStayReadableWhileTheStoreFails) {
+  store_.FailNext(1'000'000);
+  auto buffer = Make(Small());
+  ASSERT_TRUE(buffer->Add(Put("a", "v")).ok());
+  Status s = buffer->Flush(milliseconds(50));
+  EXPECT_TRUE(s.IsTimedOut()) << s.ToString();
+  EXPECT_NE(s.message().find("injected failure"), std::string::npos) << s.message();
+  Entry entry;
+  EXPECT_EQ(buffer->Find(1, "a", &entry), WriteBehind::Found::kPut);
+  std::vector<const BufferedWrite*> unwritten;
+  EXPECT_TRUE(buffer->Close(milliseconds(50), &unwritten).IsTimedOut());
+  ASSERT_EQ(unwritten.size(), 1u);
+  EXPECT_EQ(unwritten[0]->entry.key, "a");
+}
+
+TEST_F(WriteBehindTest, CloseDrainsAndRefusesLaterWrites) {
+  auto buffer = Make(Small());
+  ASSERT_TRUE(buffer->Add(Put("a", "v")).ok());
+  std::vector<const BufferedWrite*> unwritten;
+  ASSERT_TRUE(buffer->Close(milliseconds(30'000), &unwritten).ok());
+  EXPECT_TRUE(unwritten.empty());
+  EXPECT_EQ(store_.batches().size(), 1u);
+  EXPECT_TRUE(buffer->Add(Put("b", "v")).IsInvalidArgument());
+}
+
+}  // namespace
+}  // namespace tiercache::engine
