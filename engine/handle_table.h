@@ -10,15 +10,15 @@ namespace tiercache::engine {
 
 // One shard's index from key hash to node handle: open addressing with linear
 // probing and backward-shift deletion, 8 bytes a slot (32 bits of the hash and
-// the handle), at most 80 % full. The stored hash bits are also the ones that
+// the handle), at most 7/8 full. The stored hash bits are also the ones that
 // place a slot, so growing needs no key. Growth stops at the size that holds
-// `max_entries` at that load, so a full shard costs 10 bytes an entry here.
+// `max_entries` at that load, so a full shard costs 9.2 bytes an entry here.
 //
 // Not thread-safe: the owning shard calls it under its lock.
 class HandleTable {
  public:
   static constexpr std::size_t kNotFound = ~std::size_t{0};
-  // Bytes of table an entry is charged, at the maximum load.
+  // Bytes of table an entry is charged: its share at the maximum load, rounded up.
   static constexpr std::size_t kChargePerEntry = 10;
 
   explicit HandleTable(std::size_t max_entries);

@@ -19,7 +19,8 @@ namespace tiercache::engine {
 // valid until Free(); Get() on a freed handle is undefined.
 class NodeArena {
  public:
-  static constexpr std::size_t kPageBytes = 16 * 1024;
+  // 16 bytes under 16 KiB, so that malloc's header rounds the page to 16 KiB.
+  static constexpr std::size_t kPageBytes = 16 * 1024 - 16;
   static constexpr std::size_t kMaxSmallBytes = 2048;
 
   NodeArena() = default;

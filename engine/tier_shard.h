@@ -113,11 +113,19 @@ class alignas(64) TierShard {
       if (!n->dirty()) RemoveAt(slot, h, RemovalCause::kExpired, removed);
       return false;
     }
+    // The policy's list neighbours are likely cache misses: start loading
+    // them now, and copy the value out while they arrive.
+    PrefetchNeighbours(*n);
     n->Touch(now);
+    copy(*n);
     if (!n->dirty()) policy_.Access(h, hash);
     ++counters_.hits;
-    copy(*n);
     return true;
+  }
+
+  void PrefetchNeighbours(const Node& n) const {
+    if (n.prev() != kNoHandle) __builtin_prefetch(arena_.Get(n.prev()), 1);
+    if (n.next() != kNoHandle) __builtin_prefetch(arena_.Get(n.next()), 1);
   }
 
   std::size_t FindSlot(std::uint32_t ns, std::string_view key, std::uint64_t hash) const {

@@ -7,6 +7,8 @@ void AddBench(CLI::App& app, Action* action) {
       "bench", "Benchmarks, each beside its baseline measured in the same run");
   bench->require_subcommand(1);
   AddCodecBench(*bench, action);
+  AddMemoryBench(*bench, action);
+  AddTraceBench(*bench, action);
 }
 
 }  // namespace tiercache::tool
