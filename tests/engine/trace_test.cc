@@ -59,8 +59,10 @@ std::int64_t Replay(const std::vector<std::int64_t>& keys, EvictionPolicy policy
   EXPECT_TRUE(MemoryTier::Create(o, &tier).ok());
   std::int64_t hits = 0;
   std::string value;
+  std::string key;
   for (const std::int64_t k : keys) {
-    const std::string_view key(reinterpret_cast<const char*>(&k), sizeof k);
+    // Decimal, as `tiercache bench trace` reads the expanded traces.
+    key = std::to_string(k);
     if (tier->LookupValue(0, key, &value)) {
       ++hits;
     } else {

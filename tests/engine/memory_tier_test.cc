@@ -1,0 +1,308 @@
+// The in-memory tier's contract: bounds, expiry, dirty pinning, the removal
+// listener, statistics and namespaces, for every policy where it applies.
+#include "engine/memory_tier.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace tiercache::engine {
+namespace {
+
+using std::chrono::milliseconds;
+
+class MemoryTierTest : public ::testing::TestWithParam<EvictionPolicy> {
+ protected:
+  // A tier of one shard unless told otherwise, recording every removal.
+  void Make(std::size_t max_entries, std::size_t max_bytes = 1 << 20, std::size_t shards = 1) {
+    MemoryTierOptions o;
+    o.policy = GetParam();
+    o.max_entries = max_entries;
+    o.max_bytes = max_bytes;
+    o.shards = shards;
+    o.clock = clock_;
+    o.default_ttl = default_ttl_;
+    o.listener = [this](const Removal& r) { removals_.push_back(r); };
+    ASSERT_TRUE(MemoryTier::Create(o, &tier_).ok());
+  }
+
+  Status Put(const std::string& key, const std::string& value, TierWrite w = {}) {
+    w.key = key;
+    w.value = value;
+    return tier_->Insert(w);
+  }
+  std::string Get(const std::string& key) {
+    std::string value;
+    return tier_->LookupValue(0, key, &value) ? value : "<miss>";
+  }
+  int Count(RemovalCause cause) const {
+    int n = 0;
+    for (const Removal& r : removals_) n += r.cause == cause ? 1 : 0;
+    return n;
+  }
+
+  std::shared_ptr<ManualClock> clock_ = std::make_shared<ManualClock>();
+  milliseconds default_ttl_{0};
+  std::unique_ptr<MemoryTier> tier_;
+  std::vector<Removal> removals_;
+};
+
+TEST_P(MemoryTierTest, ReturnsWhatWasPut) {
+  Make(10);
+  ASSERT_TRUE(Put("a", "1").ok());
+  ASSERT_TRUE(Put("b", "2").ok());
+  EXPECT_EQ(Get("a"), "1");
+  EXPECT_EQ(Get("b"), "2");
+  EXPECT_EQ(Get("c"), "<miss>");
+}
+
+TEST_P(MemoryTierTest, ReplacingReportsTheOldEntry) {
+  Make(10);
+  ASSERT_TRUE(Put("a", "1").ok());
+  ASSERT_TRUE(Put("a", "2").ok());
+  EXPECT_EQ(Get("a"), "2");
+  ASSERT_EQ(removals_.size(), 1u);
+  EXPECT_EQ(removals_[0].value, "1");
+  EXPECT_EQ(removals_[0].cause, RemovalCause::kReplaced);
+}
+
+TEST_P(MemoryTierTest, NeverHoldsMoreEntriesThanItsCapacity) {
+  Make(8);
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(Put(std::to_string(i), "v").ok());
+  EXPECT_EQ(tier_->Stats().entries, 8u);
+  EXPECT_EQ(Count(RemovalCause::kCapacity), 92);
+  EXPECT_EQ(tier_->Stats().evicted, 92u);
+}
+
+TEST_P(MemoryTierTest, NeverChargesMoreBytesThanItsBudget) {
+  Make(1000, 4096);
+  const std::string value(300, 'x');
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(Put(std::to_string(i), value).ok());
+  const TierStats s = tier_->Stats();
+  EXPECT_LE(s.bytes, 4096u);
+  // Each entry is charged its value, key, 52-byte header and table slot.
+  EXPECT_GE(s.bytes, s.entries * (300 + 52));
+  EXPECT_LT(s.entries, 12u);
+}
+
+TEST_P(MemoryTierTest, RefusesAnEntryLargerThanAShard) {
+  Make(100, 4096);
+  EXPECT_TRUE(Put("big", std::string(5000, 'x')).IsInvalidArgument());
+}
+
+TEST_P(MemoryTierTest, ExpiredEntryIsNeverReturned) {
+  Make(10);
+  TierWrite w;
+  w.ttl = milliseconds(100);
+  ASSERT_TRUE(Put("a", "1", w).ok());
+  clock_->Advance(milliseconds(99));
+  EXPECT_EQ(Get("a"), "1");
+  clock_->Advance(milliseconds(1));
+  EXPECT_EQ(Get("a"), "<miss>");
+  EXPECT_EQ(Count(RemovalCause::kExpired), 1);
+}
+
+TEST_P(MemoryTierTest, DefaultTtlAppliesToWritesWithoutOne) {
+  default_ttl_ = milliseconds(50);
+  Make(10);
+  ASSERT_TRUE(Put("a", "1").ok());
+  TierWrite forever;
+  forever.ttl = milliseconds(0);
+  ASSERT_TRUE(Put("b", "2", forever).ok());
+  clock_->Advance(milliseconds(60));
+  EXPECT_EQ(Get("a"), "<miss>");
+  EXPECT_EQ(Get("b"), "2");
+}
+
+TEST_P(MemoryTierTest, WritesReclaimExpiredEntriesWithoutReadingThem) {
+  Make(1000);
+  TierWrite w;
+  w.ttl = milliseconds(10);
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(Put("old" + std::to_string(i), "v", w).ok());
+  clock_->Advance(milliseconds(20));
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(Put("new" + std::to_string(i), "v").ok());
+  EXPECT_EQ(tier_->Stats().entries, 50u);
+  EXPECT_EQ(Count(RemovalCause::kExpired), 100);
+}
+
+TEST_P(MemoryTierTest, SweepReclaimsExpiredEntries) {
+  Make(1000, 1 << 20, 4);
+  TierWrite w;
+  w.ttl = milliseconds(10);
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(Put(std::to_string(i), "v", w).ok());
+  clock_->Advance(milliseconds(10));
+  EXPECT_EQ(tier_->Sweep(1000), 40u);
+  EXPECT_EQ(tier_->Stats().entries, 0u);
+  EXPECT_EQ(tier_->Stats().bytes, 0u);
+}
+
+TEST_P(MemoryTierTest, ExpiredEntriesAreEvictedBeforeLiveOnes) {
+  Make(4);
+  TierWrite w;
+  w.ttl = milliseconds(10);
+  ASSERT_TRUE(Put("live1", "v").ok());
+  ASSERT_TRUE(Put("dead", "v", w).ok());
+  ASSERT_TRUE(Put("live2", "v").ok());
+  ASSERT_TRUE(Put("live3", "v").ok());
+  clock_->Advance(milliseconds(10));
+  tier_->Sweep(0);
+  ASSERT_TRUE(Put("live4", "v").ok());
+  EXPECT_EQ(Count(RemovalCause::kCapacity), 0);
+  EXPECT_EQ(Get("live1"), "v");
+}
+
+TEST_P(MemoryTierTest, DirtyEntryIsNeverEvictedUntilMarkedClean) {
+  Make(4);
+  TierWrite dirty;
+  dirty.dirty = true;
+  dirty.version = 7;
+  ASSERT_TRUE(Put("pinned", "v", dirty).ok());
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(Put(std::to_string(i), "v").ok());
+  EXPECT_EQ(Get("pinned"), "v");
+  EXPECT_FALSE(tier_->MarkClean(0, "pinned", 6));  // a newer write owns it
+  EXPECT_TRUE(tier_->MarkClean(0, "pinned", 7));
+  for (int i = 50; i < 100; ++i) ASSERT_TRUE(Put(std::to_string(i), "v").ok());
+  EXPECT_EQ(Get("pinned"), "<miss>");
+}
+
+TEST_P(MemoryTierTest, ExpiredDirtyEntryStaysUntilMarkedClean) {
+  Make(10);
+  TierWrite w;
+  w.dirty = true;
+  w.version = 1;
+  w.ttl = milliseconds(5);
+  ASSERT_TRUE(Put("a", "1", w).ok());
+  clock_->Advance(milliseconds(10));
+  EXPECT_EQ(Get("a"), "<miss>");
+  EXPECT_EQ(tier_->Sweep(100), 0u);
+  EXPECT_EQ(tier_->Stats().entries, 1u);
+  EXPECT_TRUE(tier_->MarkClean(0, "a", 1));
+  EXPECT_EQ(tier_->Stats().entries, 0u);
+  EXPECT_EQ(Count(RemovalCause::kExpired), 1);
+}
+
+TEST_P(MemoryTierTest, AFullShardOfDirtyEntriesRefusesNewOnes) {
+  Make(2);
+  TierWrite w;
+  w.dirty = true;
+  ASSERT_TRUE(Put("a", "1", w).ok());
+  ASSERT_TRUE(Put("b", "2", w).ok());
+  EXPECT_TRUE(Put("c", "3").IsBusy());
+  EXPECT_EQ(Get("a"), "1");
+}
+
+TEST_P(MemoryTierTest, EraseReportsAndForgets) {
+  Make(10);
+  ASSERT_TRUE(Put("a", "1").ok());
+  EXPECT_TRUE(tier_->Erase(0, "a"));
+  EXPECT_FALSE(tier_->Erase(0, "a"));
+  EXPECT_EQ(Get("a"), "<miss>");
+  EXPECT_EQ(Count(RemovalCause::kErased), 1);
+  EXPECT_EQ(tier_->Stats().bytes, 0u);
+}
+
+TEST_P(MemoryTierTest, NamespacesKeepEqualKeysApart) {
+  Make(100, 1 << 20, 4);
+  for (std::uint32_t ns = 1; ns <= 3; ++ns) {
+    for (int i = 0; i < 10; ++i) {
+      TierWrite w;
+      w.ns = ns;
+      ASSERT_TRUE(Put(std::to_string(i), std::to_string(ns), w).ok());
+    }
+  }
+  EXPECT_EQ(tier_->EraseNamespace(2), 10u);
+  std::string value;
+  EXPECT_TRUE(tier_->LookupValue(1, "5", &value));
+  EXPECT_EQ(value, "1");
+  EXPECT_FALSE(tier_->LookupValue(2, "5", &value));
+  EXPECT_TRUE(tier_->LookupValue(3, "5", &value));
+  EXPECT_EQ(tier_->Stats().entries, 20u);
+}
+
+TEST_P(MemoryTierTest, LookupCopiesEveryFieldAndCountsAccesses) {
+  Make(10);
+  const std::map<std::string, std::string> metadata{{"type", "json"}, {"etag", "x1"}};
+  TierWrite w;
+  w.version = 42;
+  w.ttl = milliseconds(1000);
+  w.metadata = &metadata;
+  const TimePoint written = clock_->Now();
+  ASSERT_TRUE(Put("k", "value", w).ok());
+  clock_->Advance(milliseconds(5));
+  Entry e;
+  ASSERT_TRUE(tier_->Lookup(0, "k", &e));
+  ASSERT_TRUE(tier_->Lookup(0, "k", &e));
+  EXPECT_EQ(e.key, "k");
+  EXPECT_EQ(e.value, "value");
+  EXPECT_EQ(e.version, 42u);
+  EXPECT_EQ(e.created_at, written);
+  EXPECT_EQ(e.expires_at, written + milliseconds(1000));
+  EXPECT_EQ(e.last_accessed, written + milliseconds(5));
+  EXPECT_EQ(e.access_count, 2u);
+  EXPECT_EQ(e.metadata, metadata);
+}
+
+TEST_P(MemoryTierTest, ANewVersionKeepsTheAccessHistory) {
+  Make(10);
+  ASSERT_TRUE(Put("k", "1").ok());
+  Get("k");
+  Get("k");
+  ASSERT_TRUE(Put("k", "2").ok());
+  Entry e;
+  ASSERT_TRUE(tier_->Lookup(0, "k", &e));
+  EXPECT_EQ(e.access_count, 3u);
+}
+
+TEST_P(MemoryTierTest, StatisticsCountHitsMissesAndRatio) {
+  Make(10);
+  ASSERT_TRUE(Put("a", "1").ok());
+  Get("a");
+  Get("a");
+  Get("a");
+  Get("b");
+  const TierStats s = tier_->Stats();
+  EXPECT_EQ(s.hits, 3u);
+  EXPECT_EQ(s.misses, 1u);
+  EXPECT_DOUBLE_EQ(s.hit_ratio(), 0.75);
+  EXPECT_EQ(s.inserts, 1u);
+  EXPECT_EQ(s.entries, 1u);
+}
+
+TEST_P(MemoryTierTest, ListenerMayCallBackIntoTheTier) {
+  MemoryTierOptions o;
+  o.policy = GetParam();
+  o.max_entries = 2;
+  o.shards = 1;
+  std::unique_ptr<MemoryTier>* self = &tier_;
+  int calls = 0;
+  o.listener = [self, &calls](const Removal& r) {
+    ++calls;
+    std::string v;
+    (*self)->LookupValue(0, r.key, &v);
+  };
+  ASSERT_TRUE(MemoryTier::Create(o, &tier_).ok());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(Put(std::to_string(i), "v").ok());
+  EXPECT_EQ(calls, 3);
+}
+
+TEST_P(MemoryTierTest, RejectsBadOptions) {
+  MemoryTierOptions o;
+  o.policy = GetParam();
+  std::unique_ptr<MemoryTier> t;
+  o.shards = 3;
+  EXPECT_TRUE(MemoryTier::Create(o, &t).IsInvalidArgument());
+  o.shards = 16;
+  o.max_entries = 8;
+  EXPECT_TRUE(MemoryTier::Create(o, &t).IsInvalidArgument());
+}
+
+INSTANTIATE_TEST_SUITE_P(AllPolicies, MemoryTierTest,
+                         ::testing::Values(EvictionPolicy::kLRU, EvictionPolicy::kLFU,
+                                           EvictionPolicy::kFIFO, EvictionPolicy::kTTL,
+                                           EvictionPolicy::kAdaptive),
+                         [](const auto& info) { return std::string(Name(info.param)); });
+
+}  // namespace
+}  // namespace tiercache::engine
