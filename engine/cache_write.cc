@@ -235,7 +235,6 @@ Status Cache::Impl::Close(milliseconds deadline, std::vector<std::string>* unwri
         unwritten->push_back(namespaces_->NameOf(write->ns) + "/" + write->entry.key);
       }
     }
-    write_behind_.reset();
   }
   store_.reset();
   return s;

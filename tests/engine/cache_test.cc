@@ -253,6 +253,8 @@ TEST_F(CacheTest, CloseDrainsTheWriteBuffer) {
     std::vector<std::string> unwritten;
     ASSERT_TRUE(cache->Close(kDeadline, &unwritten).ok());
     EXPECT_TRUE(unwritten.empty());
+    EXPECT_EQ(cache->GetStats().write_buffer.flushes, 1u);
+    EXPECT_EQ(cache->GetStats().disk.writes, 1u);
     EXPECT_TRUE(cache->Put("ns", "k", "v").IsInvalidArgument());
   }
   options_.write_policy = WritePolicy::kWriteThrough;
