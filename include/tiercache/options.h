@@ -20,7 +20,8 @@ inline constexpr std::size_t kMaxKeyBytes = 64 * 1024;
 inline constexpr std::size_t kMaxValueBytes = 256 * 1024 * 1024;
 
 // How write-behind buffers writes before the flusher batches them to RocksDB.
-// Ignored under the other write policies.
+// Ignored under the other write policies. While one batch is being written
+// the next one fills, so the buffer holds at most twice these limits.
 struct WriteBufferOptions {
   // Entries held before a flush starts. Range 1 .. 10,000,000.
   std::size_t max_entries = 10'000;
