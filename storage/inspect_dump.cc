@@ -1,0 +1,158 @@
+// Dump and Load of storage/inspect.h: entries to JSON lines and back.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <istream>
+#include <limits>
+#include <map>
+#include <ostream>
+
+#include "storage/entry_json.h"
+#include "storage/guarded.h"
+#include "storage/inspect.h"
+#include "storage/record_format.h"
+
+namespace tiercache::storage {
+
+Status Dump(const Store& store, std::string_view ns, std::ostream* out, const ProgressFn& progress,
+            const BadRecordFn& bad, DumpResult* result) {
+  return Guarded("dumping", store.path(), [&]() -> Status {
+    *result = DumpResult{};
+    ListOptions options;
+    options.ns = std::string(ns);
+    std::string line;
+    Status failed;
+    const auto write = [&](std::string_view name, const Entry& entry) {
+      failed = EntryToJsonLine(name, entry, &line);
+      if (!failed.ok()) return false;
+      line += '\n';
+      if (!out->write(line.data(), static_cast<std::streamsize>(line.size()))) {
+        failed = Status::IOError(
+            fmt::format("writing the dump failed after {} entries", result->entries));
+        return false;
+      }
+      ++result->entries;
+      ReportProgress(progress, result->entries);
+      return true;
+    };
+    const auto skip = [&](const BadRecord& record) {
+      ++result->bad;
+      if (bad) bad(record);
+    };
+    Status s = ListEntries(store, options, write, skip);
+    if (s.ok()) s = failed;
+    if (s.ok() && !out->flush()) {
+      s = Status::IOError(fmt::format("writing the dump failed after {} entries", result->entries));
+    }
+    return s;
+  });
+}
+
+namespace {
+
+// Adds parsed lines to a batch and writes it when full. Keeps each entry's
+// fields as they are; opens (creates) namespaces as the lines name them.
+class Loader {
+ public:
+  Loader(Store* store, const LoadOptions& options)
+      : store_(store),
+        options_(options),
+        encoder_(options.compression, options.compression_threshold),
+        batch_(store->NewBatch()) {}
+
+  // Adds `named` to the batch. InvalidArgument when the entry cannot be
+  // stored (an empty namespace name, a key or value over its limit).
+  Status Add(const NamedEntry& named) {
+    Namespace ns;
+    Status s = NamespaceFor(named.ns, &ns);
+    if (s.ok()) s = encoder_.Encode(named.entry, &record_);
+    if (s.ok()) s = batch_.Put(ns, named.entry.key, record_);
+    if (s.ok()) max_version_ = std::max(max_version_, named.entry.version);
+    return s;
+  }
+
+  bool Full() const { return batch_.Count() >= options_.batch_entries; }
+
+  Status Flush() {
+    if (batch_.Count() == 0) return Status::OK();
+    // Versions never go backwards (DESIGN.md): the store's ceiling is above
+    // every loaded version before any of them is in the store, so that the
+    // cache never hands out a version at or below one loaded here.
+    const std::uint64_t ceiling =
+        max_version_ == std::numeric_limits<std::uint64_t>::max() ? max_version_ : max_version_ + 1;
+    Status s = store_->RaiseVersionCeiling(ceiling);
+    if (s.ok()) s = store_->Write(&batch_);
+    if (s.ok()) written_ += batch_.Count();
+    batch_.Clear();
+    return s;
+  }
+
+  std::uint64_t written() const { return written_; }
+
+ private:
+  Status NamespaceFor(const std::string& name, Namespace* ns) {
+    const auto it = namespaces_.find(name);
+    if (it != namespaces_.end()) {
+      *ns = it->second;
+      return Status::OK();
+    }
+    Status s = store_->OpenNamespace(name, ns);
+    if (s.ok()) namespaces_.emplace(name, *ns);
+    return s;
+  }
+
+  Store* const store_;
+  const LoadOptions options_;
+  RecordEncoder encoder_;
+  StoreBatch batch_;
+  std::string record_;
+  std::map<std::string, Namespace, std::less<>> namespaces_;
+  std::uint64_t max_version_ = 0;  // of the entries added so far
+  std::uint64_t written_ = 0;
+};
+
+bool IsBlank(std::string_view line) {
+  return std::all_of(line.begin(), line.end(),
+                     [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; });
+}
+
+// Parses one line and adds it. A line that is malformed or that the store
+// refuses is InvalidArgument named by its number; other failures (the disk)
+// are passed on as they are.
+Status LoadLine(std::string_view line, std::uint64_t number, NamedEntry* scratch, Loader* loader) {
+  Status s = ParseEntryJsonLine(line, scratch);
+  if (s.ok()) s = loader->Add(*scratch);
+  if (!s.IsInvalidArgument()) return s;
+  return Status::InvalidArgument(fmt::format("line {}: {}", number, s.message()));
+}
+
+}  // namespace
+
+Status Load(Store* store, std::istream* in, const LoadOptions& options, const ProgressFn& progress,
+            LoadResult* result) {
+  return Guarded("loading", store->path(), [&]() -> Status {
+    *result = LoadResult{};
+    Loader loader(store, options);
+    NamedEntry scratch;
+    std::string line;
+    std::uint64_t input_bytes = 0;
+    Status s;
+    while (s.ok() && std::getline(*in, line)) {
+      ++result->lines;
+      input_bytes += line.size() + 1;
+      if (!IsBlank(line)) s = LoadLine(line, result->lines, &scratch, &loader);
+      if (s.ok() && loader.Full()) s = loader.Flush();
+      ReportProgress(progress, result->lines, input_bytes);
+    }
+    if (s.ok() && in->bad()) {
+      s = Status::IOError(fmt::format("reading the input failed after line {}", result->lines));
+    }
+    // The lines before a malformed one are loaded all the same.
+    Status flushed = loader.Flush();
+    result->entries = loader.written();
+    return s.ok() ? flushed : s;
+  });
+}
+
+}  // namespace tiercache::storage
