@@ -21,4 +21,16 @@ using Action = std::function<int()>;
 
 void AddBench(CLI::App& app, Action* action);
 
+// The inspection subcommands (tools/<name>.cc; their logic is in
+// storage/inspect.h).
+void AddStats(CLI::App& app, Action* action);
+void AddNamespaces(CLI::App& app, Action* action);
+void AddLs(CLI::App& app, Action* action);
+void AddGet(CLI::App& app, Action* action);
+void AddDump(CLI::App& app, Action* action);
+void AddLoad(CLI::App& app, Action* action);
+void AddVerify(CLI::App& app, Action* action);
+void AddPurgeExpired(CLI::App& app, Action* action);
+void AddCompact(CLI::App& app, Action* action);
+
 }  // namespace tiercache::tool

@@ -8,9 +8,20 @@ int main(int argc, char** argv) {
   CLI::App app("tiercache: inspect, verify, export, import and benchmark a tiercache store");
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Every subcommand's help");
+  // A usage error prints the usage of the subcommand it happened in.
+  app.failure_message(CLI::FailureMessage::help);
 
   Action action;
   AddBench(app, &action);
+  AddStats(app, &action);
+  AddNamespaces(app, &action);
+  AddLs(app, &action);
+  AddGet(app, &action);
+  AddDump(app, &action);
+  AddLoad(app, &action);
+  AddVerify(app, &action);
+  AddPurgeExpired(app, &action);
+  AddCompact(app, &action);
 
   try {
     app.parse(argc, argv);

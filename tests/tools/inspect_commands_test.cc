@@ -1,0 +1,387 @@
+// The inspection subcommands as a user runs them: the real binary, its exit
+// codes, its output, and a second process that has the store open.
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "storage/key_layout.h"
+#include "storage/record_format.h"
+#include "storage/store.h"
+#include "tests/storage/temp_dir.h"
+#include "tests/tools/process.h"
+
+namespace tiercache::tool {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::hours;
+using storage::Namespace;
+using storage::Store;
+using storage::StoreOptions;
+using test_util::RunTool;
+using test_util::StoreWriter;
+using test_util::ToolRun;
+
+bool Contains(const std::string& text, std::string_view part) {
+  return text.find(part) != std::string::npos;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Every subcommand of the issue, with the positional arguments it needs
+// after DIR.
+struct Subcommand {
+  std::string name;
+  std::vector<std::string> extra;
+};
+const std::vector<Subcommand> kSubcommands = {
+    {"stats", {}},          {"namespaces", {}},    {"ls", {}},
+    {"get", {"ns", "key"}}, {"dump", {}},          {"load", {}},
+    {"verify", {}},         {"purge-expired", {}}, {"compact", {}},
+};
+
+std::vector<std::string> Args(const Subcommand& command, const std::string& dir) {
+  std::vector<std::string> args = {command.name, dir};
+  args.insert(args.end(), command.extra.begin(), command.extra.end());
+  return args;
+}
+
+class InspectCommandsTest : public ::testing::Test {
+ protected:
+  // A store at path_ with a few entries: text, binary, expired; then closed.
+  void MakeStore() {
+    StoreOptions options;
+    options.path = path_;
+    std::unique_ptr<Store> store;
+    ASSERT_TRUE(Store::Open(options, &store).ok());
+    Put(store.get(), "users", MakeEntry("alice", "{\"age\": 36}", std::nullopt));
+    Put(store.get(), "users", MakeEntry("bob", "{\"age\": 41}", now_ + hours(1)));
+    Put(store.get(), "thumbs", MakeEntry("img\xff", std::string("\x89PNG\0\x01", 6), std::nullopt));
+    Put(store.get(), "thumbs", MakeEntry("old", "stale", now_ - hours(1)));
+  }
+
+  Entry MakeEntry(std::string key, std::string value, std::optional<TimePoint> expires_at) const {
+    Entry entry;
+    entry.key = std::move(key);
+    entry.value = std::move(value);
+    entry.created_at = entry.last_accessed = now_;
+    entry.expires_at = expires_at;
+    entry.version = 7;
+    entry.metadata["source"] = "test";
+    return entry;
+  }
+
+  static void Put(Store* store, std::string_view ns_name, const Entry& entry) {
+    Namespace ns;
+    ASSERT_TRUE(store->OpenNamespace(ns_name, &ns).ok());
+    storage::RecordEncoder encoder(Compression::kLz4, 4);
+    std::string record;
+    ASSERT_TRUE(encoder.Encode(entry, &record).ok());
+    ASSERT_TRUE(store->Put(ns, entry.key, record).ok());
+  }
+
+  static void PutRaw(const std::string& path, std::string_view key, std::string_view record) {
+    StoreOptions options;
+    options.path = path;
+    std::unique_ptr<Store> store;
+    ASSERT_TRUE(Store::Open(options, &store).ok());
+    Namespace ns;
+    ASSERT_TRUE(store->OpenNamespace("users", &ns).ok());
+    ASSERT_TRUE(store->Put(ns, key, record).ok());
+  }
+
+  // The store's format version set to `version` behind tiercache's back.
+  void SetFormatVersion(const std::string& version) {
+    rocksdb::DBOptions options;
+    std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+        {rocksdb::kDefaultColumnFamilyName, {}},
+        {storage::kMetaColumnFamily, {}},
+        {storage::kDataColumnFamily, {}}};
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, path_, families, &handles, &db).ok());
+    EXPECT_TRUE(db->Put({}, handles[1], std::string(storage::kFormatVersionKey), version).ok());
+    for (auto* handle : handles) EXPECT_TRUE(db->DestroyColumnFamilyHandle(handle).ok());
+    EXPECT_TRUE(db->Close().ok());
+    delete db;
+  }
+
+  const TimePoint now_ = SystemClock().Now();
+  storage::test_util::TempDir dir_;
+  const std::string path_ = dir_.Sub("store");
+};
+
+// ---------------------------------------------------------------------------
+// Usage and refusals
+
+TEST_F(InspectCommandsTest, AnUnknownFlagIsAUsageErrorWithTheSubcommandsUsageOnStderr) {
+  for (const Subcommand& command : kSubcommands) {
+    std::vector<std::string> args = Args(command, path_);
+    args.push_back("--bogus");
+    const ToolRun run = RunTool(args);
+    EXPECT_EQ(run.exit_code, 2) << command.name;
+    EXPECT_TRUE(Contains(run.err, "--bogus")) << run.err;
+    EXPECT_TRUE(Contains(run.err, "Usage:") && Contains(run.err, command.name + " [OPTIONS]"))
+        << run.err;
+    EXPECT_EQ(run.out, "");
+    EXPECT_FALSE(fs::exists(path_));
+  }
+}
+
+TEST_F(InspectCommandsTest, AMissingArgumentIsAUsageError) {
+  EXPECT_EQ(RunTool({"get", path_, "ns"}).exit_code, 2);
+  EXPECT_EQ(RunTool({"ls"}).exit_code, 2);
+  EXPECT_EQ(RunTool({}).exit_code, 2);
+}
+
+TEST_F(InspectCommandsTest, EverySubcommandHasHelp) {
+  for (const Subcommand& command : kSubcommands) {
+    const ToolRun run = RunTool({command.name, "--help"});
+    EXPECT_EQ(run.exit_code, 0) << command.name;
+    EXPECT_TRUE(Contains(run.out, "Usage:")) << run.out;
+  }
+}
+
+TEST_F(InspectCommandsTest, AMissingDirectoryIsRefusedWithExit3AndNothingIsCreated) {
+  for (const Subcommand& command : kSubcommands) {
+    const ToolRun run = RunTool(Args(command, path_));
+    EXPECT_EQ(run.exit_code, 3) << command.name;
+    EXPECT_EQ(run.err, fmt::format("tiercache {}: {}: no such directory\n", command.name, path_));
+    EXPECT_FALSE(fs::exists(path_)) << command.name;
+  }
+}
+
+TEST_F(InspectCommandsTest, ADirectoryThatIsNotAStoreIsRefusedAndLeftAlone) {
+  fs::create_directory(path_);
+  std::ofstream(path_ + "/notes.txt") << "mine";
+  for (const Subcommand& command : kSubcommands) {
+    const ToolRun run = RunTool(Args(command, path_));
+    EXPECT_EQ(run.exit_code, 3) << command.name;
+    EXPECT_TRUE(Contains(run.err, "is not a tiercache store")) << run.err;
+  }
+  EXPECT_EQ(std::distance(fs::directory_iterator(path_), fs::directory_iterator()), 1);
+}
+
+TEST_F(InspectCommandsTest, AnEmptyDirectoryIsNoStoreExceptForLoad) {
+  fs::create_directory(path_);
+  for (const Subcommand& command : kSubcommands) {
+    if (command.name == "load") continue;
+    const ToolRun run = RunTool(Args(command, path_));
+    EXPECT_EQ(run.exit_code, 3) << command.name;
+    EXPECT_TRUE(Contains(run.err, "no tiercache store")) << run.err;
+  }
+  EXPECT_TRUE(fs::is_empty(path_));
+  EXPECT_EQ(RunTool({"load", path_}).exit_code, 0);
+  EXPECT_EQ(RunTool({"stats", path_}).exit_code, 0);
+}
+
+TEST_F(InspectCommandsTest, ANewerFormatIsRefused) {
+  MakeStore();
+  SetFormatVersion("2");
+  for (const Subcommand& command : kSubcommands) {
+    const ToolRun run = RunTool(Args(command, path_));
+    EXPECT_EQ(run.exit_code, 3) << command.name;
+    EXPECT_TRUE(Contains(run.err, "store format version 2 is newer")) << run.err;
+  }
+}
+
+TEST_F(InspectCommandsTest, WritingCommandsRefuseAStoreInUse) {
+  MakeStore();
+  StoreWriter holder("hold", path_);
+  ASSERT_EQ(holder.ReadLine(), "ready");
+  const std::string dump = dir_.Sub("dump.jsonl");
+  ASSERT_EQ(RunTool({"dump", path_, "-o", dump}).exit_code, 0);
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"load", path_, dump}, {"purge-expired", path_}, {"compact", path_}}) {
+    const ToolRun run = RunTool(args);
+    EXPECT_EQ(run.exit_code, 3) << args[0];
+    EXPECT_TRUE(Contains(run.err, "is in use by another process")) << run.err;
+    EXPECT_TRUE(Contains(run.err, "close the application first")) << run.err;
+  }
+}
+
+TEST_F(InspectCommandsTest, ReadOnlyCommandsWorkWhileAnotherProcessWrites) {
+  MakeStore();
+  StoreWriter writer("write", path_);
+  ASSERT_EQ(writer.ReadLine(), "10");
+  const std::vector<std::vector<std::string>> commands = {
+      {"namespaces", path_}, {"ls", path_, "-n", "live", "--limit", "5"},
+      {"stats", path_},      {"get", path_, "live", "k00000003"},
+      {"dump", path_},       {"verify", path_}};
+  for (const std::vector<std::string>& args : commands) {
+    const ToolRun run = RunTool(args);
+    EXPECT_EQ(run.exit_code, 0) << args[0] << ": " << run.err;
+    EXPECT_EQ(run.err, "") << args[0];
+  }
+  EXPECT_TRUE(Contains(RunTool({"get", path_, "live", "k00000003"}).out, "value 3"));
+  // The writer went on meanwhile: it is neither blocked nor failed.
+  const std::string before = writer.ReadLine();
+  ASSERT_FALSE(before.empty());
+  EXPECT_GT(std::stoi(writer.ReadLine()), std::stoi(before));
+}
+
+// ---------------------------------------------------------------------------
+// Output
+
+TEST_F(InspectCommandsTest, DumpLoadDumpGivesTheSameLines) {
+  MakeStore();
+  const std::string first = dir_.Sub("first.jsonl");
+  ASSERT_EQ(RunTool({"dump", path_, "-o", first}).exit_code, 0);
+  EXPECT_EQ(Lines(ReadFile(first)).size(), 4u);
+  const std::string copy = dir_.Sub("copy");
+  fs::create_directory(copy);
+  const ToolRun load = RunTool({"load", copy}, first);  // from stdin
+  EXPECT_EQ(load.exit_code, 0) << load.err;
+  EXPECT_EQ(load.out, "loaded 4 entries from 4 lines\n");
+  EXPECT_EQ(RunTool({"dump", copy}).out, ReadFile(first));
+}
+
+TEST_F(InspectCommandsTest, DumpWritesBinaryValuesInBase64AndStaysQuietWhenNotATerminal) {
+  MakeStore();
+  const ToolRun run = RunTool({"dump", path_, "-n", "thumbs"});
+  EXPECT_EQ(run.exit_code, 0);
+  EXPECT_EQ(run.err, "");
+  const std::vector<std::string> lines = Lines(run.out);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_TRUE(Contains(lines[0], "\"key\":\"aW1n/w==\",\"key_encoding\":\"base64\"")) << lines[0];
+  EXPECT_TRUE(Contains(lines[0], "\"value\":\"iVBORwAB\",\"value_encoding\":\"base64\""));
+}
+
+TEST_F(InspectCommandsTest, LoadNamesAMalformedLineAndKeepsTheLinesBeforeIt) {
+  MakeStore();
+  const std::vector<std::string> lines = Lines(RunTool({"dump", path_, "-n", "users"}).out);
+  ASSERT_EQ(lines.size(), 2u);
+  const std::string input = dir_.Sub("broken.jsonl");
+  std::ofstream(input) << lines[0] << "\n{\"namespace\": 5}\n" << lines[1] << "\n";
+  const std::string copy = dir_.Sub("copy");
+  fs::create_directory(copy);
+  const ToolRun run = RunTool({"load", copy, input});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.err,
+            "tiercache load: line 2: \"namespace\" is not a string; the lines before it are "
+            "loaded (1 entries)\n");
+  EXPECT_EQ(Lines(RunTool({"dump", copy}).out), std::vector<std::string>{lines[0]});
+}
+
+TEST_F(InspectCommandsTest, LoadOfAMissingFileIsAUsageErrorAndCreatesNoStore) {
+  const std::string copy = dir_.Sub("copy");
+  fs::create_directory(copy);
+  const ToolRun run = RunTool({"load", copy, dir_.Sub("nope.jsonl")});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_TRUE(fs::is_empty(copy));
+}
+
+TEST_F(InspectCommandsTest, GetShowsEveryFieldAndJsonIsTheDumpLine) {
+  MakeStore();
+  const ToolRun run = RunTool({"get", path_, "users", "bob"});
+  EXPECT_EQ(run.exit_code, 0);
+  for (const char* part : {"namespace      users\n", "key            bob\n", "version        7\n",
+                           "access_count   0\n", "metadata       source: test\n",
+                           "value          11 bytes, text\n{\"age\": 41}\n", "time left: "}) {
+    EXPECT_TRUE(Contains(run.out, part)) << part << " in\n" << run.out;
+  }
+  const std::string dump = RunTool({"dump", path_, "-n", "users"}).out;
+  EXPECT_EQ(RunTool({"get", path_, "users", "bob", "--json"}).out, Lines(dump)[1] + "\n");
+}
+
+TEST_F(InspectCommandsTest, GetShowsABinaryValueAsHexAndTakesABase64Key) {
+  MakeStore();
+  const ToolRun run = RunTool({"get", path_, "thumbs", "aW1n/w==", "--base64-key"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_TRUE(Contains(run.out, "key            img\\xff\n")) << run.out;
+  EXPECT_TRUE(Contains(run.out, "6 bytes, binary (hex)\n00000000  89 50 4e 47 00 01")) << run.out;
+}
+
+TEST_F(InspectCommandsTest, GetOfAMissingKeyExitsOne) {
+  MakeStore();
+  const ToolRun run = RunTool({"get", path_, "users", "carol"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.err, "tiercache get: no key 'carol' in namespace 'users'\n");
+}
+
+TEST_F(InspectCommandsTest, LsListsKeysVersionsSizesAndTimeLeft) {
+  MakeStore();
+  const std::vector<std::string> lines = Lines(RunTool({"ls", path_, "-n", "users"}).out);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0].rfind("NAMESPACE  KEY    VERSION  VALUE BYTES  TTL LEFT  CREATED (UTC)", 0),
+            0u)
+      << lines[0];
+  EXPECT_EQ(lines[1].rfind("users      alice  7        11           -         ", 0), 0u)
+      << lines[1];
+  EXPECT_TRUE(Contains(lines[2], " 59m")) << lines[2];
+  const std::vector<std::string> json =
+      Lines(RunTool({"ls", path_, "--prefix", "b", "--json"}).out);
+  ASSERT_EQ(json.size(), 1u);
+  EXPECT_TRUE(Contains(json[0], "\"key\":\"bob\"")) << json[0];
+  EXPECT_TRUE(Contains(json[0], "\"value_bytes\":11")) << json[0];
+  EXPECT_FALSE(Contains(json[0], "\"value\":")) << json[0];
+  EXPECT_EQ(Lines(RunTool({"ls", path_, "--limit", "3"}).out).size(), 4u);
+  const std::vector<std::string> binary =
+      Lines(RunTool({"ls", path_, "--prefix", "aW1n", "--base64-prefix"}).out);
+  ASSERT_EQ(binary.size(), 2u);
+  EXPECT_EQ(binary[1].rfind("thumbs     img\\xff", 0), 0u) << binary[1];
+}
+
+TEST_F(InspectCommandsTest, NamespacesAndStatsDescribeTheStore) {
+  MakeStore();
+  EXPECT_EQ(RunTool({"namespaces", path_}).out, "NAMESPACE  ID\nthumbs     2\nusers      1\n");
+  const ToolRun json = RunTool({"stats", path_, "--json"});
+  EXPECT_EQ(json.exit_code, 0);
+  for (const char* part : {"\"format_version\":1", "\"namespaces\":2", "\"entries\":4",
+                           "\"expired_entries\":1", "\"corrupt_records\":0", "\"sst_files\":"}) {
+    EXPECT_TRUE(Contains(json.out, part)) << part << " in " << json.out;
+  }
+  EXPECT_TRUE(Contains(RunTool({"stats", path_}).out, "expired, not yet purged   1\n"));
+}
+
+TEST_F(InspectCommandsTest, VerifyNamesEachBadRecordAndExitsOne) {
+  MakeStore();
+  PutRaw(path_, "broken", "not a record at all");
+  const ToolRun run = RunTool({"verify", path_});
+  EXPECT_EQ(run.exit_code, 1);
+  const std::vector<std::string> lines = Lines(run.out);
+  ASSERT_EQ(lines.size(), 2u) << run.out;
+  EXPECT_EQ(lines[0].rfind("BAD namespace 'users', key 'broken': record:", 0), 0u) << lines[0];
+  EXPECT_TRUE(Contains(lines[1], "checked 5 records")) << lines[1];
+  const std::vector<std::string> json = Lines(RunTool({"verify", path_, "--json"}).out);
+  ASSERT_EQ(json.size(), 2u);
+  EXPECT_EQ(json[0].rfind("{\"namespace\":\"users\",\"namespace_encoding\":\"utf8\","
+                          "\"key\":\"broken\",\"key_encoding\":\"utf8\",\"problem\":\"record:",
+                          0),
+            0u)
+      << json[0];
+  EXPECT_EQ(json[1].rfind("{\"checked\":5,\"bad\":1,", 0), 0u) << json[1];
+  EXPECT_EQ(RunTool({"verify", path_ + "/../store"}).exit_code, 1);
+}
+
+TEST_F(InspectCommandsTest, PurgeExpiredDeletesTheExpiredEntriesAndCompactRuns) {
+  MakeStore();
+  const ToolRun purge = RunTool({"purge-expired", path_});
+  EXPECT_EQ(purge.exit_code, 0) << purge.err;
+  EXPECT_EQ(purge.out, "purged 1 expired entries of 4\n");
+  EXPECT_EQ(RunTool({"purge-expired", path_, "--json"}).out, "{\"scanned\":3,\"purged\":0}\n");
+  const ToolRun compact = RunTool({"compact", path_});
+  EXPECT_EQ(compact.exit_code, 0) << compact.err;
+  EXPECT_EQ(compact.out.rfind("compacted: SST files ", 0), 0u) << compact.out;
+  EXPECT_EQ(Lines(RunTool({"dump", path_}).out).size(), 3u);
+}
+
+}  // namespace
+}  // namespace tiercache::tool
