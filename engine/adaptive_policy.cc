@@ -25,8 +25,8 @@ AdaptivePolicy::AdaptivePolicy(const Config& config, const PolicyContext& contex
       protected_share_(config.protected_share),
       rng_(config.seed | 1),
       sketch_(max_entries_, config.sketch_sample_factor),
-      lost_duel_(Share(config.ghost_share, max_entries_)),
-      left_main_(Share(config.ghost_share, max_entries_)),
+      lost_duel_(Share(config.lost_duel_share, max_entries_)),
+      left_main_(Share(config.left_main_share, max_entries_)),
       window_max_(std::clamp<std::size_t>(Share(config.initial_window, max_entries_), 1,
                                           max_entries_)),
       protected_max_(Share(protected_share_, max_entries_ - window_max_)) {}

@@ -31,7 +31,10 @@ class AdaptivePolicy {
   struct Config {
     double initial_window = 0.01;  // share of the capacity, 0 .. 1
     double protected_share = 0.8;  // of the main space, 0 .. 1
-    double ghost_share = 0.5;      // hashes each ghost list keeps, x capacity
+    // Hashes the ghost lists keep, x capacity. The window's list is the
+    // shorter: only a loser that comes back soon argues for a larger window.
+    double lost_duel_share = 0.25;
+    double left_main_share = 0.5;
     std::size_t sketch_sample_factor = 16;  // the sketch ages every this x capacity increments
     std::uint64_t seed = 0x9e3779b97f4a7c15ull;  // for the duel's rare random admission
   };
