@@ -19,6 +19,7 @@ using Action = std::function<int()>;
 // its flags) to `app` and, when the subcommand is chosen, stores what to run
 // in *action.
 
+void AddDemo(CLI::App& app, Action* action);
 void AddBench(CLI::App& app, Action* action);
 
 // The inspection subcommands (tools/<name>.cc; their logic is in

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   app.failure_message(CLI::FailureMessage::help);
 
   Action action;
+  AddDemo(app, &action);
   AddBench(app, &action);
   AddStats(app, &action);
   AddNamespaces(app, &action);
