@@ -54,7 +54,7 @@ int RunLs(LsFlags flags) {
   const auto list = [&](std::string_view ns, const Entry& entry) {
     if (flags.json) {
       failed = storage::EntrySummaryToJsonLine(ns, entry, &line);
-      std::cout << line << '\n';
+      if (failed.ok()) std::cout << line << '\n';
       return failed.ok();
     }
     table.AddRow(Row(ns, entry, now));
