@@ -1,5 +1,8 @@
 #pragma once
 
+// Inlined: for the short keys of a cache the call would cost as much as the
+// hash itself.
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include <cstdint>

@@ -14,8 +14,18 @@ namespace tiercache::engine {
 class SpinLock {
  public:
   void lock() {
+    if (!locked_.exchange(true, std::memory_order_acquire)) return;
+    LockSlow();
+  }
+  bool try_lock() { return !locked_.exchange(true, std::memory_order_acquire); }
+  void unlock() { locked_.store(false, std::memory_order_release); }
+
+ private:
+  static constexpr int kSpinsBeforeYield = 64;
+
+  // Out of line: the uncontended lock() stays one exchange.
+  [[gnu::noinline]] void LockSlow() {
     for (int spins = 0;; ++spins) {
-      if (!locked_.exchange(true, std::memory_order_acquire)) return;
       while (locked_.load(std::memory_order_relaxed)) {
         if (++spins > kSpinsBeforeYield) {
           std::this_thread::yield();
@@ -23,13 +33,9 @@ class SpinLock {
           Pause();
         }
       }
+      if (!locked_.exchange(true, std::memory_order_acquire)) return;
     }
   }
-  bool try_lock() { return !locked_.exchange(true, std::memory_order_acquire); }
-  void unlock() { locked_.store(false, std::memory_order_release); }
-
- private:
-  static constexpr int kSpinsBeforeYield = 64;
 
   static void Pause() {
 #if defined(__x86_64__) || defined(__i386__)
