@@ -7,8 +7,12 @@ namespace {
 
 constexpr std::size_t kMinCapacity = 16;
 
-// Load factor 7/8, in integers: the 8-byte slots then cost 9.1 bytes an entry.
-bool OverLoad(std::size_t entries, std::size_t capacity) { return entries * 8 > capacity * 7; }
+// Load factors, in integers: 7/8 once the table has the size that holds
+// max_entries (the slots then cost 9.1 bytes an entry), 3/4 while it grows,
+// so that a tier short of its entry bound probes less.
+bool OverLoad(std::size_t entries, std::size_t capacity, bool at_max) {
+  return at_max ? entries * 8 > capacity * 7 : entries * 4 > capacity * 3;
+}
 
 }  // namespace
 
@@ -20,7 +24,7 @@ HandleTable::HandleTable(std::size_t max_entries)
 }
 
 void HandleTable::Insert(std::uint64_t hash, Handle h) {
-  if (OverLoad(size_ + 1, capacity_)) Grow();
+  if (OverLoad(size_ + 1, capacity_, capacity_ >= max_capacity_)) Grow();
   Place(Tag(hash), h);
   ++size_;
 }

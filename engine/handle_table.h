@@ -10,7 +10,7 @@ namespace tiercache::engine {
 
 // One shard's index from key hash to node handle: open addressing with linear
 // probing and backward-shift deletion, 8 bytes a slot (32 bits of the hash and
-// the handle), at most 7/8 full. The stored hash bits are also the ones that
+// the handle), at most 7/8 full (3/4 while it grows). The stored hash bits are also the ones that
 // place a slot, so growing needs no key. Growth stops at the size that holds
 // `max_entries` at that load, so a full shard costs 9.2 bytes an entry here.
 //
@@ -25,7 +25,7 @@ class HandleTable {
 
   // The slot whose hash bits match and for which match(handle) is true.
   template <typename Match>
-  std::size_t Find(std::uint64_t hash, Match&& match) const {
+  [[gnu::always_inline]] std::size_t Find(std::uint64_t hash, Match&& match) const {
     const std::uint32_t tag = Tag(hash);
     for (std::size_t i = Home(tag);; i = Next(i)) {
       const Slot& s = slots_[i];
