@@ -20,14 +20,16 @@ void Bump(std::atomic<std::uint64_t>& counter) {
 
 namespace engine {
 
-ThreadEncoder& EncoderFor(const Options& options) {
-  thread_local ThreadEncoder slot;
+ThreadCodec& CodecFor(const Options& options) {
+  thread_local ThreadCodec slot;
   if (!slot.encoder || slot.compression != options.compression ||
       slot.threshold != options.compression_threshold) {
     slot.compression = options.compression;
     slot.threshold = options.compression_threshold;
     slot.encoder = std::make_unique<storage::RecordEncoder>(options.compression,
                                                             options.compression_threshold);
+    slot.compressor = std::make_unique<storage::ValueCompressor>(options.compression,
+                                                                 options.compression_threshold);
   }
   return slot;
 }
@@ -54,7 +56,8 @@ tiercache::RemovalCause PublicCause(RemovalCause cause) {
 
 Cache::Impl::Impl(const Options& options)
     : options_(options),
-      clock_(options.clock ? options.clock : std::make_shared<SystemClock>()) {}
+      clock_(options.clock ? options.clock : std::make_shared<SystemClock>()),
+      compress_in_memory_(options.compression != Compression::kNone) {}
 
 Cache::Impl::~Impl() {
   if (!closed_.load()) {
@@ -123,7 +126,7 @@ Status Cache::Impl::Get(std::string_view ns, std::string_view key, std::string* 
   Status s = CheckOpen();
   if (!s.ok()) return s;
   std::uint32_t id = 0;
-  if (namespaces_->Find(ns, &id) && memory_->LookupValue(id, key, value)) return Status::OK();
+  if (namespaces_->Find(ns, &id) && LookupMemoryValue(id, key, value)) return Status::OK();
   Entry entry;
   s = GetBelow(ns, key, &entry);
   if (s.ok()) *value = std::move(entry.value);
@@ -134,7 +137,7 @@ Status Cache::Impl::GetEntry(std::string_view ns, std::string_view key, Entry* e
   Status s = CheckOpen();
   if (!s.ok()) return s;
   std::uint32_t id = 0;
-  if (namespaces_->Find(ns, &id) && memory_->Lookup(id, key, entry)) return Status::OK();
+  if (namespaces_->Find(ns, &id) && LookupMemory(id, key, entry)) return Status::OK();
   return GetBelow(ns, key, entry);
 }
 
@@ -146,7 +149,7 @@ Status Cache::Impl::Contains(std::string_view ns, std::string_view key) {
     return Status::NotFound(fmt::format("{}: no such namespace", Describe(ns, key)));
   }
   Entry entry;
-  if (memory_->Lookup(id, key, &entry)) return Status::OK();
+  if (LookupMemory(id, key, &entry)) return Status::OK();
   return ReadBelow(storage::Namespace{id, std::string(ns)}, key, &entry);
 }
 
@@ -171,14 +174,14 @@ Status Cache::Impl::ReadBelow(const storage::Namespace& ns, std::string_view key
 // REQUIRES: the key's lock held.
 Status Cache::Impl::ReadBelowLocked(const storage::Namespace& ns, std::string_view key,
                                     Entry* entry) {
-  if (memory_->Lookup(ns.id, key, entry)) return Status::OK();
+  if (LookupMemory(ns.id, key, entry)) return Status::OK();
   if (write_behind_) {
     switch (write_behind_->Find(ns.id, key, entry)) {
       case engine::WriteBehind::Found::kDelete:
         return Status::NotFound(Describe(ns.name, key));
       case engine::WriteBehind::Found::kPut:
         if (entry->ExpiredAt(clock_->Now())) return Status::NotFound(Describe(ns.name, key));
-        Promote(ns.id, *entry);
+        StoreInMemory(ns.id, *entry, /*with_access_data=*/true);
         return Status::OK();
       case engine::WriteBehind::Found::kNo:
         break;
@@ -207,16 +210,23 @@ Status Cache::Impl::ReadStore(const storage::Namespace& ns, std::string_view key
   Bump(counters_.disk_hits);
   ++entry->access_count;
   entry->last_accessed = now;
-  Promote(ns.id, *entry);
+  StoreInMemory(ns.id, *entry, /*with_access_data=*/true);
   return Status::OK();
 }
 
 // REQUIRES: the key's lock held.
-void Cache::Impl::Promote(std::uint32_t ns, const Entry& entry) {
+void Cache::Impl::StoreInMemory(std::uint32_t ns, const Entry& entry, bool with_access_data) {
   engine::TierWrite write;
   write.ns = ns;
   write.key = entry.key;
   write.value = entry.value;
+  if (compress_in_memory_) {
+    engine::ThreadCodec& codec = engine::CodecFor(options_);
+    engine::ToMemoryForm(*codec.compressor, entry.value, &codec.memory_value);
+    write.value = codec.memory_value;
+    counters_.memory_value_bytes.fetch_add(entry.value.size(), std::memory_order_relaxed);
+    counters_.memory_stored_bytes.fetch_add(codec.memory_value.size(), std::memory_order_relaxed);
+  }
   write.version = entry.version;
   write.created_at = entry.created_at;
   if (entry.expires_at) {
@@ -225,9 +235,21 @@ void Cache::Impl::Promote(std::uint32_t ns, const Entry& entry) {
     write.ttl = milliseconds(0);
   }
   write.metadata = entry.metadata.empty() ? nullptr : &entry.metadata;
-  write.access_count = entry.access_count;
-  write.last_accessed = entry.last_accessed;
+  if (with_access_data) {
+    write.access_count = entry.access_count;
+    write.last_accessed = entry.last_accessed;
+  }
   if (!memory_->Insert(write).ok()) memory_->Erase(ns, entry.key);
+}
+
+bool Cache::Impl::LookupMemory(std::uint32_t ns, std::string_view key, Entry* entry) {
+  if (!memory_->Lookup(ns, key, entry)) return false;
+  return !compress_in_memory_ || engine::FromMemoryForm(&entry->value).ok();
+}
+
+bool Cache::Impl::LookupMemoryValue(std::uint32_t ns, std::string_view key, std::string* value) {
+  if (!memory_->LookupValue(ns, key, value)) return false;
+  return !compress_in_memory_ || engine::FromMemoryForm(value).ok();
 }
 
 Status Cache::Impl::Load(std::string_view ns, std::string_view key, Entry* entry) {

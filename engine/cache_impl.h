@@ -10,6 +10,7 @@
 
 #include "engine/key_locks.h"
 #include "engine/memory_tier.h"
+#include "engine/memory_value.h"
 #include "engine/namespace_table.h"
 #include "engine/negative_cache.h"
 #include "engine/single_flight.h"
@@ -17,20 +18,23 @@
 #include "engine/write_behind.h"
 #include "storage/record_format.h"
 #include "storage/store.h"
+#include "storage/value_compressor.h"
 #include "tiercache/cache.h"
 
 namespace tiercache {
 namespace engine {
 
-// One record encoder and buffer per thread, remade when a cache with other
-// compression settings uses the thread.
-struct ThreadEncoder {
+// A thread's record encoder, value compressor and their buffers, remade when
+// a cache with other compression settings uses the thread.
+struct ThreadCodec {
   Compression compression = Compression::kNone;
   std::size_t threshold = 0;
   std::unique_ptr<storage::RecordEncoder> encoder;
-  std::string record;
+  std::unique_ptr<storage::ValueCompressor> compressor;
+  std::string record;        // the last record encoded
+  std::string memory_value;  // the last value put in L1 form
 };
-ThreadEncoder& EncoderFor(const Options& options);
+ThreadCodec& CodecFor(const Options& options);
 
 // The key of a (namespace, key) pair in maps that know namespaces by name.
 std::string FlightKey(std::string_view ns, std::string_view key);
@@ -78,7 +82,14 @@ class Cache::Impl {
   Status ReadBelow(const storage::Namespace& ns, std::string_view key, Entry* entry);
   Status ReadBelowLocked(const storage::Namespace& ns, std::string_view key, Entry* entry);
   Status ReadStore(const storage::Namespace& ns, std::string_view key, Entry* entry);
-  void Promote(std::uint32_t ns, const Entry& entry);
+  // REQUIRES: the key's lock held. Puts the entry in L1, compressed when
+  // compression is on; with_access_data: keep the entry's access count and
+  // time (else L1 carries over those of the version it replaces). An entry L1
+  // cannot take must not leave an older version behind.
+  void StoreInMemory(std::uint32_t ns, const Entry& entry, bool with_access_data);
+  // L1 lookups that undo L1's compression.
+  bool LookupMemory(std::uint32_t ns, std::string_view key, Entry* entry);
+  bool LookupMemoryValue(std::uint32_t ns, std::string_view key, std::string* value);
   Status Load(std::string_view ns, std::string_view key, Entry* entry);
   Status LoadAndStore(std::string_view ns, std::string_view key, Entry* entry);
   Status CurrentVersion(const storage::Namespace& ns, std::string_view key,
@@ -88,7 +99,6 @@ class Cache::Impl {
   Status MakeEntry(std::string_view key, std::string_view value, const WriteOptions& write,
                    Entry* entry);
   Status WriteLocked(const storage::Namespace& ns, Entry entry);
-  void UpdateMemory(std::uint32_t ns, const Entry& entry);
   Status WriteBatch(const std::vector<const engine::BufferedWrite*>& batch);
   Status PutManyAtomically(const storage::Namespace& ns, const std::vector<KeyValue>& pairs,
                            const WriteOptions& write);
@@ -98,6 +108,7 @@ class Cache::Impl {
 
   const Options options_;
   const std::shared_ptr<Clock> clock_;
+  const bool compress_in_memory_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<engine::MemoryTier> memory_;
   std::unique_ptr<engine::NamespaceTable> namespaces_;
@@ -117,6 +128,8 @@ class Cache::Impl {
     std::atomic<std::uint64_t> loads_shared{0};
     std::atomic<std::uint64_t> load_errors{0};
     std::atomic<std::uint64_t> negative_hits{0};
+    std::atomic<std::uint64_t> memory_value_bytes{0};   // values put in L1, uncompressed
+    std::atomic<std::uint64_t> memory_stored_bytes{0};  // the same, as L1 holds them
   };
   mutable Counters counters_;
 };

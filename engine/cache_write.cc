@@ -127,37 +127,19 @@ Status Cache::Impl::WriteLocked(const storage::Namespace& ns, Entry entry) {
   if (write_behind_) {
     s = write_behind_->Add(engine::BufferedWrite{ns.id, entry, false});
   } else {
-    engine::ThreadEncoder& encoder = engine::EncoderFor(options_);
-    s = encoder.encoder->Encode(entry, &encoder.record);
-    if (s.ok()) s = store_->Put(ns, entry.key, encoder.record);
+    engine::ThreadCodec& codec = engine::CodecFor(options_);
+    s = codec.encoder->Encode(entry, &codec.record);
+    if (s.ok()) s = store_->Put(ns, entry.key, codec.record);
     if (s.ok()) counters_.disk_writes.fetch_add(1, std::memory_order_relaxed);
   }
   if (!s.ok()) return s;
   if (options_.write_policy == WritePolicy::kWriteAround) {
     memory_->Erase(ns.id, entry.key);
   } else {
-    UpdateMemory(ns.id, entry);
+    StoreInMemory(ns.id, entry, /*with_access_data=*/false);
   }
   if (options_.negative_ttl.count() > 0) negatives_.Erase(engine::FlightKey(ns.name, entry.key));
   return Status::OK();
-}
-
-// REQUIRES: the key's lock held. An entry L1 cannot take must not leave an
-// older version behind.
-void Cache::Impl::UpdateMemory(std::uint32_t ns, const Entry& entry) {
-  engine::TierWrite write;
-  write.ns = ns;
-  write.key = entry.key;
-  write.value = entry.value;
-  write.version = entry.version;
-  write.created_at = entry.created_at;
-  if (entry.expires_at) {
-    write.expires_at = entry.expires_at;
-  } else {
-    write.ttl = milliseconds(0);
-  }
-  write.metadata = entry.metadata.empty() ? nullptr : &entry.metadata;
-  if (!memory_->Insert(write).ok()) memory_->Erase(ns, entry.key);
 }
 
 Status Cache::Impl::PutMany(std::string_view ns, const std::vector<KeyValue>& pairs,
@@ -188,11 +170,11 @@ Status Cache::Impl::PutManyAtomically(const storage::Namespace& ns,
 
   std::vector<Entry> entries(pairs.size());
   storage::StoreBatch batch = store_->NewBatch();
-  engine::ThreadEncoder& encoder = engine::EncoderFor(options_);
+  engine::ThreadCodec& codec = engine::CodecFor(options_);
   for (std::size_t i = 0; i < pairs.size(); ++i) {
     Status s = MakeEntry(pairs[i].key, pairs[i].value, write, &entries[i]);
-    if (s.ok()) s = encoder.encoder->Encode(entries[i], &encoder.record);
-    if (s.ok()) s = batch.Put(ns, pairs[i].key, encoder.record);
+    if (s.ok()) s = codec.encoder->Encode(entries[i], &codec.record);
+    if (s.ok()) s = batch.Put(ns, pairs[i].key, codec.record);
     if (!s.ok()) return s;
   }
   Status s = store_->Write(&batch);
@@ -202,7 +184,7 @@ Status Cache::Impl::PutManyAtomically(const storage::Namespace& ns,
     if (options_.write_policy == WritePolicy::kWriteAround) {
       memory_->Erase(ns.id, entry.key);
     } else {
-      UpdateMemory(ns.id, entry);
+      StoreInMemory(ns.id, entry, /*with_access_data=*/false);
     }
     if (options_.negative_ttl.count() > 0) negatives_.Erase(engine::FlightKey(ns.name, entry.key));
   }
@@ -240,7 +222,7 @@ Status Cache::Impl::DropNamespace(std::string_view ns) {
 // are left out: the namespace's records are gone, and so are they.
 Status Cache::Impl::WriteBatch(const std::vector<const engine::BufferedWrite*>& writes) {
   storage::StoreBatch batch = store_->NewBatch();
-  engine::ThreadEncoder& encoder = engine::EncoderFor(options_);
+  engine::ThreadCodec& codec = engine::CodecFor(options_);
   for (const KeyOrder& item : InKeyOrder(writes)) {
     const engine::BufferedWrite* write = item.write;
     if (!namespaces_->IsLive(write->ns)) continue;
@@ -249,8 +231,8 @@ Status Cache::Impl::WriteBatch(const std::vector<const engine::BufferedWrite*>& 
     if (write->is_delete) {
       s = batch.Delete(ns, write->entry.key);
     } else {
-      s = encoder.encoder->Encode(write->entry, &encoder.record);
-      if (s.ok()) s = batch.Put(ns, write->entry.key, encoder.record);
+      s = codec.encoder->Encode(write->entry, &codec.record);
+      if (s.ok()) s = batch.Put(ns, write->entry.key, codec.record);
     }
     if (!s.ok()) return s;
   }
@@ -305,6 +287,11 @@ CacheStats Cache::Impl::GetStats() const {
     const engine::WriteBehind::Stats buffer = write_behind_->GetStats();
     stats.write_buffer = {buffer.entries,  buffer.bytes,   buffer.flushes,
                           buffer.failures, buffer.refused, buffer.oldest_age};
+  }
+  const std::uint64_t raw = counters_.memory_value_bytes.load();
+  if (raw > 0) {
+    stats.compression_ratio =
+        static_cast<double>(counters_.memory_stored_bytes.load()) / static_cast<double>(raw);
   }
   stats.loads = {load(counters_.loads), load(counters_.loads_shared),
                  load(counters_.load_errors), load(counters_.negative_hits)};

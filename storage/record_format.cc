@@ -1,7 +1,6 @@
 #include "storage/record_format.h"
 
 #include <fmt/format.h>
-#include <lz4.h>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -13,6 +12,7 @@
 #include <utility>
 
 #include "storage/record_payload.h"
+#include "storage/value_compressor.h"
 
 namespace tiercache::storage {
 namespace {
@@ -148,46 +148,20 @@ Status VerifyRecord(std::string_view record, RecordHeader* header) {
 
 // Owns what Encode reuses from one entry to the next.
 struct RecordEncoder::Impl {
-  Impl(Compression c, std::size_t threshold) : compression(c), compression_threshold(threshold) {
-    LZ4_initStream(&lz4_stream, sizeof(lz4_stream));
+  Impl(Compression c, std::size_t threshold) : compressor(c, threshold) {}
+
+  // The value as it will be stored: its lz4 block when the compressor makes
+  // one, otherwise the value itself.
+  StoredValue Store(std::string_view value) {
+    if (std::optional<std::string_view> block = compressor.Compress(value)) {
+      return {kCodecLz4, static_cast<std::uint32_t>(value.size()), *block};
+    }
+    return {kCodecNone, 0, value};
   }
 
-  // The value as it will be stored: lz4-compressed into `compressed` when
-  // that is on, the value is long enough, and the result (with its 4-byte
-  // length field) is smaller; otherwise the value itself.
-  StoredValue Store(std::string_view value);
-
-  const Compression compression;
-  const std::size_t compression_threshold;
-  std::string compressed;
-  // LZ4_compress_default clears a 16 KiB table on every call, which costs more
-  // than compressing a small value (three quarters of a 100-byte encode under
-  // callgrind). A stream restarted with LZ4_resetStream_fast skips that and
-  // still makes a block that refers to nothing before it (its stale table
-  // entries lie out of lz4's reach), which LZ4_decompress_safe reads alone.
-  LZ4_stream_t lz4_stream;
+  ValueCompressor compressor;
   PayloadWriter writer;
 };
-
-StoredValue RecordEncoder::Impl::Store(std::string_view value) {
-  const StoredValue plain{kCodecNone, 0, value};
-  constexpr std::size_t kLengthField = sizeof(std::uint32_t);
-  if (compression != Compression::kLz4 || value.size() < compression_threshold ||
-      value.size() <= kLengthField + 1) {
-    return plain;
-  }
-  // LZ4 fails (returns 0) when the output does not fit: a capacity one byte
-  // short of breaking even makes it refuse any compression that saves nothing.
-  const std::size_t capacity = value.size() - kLengthField - 1;
-  if (compressed.size() < capacity) compressed.resize(capacity);
-  LZ4_resetStream_fast(&lz4_stream);
-  const int size =
-      LZ4_compress_fast_continue(&lz4_stream, value.data(), compressed.data(),
-                                 static_cast<int>(value.size()), static_cast<int>(capacity), 1);
-  if (size <= 0) return plain;
-  return {kCodecLz4, static_cast<std::uint32_t>(value.size()),
-          std::string_view(compressed.data(), static_cast<std::size_t>(size))};
-}
 
 namespace {
 

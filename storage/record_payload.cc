@@ -1,7 +1,6 @@
 #include "storage/record_payload.h"
 
 #include <fmt/format.h>
-#include <lz4.h>
 
 #include <boost/serialization/level.hpp>
 #include <boost/serialization/split_member.hpp>
@@ -11,6 +10,7 @@
 #include <utility>
 
 #include "storage/record_format.h"
+#include "storage/value_compressor.h"
 
 namespace tiercache::storage {
 namespace {
@@ -163,19 +163,8 @@ void RecordPayload::LoadCompressedValue(boost::archive::binary_iarchive& ar) {
         "record: uncompressed value length {} is more than {} times its {} compressed bytes",
         length, kMaxLz4Ratio, stored));
   }
-  const std::string_view compressed = source_->Take(stored);
-  out_->value.resize(length);
-  const int produced = LZ4_decompress_safe(compressed.data(), out_->value.data(),
-                                           static_cast<int>(stored), static_cast<int>(length));
-  if (produced < 0) {
-    throw PayloadCorruption(
-        fmt::format("record: the {}-byte compressed value is not valid lz4", stored));
-  }
-  if (static_cast<std::uint32_t>(produced) != length) {
-    throw PayloadCorruption(
-        fmt::format("record: the compressed value decompresses to {} bytes, not its stated {}",
-                    produced, length));
-  }
+  const Status s = DecompressValue(source_->Take(stored), length, &out_->value);
+  if (!s.ok()) throw PayloadCorruption("record: " + s.message());
 }
 
 // Keys strictly ascending, as a std::map writes them: a repeated key would

@@ -40,6 +40,11 @@ struct CacheStats {
     std::uint64_t errors = 0;
     std::uint64_t negative_hits = 0;  // misses answered from the negative cache
   } loads;
+
+  // Bytes L1 holds for the values put in it since open, over their
+  // uncompressed bytes: below 1 when lz4 compression saves memory, 1 without
+  // compression.
+  double compression_ratio = 1.0;
 };
 
 }  // namespace tiercache

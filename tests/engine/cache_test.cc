@@ -419,6 +419,36 @@ TEST_F(CacheTest, DroppingANamespaceRemovesItsEntriesOnly) {
   EXPECT_EQ(Get(*cache, "kept", "k"), "v");
 }
 
+TEST_F(CacheTest, CompressedValuesStayCompressedInMemoryAndOnDisk) {
+  options_.compression = Compression::kLz4;
+  options_.compression_threshold = 64;
+  const std::string big(4096, 'z');
+  std::uint64_t compressed_bytes = 0;
+  {
+    auto cache = Open();
+    ASSERT_TRUE(cache->Put("ns", "big", big).ok());
+    ASSERT_TRUE(cache->Put("ns", "small", "short").ok());
+    EXPECT_EQ(Get(*cache, "ns", "big"), big);
+    EXPECT_EQ(Get(*cache, "ns", "small"), "short");
+    Entry entry;
+    ASSERT_TRUE(cache->GetEntry("ns", "big", &entry).ok());
+    EXPECT_EQ(entry.value, big);
+    EXPECT_LT(cache->GetStats().compression_ratio, 0.1);
+    compressed_bytes = cache->GetStats().memory.bytes;
+  }
+  auto cache = Open();
+  EXPECT_EQ(Get(*cache, "ns", "big"), big);
+  EXPECT_EQ(Get(*cache, "ns", "big"), big) << "once promoted into L1";
+
+  options_.compression = Compression::kNone;
+  options_.path = dir_.Sub("uncompressed");
+  auto plain = Open();
+  ASSERT_TRUE(plain->Put("ns", "big", big).ok());
+  ASSERT_TRUE(plain->Put("ns", "small", "short").ok());
+  EXPECT_GT(plain->GetStats().memory.bytes, compressed_bytes + 3000);
+  EXPECT_EQ(plain->GetStats().compression_ratio, 1.0);
+}
+
 TEST_F(CacheTest, PutManyAndGetMany) {
   auto cache = Open();
   ASSERT_TRUE(cache->PutMany("ns", {{"a", "1"}, {"b", "2"}, {"a", "3"}}).ok());
