@@ -152,6 +152,10 @@ TEST_F(WriteBehindTest, FlushesWhenTheOldestWriteReachesTheInterval) {
   ASSERT_TRUE(buffer->Add(Put("a", "v")).ok());
   clock_->Advance(milliseconds(10));
   ASSERT_TRUE(store_.WaitForBatches(1));
+  EXPECT_EQ(store_.batches()[0], (std::vector<std::string>{"a=v"}));
+  // The interval's batch was the only one: Flush finds nothing left to write.
+  ASSERT_TRUE(buffer->Flush(milliseconds(30'000)).ok());
+  EXPECT_EQ(store_.batches().size(), 1u);
   EXPECT_EQ(buffer->GetStats().entries, 0u);
 }
 
