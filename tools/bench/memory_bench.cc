@@ -34,6 +34,8 @@ constexpr std::size_t kOpsPerThread = 500'000;
 constexpr int kRounds = 11;
 constexpr std::size_t kCacheBytes = 64 * 1024 * 1024;  // holds every key in each cache
 constexpr std::size_t kFootprintEntries = 1'000'000;
+// As many shards as RocksDB's caches pick for themselves at this capacity.
+constexpr std::size_t kShards = 64;
 
 struct MemoryFlags {
   std::vector<int> threads{1, 2};
@@ -130,6 +132,7 @@ std::unique_ptr<engine::MemoryTier> FilledTier(const KeySet& keys,
                                                const std::string& value) {
   engine::MemoryTierOptions o;
   o.max_entries = 2 * kKeys;
+  o.shards = kShards;
   o.max_bytes = kCacheBytes;
   o.policy = EvictionPolicy::kLRU;
   std::unique_ptr<engine::MemoryTier> tier;
