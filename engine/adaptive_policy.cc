@@ -27,15 +27,18 @@ AdaptivePolicy::AdaptivePolicy(const Config& config, const PolicyContext& contex
       sketch_(max_entries_, config.sketch_sample_factor),
       lost_duel_(Share(config.lost_duel_share, max_entries_)),
       left_main_(Share(config.left_main_share, max_entries_)),
-      window_max_(std::clamp<std::size_t>(Share(config.initial_window, max_entries_), 1,
-                                          max_entries_)),
+      window_max_(
+          std::clamp<std::size_t>(Share(config.initial_window, max_entries_), 1, max_entries_)),
       protected_max_(Share(protected_share_, max_entries_ - window_max_)) {}
 
 NodeList& AdaptivePolicy::ListOf(Queue q) {
   switch (q) {
-    case kWindow: return window_;
-    case kProbation: return probation_;
-    case kProtected: break;
+    case kWindow:
+      return window_;
+    case kProbation:
+      return probation_;
+    case kProtected:
+      break;
   }
   return protected_;
 }

@@ -35,7 +35,7 @@ class AdaptivePolicy {
     // shorter: only a loser that comes back soon argues for a larger window.
     double lost_duel_share = 0.25;
     double left_main_share = 0.5;
-    std::size_t sketch_sample_factor = 16;  // the sketch ages every this x capacity increments
+    std::size_t sketch_sample_factor = 16;       // the sketch ages every this x capacity increments
     std::uint64_t seed = 0x9e3779b97f4a7c15ull;  // for the duel's rare random admission
   };
 

@@ -22,8 +22,7 @@ namespace tiercache::engine {
 // and the arena, which must outlive it.
 class ExpiryHeap {
  public:
-  ExpiryHeap(const HandleTable* table, const NodeArena* arena)
-      : table_(table), arena_(arena) {}
+  ExpiryHeap(const HandleTable* table, const NodeArena* arena) : table_(table), arena_(arena) {}
 
   // REQUIRES: the node at h is in the table under `hash`, with this expiry.
   void Push(std::uint64_t expires_ms, std::uint64_t hash, Handle h);

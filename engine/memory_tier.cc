@@ -143,9 +143,9 @@ Status ShardedTier<Policy>::Insert(const TierWrite& w) {
   TierShard<Policy>& shard = ShardOf(hash);
   const std::size_t metadata_bytes = w.metadata != nullptr ? MetadataBytes(*w.metadata) : 0;
   if (!shard.Fits(Node::Bytes(w.key.size(), w.value.size(), metadata_bytes))) {
-    return Status::InvalidArgument(fmt::format(
-        "an entry of {} bytes does not fit a shard of the in-memory tier",
-        Node::Bytes(w.key.size(), w.value.size(), metadata_bytes)));
+    return Status::InvalidArgument(
+        fmt::format("an entry of {} bytes does not fit a shard of the in-memory tier",
+                    Node::Bytes(w.key.size(), w.value.size(), metadata_bytes)));
   }
   const std::uint64_t now = Now();
   const std::uint64_t expires = ExpiryOf(w, now);
@@ -173,10 +173,14 @@ Status ValidateTierOptions(const MemoryTierOptions& o) {
 
 std::string_view Name(RemovalCause cause) {
   switch (cause) {
-    case RemovalCause::kCapacity: return "capacity";
-    case RemovalCause::kExpired: return "expired";
-    case RemovalCause::kErased: return "erased";
-    case RemovalCause::kReplaced: return "replaced";
+    case RemovalCause::kCapacity:
+      return "capacity";
+    case RemovalCause::kExpired:
+      return "expired";
+    case RemovalCause::kErased:
+      return "erased";
+    case RemovalCause::kReplaced:
+      return "replaced";
   }
   return "unknown";
 }

@@ -100,9 +100,7 @@ class Node {
   }
 
   // 52 bits: the low 32 in their own word, the high 20 beside last_access.
-  std::uint64_t access_count() const {
-    return (std::uint64_t{count_hi_} << 32) | count_lo_;
-  }
+  std::uint64_t access_count() const { return (std::uint64_t{count_hi_} << 32) | count_lo_; }
   void set_access_count(std::uint64_t n) {
     n = n > kMaxCount ? kMaxCount : n;
     count_lo_ = static_cast<std::uint32_t>(n);

@@ -50,10 +50,10 @@ class NodeArena {
 
   struct Page {
     std::uint16_t size_class = kLargeClass;
-    std::uint32_t live = 0;        // slots in use
-    std::uint32_t free = kNone;    // offset of the first freed slot
-    std::uint32_t bump = 0;        // offset of the first never-used slot
-    std::uint32_t prev = kNone;    // in its class's list of pages with room
+    std::uint32_t live = 0;      // slots in use
+    std::uint32_t free = kNone;  // offset of the first freed slot
+    std::uint32_t bump = 0;      // offset of the first never-used slot
+    std::uint32_t prev = kNone;  // in its class's list of pages with room
     std::uint32_t next = kNone;
   };
 
@@ -67,7 +67,7 @@ class NodeArena {
   void UnlinkPartial(std::uint32_t page);
   Handle AllocateSmall(std::size_t size_class);
 
-  std::vector<char*> page_data_;         // by page index; nullptr when released
+  std::vector<char*> page_data_;  // by page index; nullptr when released
   std::vector<Page> pages_;
   std::vector<std::uint32_t> free_pages_;  // released page indices to reuse
   std::vector<std::uint32_t> partial_;     // by class: first page with room

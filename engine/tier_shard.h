@@ -50,9 +50,8 @@ class alignas(64) TierShard {
     return Hit(ns, key, hash, now, removed, [out](const Node& n) { CopyEntry(n, out); });
   }
 
-  bool LookupValue(std::uint32_t ns, std::string_view key, std::uint64_t hash,
-                   std::uint64_t now, std::string* value, std::uint64_t* version,
-                   Removals removed) {
+  bool LookupValue(std::uint32_t ns, std::string_view key, std::uint64_t hash, std::uint64_t now,
+                   std::string* value, std::uint64_t* version, Removals removed) {
     return Hit(ns, key, hash, now, removed, [value, version](const Node& n) {
       CopyValue(n.value(), value);
       if (version != nullptr) *version = n.version();
@@ -60,8 +59,8 @@ class alignas(64) TierShard {
   }
 
   // REQUIRES: the write fits the shard (Fits()).
-  Status Insert(const TierWrite& w, std::uint64_t hash, std::uint64_t now,
-                std::uint64_t expires_ms, Removals removed);
+  Status Insert(const TierWrite& w, std::uint64_t hash, std::uint64_t now, std::uint64_t expires_ms,
+                Removals removed);
 
   bool Erase(std::uint32_t ns, std::string_view key, std::uint64_t hash, Removals removed) {
     std::lock_guard lock(mu_);
@@ -71,8 +70,8 @@ class alignas(64) TierShard {
     return true;
   }
 
-  bool MarkClean(std::uint32_t ns, std::string_view key, std::uint64_t hash,
-                 std::uint64_t version, std::uint64_t now, Removals removed);
+  bool MarkClean(std::uint32_t ns, std::string_view key, std::uint64_t hash, std::uint64_t version,
+                 std::uint64_t now, Removals removed);
   std::size_t EraseNamespace(std::uint32_t ns, Removals removed);
 
   std::size_t Sweep(std::uint64_t now, std::size_t max, Removals removed) {
@@ -173,12 +172,12 @@ class alignas(64) TierShard {
 
   const ShardLimits limits_;
   mutable SpinLock mu_;
-  NodeArena arena_;           // GUARDED_BY(mu_)
-  HandleTable table_;         // GUARDED_BY(mu_)
-  ExpiryHeap expiry_;         // GUARDED_BY(mu_)
-  Policy policy_;             // GUARDED_BY(mu_)
-  std::size_t bytes_ = 0;     // GUARDED_BY(mu_)
-  Counters counters_;         // GUARDED_BY(mu_)
+  NodeArena arena_;        // GUARDED_BY(mu_)
+  HandleTable table_;      // GUARDED_BY(mu_)
+  ExpiryHeap expiry_;      // GUARDED_BY(mu_)
+  Policy policy_;          // GUARDED_BY(mu_)
+  std::size_t bytes_ = 0;  // GUARDED_BY(mu_)
+  Counters counters_;      // GUARDED_BY(mu_)
 };
 
 }  // namespace tiercache::engine

@@ -93,8 +93,7 @@ Status TierShard<Policy>::MakeRoom(std::size_t charge, std::uint64_t now, Remova
 }
 
 template <typename Policy>
-void TierShard<Policy>::RemoveAt(std::size_t slot, Handle h, RemovalCause cause,
-                                 Removals removed) {
+void TierShard<Policy>::RemoveAt(std::size_t slot, Handle h, RemovalCause cause, Removals removed) {
   Node* n = arena_.Get(h);
   if (removed != nullptr) {
     removed->push_back(

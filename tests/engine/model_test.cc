@@ -102,7 +102,8 @@ std::set<std::string> Model::Victims() const {
       if (!soonest.empty()) return soonest;
       return Min([](const KV& a, const KV& b) { return a.second.used < b.second.used; });
     }
-    case EvictionPolicy::kAdaptive: break;
+    case EvictionPolicy::kAdaptive:
+      break;
   }
   std::set<std::string> all;  // no reference order: any resident key
   for (const auto& kv : entries) all.insert(kv.first);
@@ -126,7 +127,9 @@ class ModelTest : public ::testing::TestWithParam<Params> {
   // The next removal the tier reported must be `cause` and one of `allowed`.
   void Expect(RemovalCause cause, const std::set<std::string>& allowed);
   void ExpectExpired() { Expect(RemovalCause::kExpired, model_->Soonest(true, Now())); }
-  std::uint64_t Now() const { return static_cast<std::uint64_t>(clock_->Now().time_since_epoch().count()); }
+  std::uint64_t Now() const {
+    return static_cast<std::uint64_t>(clock_->Now().time_since_epoch().count());
+  }
 
   std::shared_ptr<ManualClock> clock_;
   std::unique_ptr<MemoryTier> tier_;

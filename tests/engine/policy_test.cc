@@ -86,8 +86,7 @@ class PolicyTest : public ::testing::Test {
   PolicyHarness<Policy> p_;
 };
 
-using AllPolicies =
-    ::testing::Types<LruPolicy, FifoPolicy, LfuPolicy, TtlPolicy, AdaptivePolicy>;
+using AllPolicies = ::testing::Types<LruPolicy, FifoPolicy, LfuPolicy, TtlPolicy, AdaptivePolicy>;
 TYPED_TEST_SUITE(PolicyTest, AllPolicies);
 
 TYPED_TEST(PolicyTest, EmptyPolicyHasNoVictim) {

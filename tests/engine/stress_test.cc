@@ -53,13 +53,21 @@ void StressTest::OneOp(std::mt19937_64& rng, int thread, std::uint64_t* version)
   std::string value;
   Entry entry;
   switch (rng() % 16) {
-    case 0: case 1: case 2: case 3: case 4:
+    case 0:
+    case 1:
+    case 2:
+    case 3:
+    case 4:
       tier_->LookupValue(ns, key, &value);
       break;
-    case 5: case 6:
+    case 5:
+    case 6:
       tier_->Lookup(ns, key, &entry);
       break;
-    case 7: case 8: case 9: case 10: {
+    case 7:
+    case 8:
+    case 9:
+    case 10: {
       const std::string v(rng() % 400, static_cast<char>('a' + thread));
       TierWrite w;
       w.ns = ns;
@@ -73,7 +81,8 @@ void StressTest::OneOp(std::mt19937_64& rng, int thread, std::uint64_t* version)
       if (w.dirty && s.ok() && rng() % 2) tier_->MarkClean(ns, key, w.version);
       break;
     }
-    case 11: case 12:
+    case 11:
+    case 12:
       tier_->Erase(ns, key);
       break;
     case 13:

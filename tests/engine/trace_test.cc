@@ -109,9 +109,10 @@ TEST_F(TraceTest, AdaptiveMatchesArcAndNeverTrailsTheBetterOfLruAndArc) {
   double arc_sum = 0;
   for (const ReferenceRow& row : kReferenceRows) {
     const double n = static_cast<double>(row.requests);
-    const double adaptive =
-        100.0 * static_cast<double>(Replay(Keys(row.file), EvictionPolicy::kAdaptive,
-                                           row.capacity, false)) / n;
+    const double adaptive = 100.0 *
+                            static_cast<double>(Replay(Keys(row.file), EvictionPolicy::kAdaptive,
+                                                       row.capacity, false)) /
+                            n;
     const double arc = 100.0 * static_cast<double>(row.arc) / n;
     const double best = 100.0 * static_cast<double>(std::max(row.lru, row.arc)) / n;
     adaptive_sum += adaptive;

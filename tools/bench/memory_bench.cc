@@ -3,8 +3,8 @@
 // same run, and the tier's memory per entry.
 #include <fmt/format.h>
 #include <malloc.h>
-#include <time.h>
 #include <rocksdb/cache.h>
+#include <time.h>
 
 #include <algorithm>
 #include <atomic>
@@ -101,8 +101,8 @@ double ThreadCpuSeconds() {
 // time: on a machine shared with other work, time spent descheduled would
 // otherwise count against whichever cache it happened to.
 template <typename Get>
-double Measure(const std::vector<std::vector<std::uint32_t>>& sequences,
-               const KeySet& keys, Get get) {
+double Measure(const std::vector<std::vector<std::uint32_t>>& sequences, const KeySet& keys,
+               Get get) {
   const int threads = static_cast<int>(sequences.size());
   std::atomic<int> ready{0};
   std::atomic<bool> missed{false};
@@ -128,8 +128,7 @@ double Measure(const std::vector<std::vector<std::uint32_t>>& sequences,
   return total;
 }
 
-std::unique_ptr<engine::MemoryTier> FilledTier(const KeySet& keys,
-                                               const std::string& value) {
+std::unique_ptr<engine::MemoryTier> FilledTier(const KeySet& keys, const std::string& value) {
   engine::MemoryTierOptions o;
   o.max_entries = 2 * kKeys;
   o.shards = kShards;
@@ -250,9 +249,10 @@ void PrintFootprint(std::size_t entries, double bytes_per_entry, bool json) {
               << "\n";
     return;
   }
-  fmt::print("footprint: {} entries of a 16-byte key and a 100-byte value: {:.1f} bytes per entry "
-             "beyond key and value (target: at most 64)\n",
-             entries, bytes_per_entry);
+  fmt::print(
+      "footprint: {} entries of a 16-byte key and a 100-byte value: {:.1f} bytes per entry "
+      "beyond key and value (target: at most 64)\n",
+      entries, bytes_per_entry);
 }
 
 int RunMemoryBench(const MemoryFlags& flags) {
@@ -268,9 +268,10 @@ int RunMemoryBench(const MemoryFlags& flags) {
     return kExitProblems;
   }
   if (!flags.json) {
-    fmt::print("Get hits per second of thread CPU time, summed over threads (best of {}): {} keys "
-               "of 16 bytes, 100-byte values copied out, Zipf {}\n",
-               kRounds, kKeys, kZipfSkew);
+    fmt::print(
+        "Get hits per second of thread CPU time, summed over threads (best of {}): {} keys "
+        "of 16 bytes, 100-byte values copied out, Zipf {}\n",
+        kRounds, kKeys, kZipfSkew);
     fmt::print("threads    tiercache  rocksdb_lru  rocksdb_hyperclock    vs_lru  vs_hyperclock\n");
   }
   for (const int threads : flags.threads) Print(MeasureAll(c, keys, threads), flags.json);
@@ -284,9 +285,10 @@ int RunMemoryBench(const MemoryFlags& flags) {
 }  // namespace
 
 void AddMemoryBench(CLI::App& bench, Action* action) {
-  CLI::App* memory = bench.add_subcommand(
-      "memory", "In-memory tier Get hits beside RocksDB's LRUCache and HyperClockCache; "
-                "memory per entry");
+  CLI::App* memory =
+      bench.add_subcommand("memory",
+                           "In-memory tier Get hits beside RocksDB's LRUCache and HyperClockCache; "
+                           "memory per entry");
   auto flags = std::make_shared<MemoryFlags>();
   memory->add_option("--threads", flags->threads, "Thread counts to measure (default: 1 2)")
       ->check(CLI::Range(1, 64));

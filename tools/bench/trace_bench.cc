@@ -69,7 +69,7 @@ void Print(const TraceFlags& flags, const TraceResult& r) {
   const double ratio =
       r.requests == 0 ? 0.0 : static_cast<double>(r.hits) / static_cast<double>(r.requests);
   if (flags.json) {
-    std::cout << nlohmann::json{{"bench", "trace"},          {"policy", flags.policy},
+    std::cout << nlohmann::json{{"bench", "trace"},           {"policy", flags.policy},
                                 {"capacity", flags.capacity}, {"shards", flags.shards},
                                 {"requests", r.requests},     {"hits", r.hits},
                                 {"hit_ratio", ratio}}
