@@ -8,6 +8,7 @@ void AddBench(CLI::App& app, Action* action) {
   bench->require_subcommand(1);
   AddCodecBench(*bench, action);
   AddMemoryBench(*bench, action);
+  AddStoreBench(*bench, action);
   AddTraceBench(*bench, action);
 }
 

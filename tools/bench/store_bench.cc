@@ -1,0 +1,479 @@
+// `tiercache bench store`: Put throughput of each write policy beside raw
+// RocksDB Put and WriteBatch, and the throughput of a Get that misses L1 and
+// hits RocksDB beside raw RocksDB Get, per durability, in the same run, on
+// the same 16-byte keys and 100-byte values.
+//
+// The raw baselines open RocksDB with the store's own configuration
+// (storage::MakeRocksDbConfig: the same DB options, column families,
+// memtable, block cache, table options and per-write sync) and write to the
+// same data column family, without the expiry compaction filter; so what
+// separates a figure from its baseline is the cache itself: versions, the
+// record codec, L1, the write buffer and the store's checks.
+#include <fmt/format.h>
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "storage/rocksdb_options.h"
+#include "storage/store.h"
+#include "tiercache/cache.h"
+#include "tools/bench/bench.h"
+
+namespace tiercache::tool {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr std::size_t kKeyBytes = 16;
+constexpr std::size_t kValueBytes = 100;
+constexpr std::size_t kBatchEntries = 100;        // rocksdb_batch
+constexpr std::size_t kLoadBatchEntries = 1'000;  // filling the stores the Gets read
+constexpr std::size_t kReadKeys = 100'000;        // each Get pass reads these once
+constexpr std::size_t kMaxWrites = 300'000;       // distinct keys, enough for any Plan
+constexpr int kRounds = 3;                        // the median round counts
+constexpr auto kFlushDeadline = std::chrono::seconds(60);
+constexpr std::string_view kNamespace = "bench";
+
+// An L1 this small cannot hold a key between two random reads of 100,000.
+constexpr std::size_t kTinyL1Entries = 16;
+constexpr std::size_t kTinyL1Bytes = 64 * 1024;
+
+constexpr double kTargetWriteThroughVsPut = 0.8;
+constexpr double kTargetWriteBehindVsWriteThrough = 3.0;
+constexpr double kTargetWriteBehindVsBatch = 0.6;
+constexpr double kTargetGetVsRawGet = 0.8;
+
+// How many writes each figure takes at a durability. Under power-loss every
+// synced write waits for the disk (0.1 to 1.5 ms on the machine measured): the figures
+// that sync per write take fewer, the batched ones (write-behind, WriteBatch)
+// enough for many batches.
+struct Plan {
+  Durability durability;
+  std::size_t synced_writes;   // write-through, write-around, rocksdb_put
+  std::size_t batched_writes;  // write-behind, rocksdb_batch
+};
+constexpr Plan kPlans[] = {
+    {Durability::kProcessCrash, 300'000, 300'000},
+    {Durability::kPowerLoss, 1'000, 20'000},
+};
+
+// Distinct 16-byte keys in no particular order, each with a 100-byte value.
+struct Data {
+  std::vector<std::string> keys;
+  std::vector<std::string> values;
+};
+
+Data MakeData(std::size_t n) {
+  Data data;
+  std::mt19937_64 rng(7);
+  static constexpr char kAlphabet[] =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";
+  for (std::size_t i = 0; i < n; ++i) {
+    // An odd multiplier is a bijection on 64 bits: the keys are distinct.
+    data.keys.push_back(fmt::format("{:0{}x}", (i + 1) * 0x9E3779B97F4A7C15ull, kKeyBytes));
+    std::string value(kValueBytes, ' ');
+    for (char& c : value) c = kAlphabet[rng() % (sizeof kAlphabet - 1)];
+    data.values.push_back(std::move(value));
+  }
+  return data;
+}
+
+// What one durability measured, in operations per second.
+struct StoreFigures {
+  Durability durability = Durability::kProcessCrash;
+  double write_through = 0;
+  double write_behind = 0;
+  double write_around = 0;
+  double rocksdb_put = 0;
+  double rocksdb_batch = 0;
+  double get_store_hit = 0;
+  double rocksdb_get = 0;
+  double l1_miss_share = 0;  // of the measured Gets, those RocksDB answered
+};
+
+// A fresh directory under the system's temporary one, removed at the end.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "tiercache-bench-XXXXXX").string();
+    if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  // Empty when the directory could not be made.
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+Status FromRocksDb(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::OK();
+  return Status::IOError(fmt::format("raw RocksDB {}: {}", what, s.ToString()));
+}
+
+// A bare RocksDB configured as a store (storage/rocksdb_options.cc), writing
+// to the data column family with the store's write options.
+// Thread-safety: as rocksdb::DB. Owns the DB and its handles.
+class RawDb {
+ public:
+  static Status Open(const std::string& path, Durability durability, std::unique_ptr<RawDb>* raw) {
+    if (path.empty()) return Status::IOError("cannot create a temporary directory");
+    storage::StoreOptions store;
+    store.path = path;
+    store.durability = durability;
+    const storage::RocksDbConfig config = storage::MakeRocksDbConfig(store, nullptr, true);
+    std::unique_ptr<RawDb> opened(new RawDb(durability));
+    rocksdb::DB* db = nullptr;
+    const rocksdb::Status s =
+        rocksdb::DB::Open(config.db, path, config.families, &opened->handles_, &db);
+    opened->db_.reset(db);
+    if (s.ok()) *raw = std::move(opened);
+    return FromRocksDb(s, "open");
+  }
+
+  ~RawDb() {
+    for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+      static_cast<void>(db_->DestroyColumnFamilyHandle(handle));
+    }
+  }
+
+  Status Put(std::string_view key, std::string_view value) {
+    return FromRocksDb(db_->Put(write_, data(), ToSlice(key), ToSlice(value)), "Put");
+  }
+  Status Write(rocksdb::WriteBatch* batch) {
+    return FromRocksDb(db_->Write(write_, batch), "Write");
+  }
+  Status Get(std::string_view key, std::string* value) {
+    return FromRocksDb(db_->Get(rocksdb::ReadOptions(), data(), ToSlice(key), value), "Get");
+  }
+  // Flushes the memtable and compacts everything, as Store::Compact does.
+  Status Compact() {
+    rocksdb::CompactRangeOptions compact;
+    compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    return FromRocksDb(db_->CompactRange(compact, data(), nullptr, nullptr), "CompactRange");
+  }
+  rocksdb::ColumnFamilyHandle* data() const { return handles_[storage::kDataFamilyIndex]; }
+
+ private:
+  explicit RawDb(Durability durability) : write_(storage::DataWriteOptions(durability)) {}
+  static rocksdb::Slice ToSlice(std::string_view v) { return {v.data(), v.size()}; }
+
+  const rocksdb::WriteOptions write_;
+  std::unique_ptr<rocksdb::DB> db_;  // declared first: destroyed after the handles go
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+};
+
+// Writes back what earlier measurements left dirty in the page cache (their
+// WAL and table files), so that the kernel's writeback does not take a core
+// from this one: measured, a write-behind run right after a write-through
+// one lost a third of its rate to it.
+void Settle() { ::sync(); }
+
+// Calls op(i) for i in [0, n), then finish(); *rate: the calls per second of
+// the whole. Stops at the first failure and returns it.
+template <typename Op, typename Finish>
+Status TimeOps(std::size_t n, Op op, Finish finish, double* rate) {
+  Settle();
+  const SteadyClock::time_point start = SteadyClock::now();
+  for (std::size_t i = 0; i < n; ++i) {
+    Status s = op(i);
+    if (!s.ok()) return s;
+  }
+  Status s = finish();
+  if (!s.ok()) return s;
+  *rate =
+      static_cast<double>(n) / std::chrono::duration<double>(SteadyClock::now() - start).count();
+  return Status::OK();
+}
+
+Status NothingToFinish() { return Status::OK(); }
+
+Options CacheOptions(const std::string& path, WritePolicy policy, Durability durability) {
+  Options options;
+  options.path = path;
+  options.write_policy = policy;
+  options.durability = durability;
+  return options;
+}
+
+// Puts of n keys into a fresh cache; under write-behind a final Flush is part
+// of the timing, so that every write has reached RocksDB.
+Status CachePutRate(WritePolicy policy, Durability durability, const Data& data, std::size_t n,
+                    double* rate) {
+  TempDir dir;
+  std::unique_ptr<Cache> cache;
+  Status s = Cache::Open(CacheOptions(dir.path(), policy, durability), &cache);
+  if (!s.ok()) return s;
+  s = TimeOps(
+      n, [&](std::size_t i) { return cache->Put(kNamespace, data.keys[i], data.values[i]); },
+      [&] { return cache->Flush(kFlushDeadline); }, rate);
+  const Status closed = cache->Close(kFlushDeadline);
+  return s.ok() ? closed : s;
+}
+
+Status RawPutRate(Durability durability, const Data& data, std::size_t n, double* rate) {
+  TempDir dir;
+  std::unique_ptr<RawDb> db;
+  Status s = RawDb::Open(dir.path(), durability, &db);
+  if (!s.ok()) return s;
+  return TimeOps(
+      n, [&](std::size_t i) { return db->Put(data.keys[i], data.values[i]); }, NothingToFinish,
+      rate);
+}
+
+// Writes keys [begin, end) to *batch for the data column family.
+Status FillBatch(RawDb& db, const Data& data, std::size_t begin, std::size_t end,
+                 rocksdb::WriteBatch* batch) {
+  batch->Clear();
+  for (std::size_t i = begin; i < end; ++i) {
+    const rocksdb::Status s = batch->Put(db.data(), data.keys[i], data.values[i]);
+    if (!s.ok()) return FromRocksDb(s, "WriteBatch::Put");
+  }
+  return Status::OK();
+}
+
+// Writes of n keys in batches of `per_batch`, one RocksDB Write each.
+Status WriteBatches(RawDb& db, const Data& data, std::size_t n, std::size_t per_batch) {
+  rocksdb::WriteBatch batch;
+  for (std::size_t begin = 0; begin < n; begin += per_batch) {
+    Status s = FillBatch(db, data, begin, std::min(n, begin + per_batch), &batch);
+    if (s.ok()) s = db.Write(&batch);
+    if (!s.ok()) return s;
+  }
+  return Status::OK();
+}
+
+Status RawBatchRate(Durability durability, const Data& data, std::size_t n, double* rate) {
+  TempDir dir;
+  std::unique_ptr<RawDb> db;
+  Status s = RawDb::Open(dir.path(), durability, &db);
+  if (!s.ok()) return s;
+  Settle();
+  const SteadyClock::time_point start = SteadyClock::now();
+  s = WriteBatches(*db, data, n, kBatchEntries);
+  *rate =
+      static_cast<double>(n) / std::chrono::duration<double>(SteadyClock::now() - start).count();
+  return s;
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// The write figures of one durability: each the median of kRounds rounds,
+// the kinds alternating within a round so that a slow moment of the machine
+// does not fall on one of them only. Each round writes a fresh store.
+Status MeasureWrites(const Plan& plan, const Data& data, StoreFigures* figures) {
+  std::vector<double> rates[5];
+  const Durability d = plan.durability;
+  for (int round = 0; round < kRounds; ++round) {
+    double r[5] = {};
+    Status s = CachePutRate(WritePolicy::kWriteThrough, d, data, plan.synced_writes, &r[0]);
+    if (s.ok()) s = CachePutRate(WritePolicy::kWriteBehind, d, data, plan.batched_writes, &r[1]);
+    if (s.ok()) s = CachePutRate(WritePolicy::kWriteAround, d, data, plan.synced_writes, &r[2]);
+    if (s.ok()) s = RawPutRate(d, data, plan.synced_writes, &r[3]);
+    if (s.ok()) s = RawBatchRate(d, data, plan.batched_writes, &r[4]);
+    if (!s.ok()) return s;
+    for (int k = 0; k < 5; ++k) rates[k].push_back(r[k]);
+  }
+  figures->write_through = Median(rates[0]);
+  figures->write_behind = Median(rates[1]);
+  figures->write_around = Median(rates[2]);
+  figures->rocksdb_put = Median(rates[3]);
+  figures->rocksdb_batch = Median(rates[4]);
+  return Status::OK();
+}
+
+// A store holding the first kReadKeys keys, compacted, so that the Gets find
+// what a raw RocksDB with the same writes and compaction holds.
+Status FillStore(const std::string& path, Durability durability, const Data& data) {
+  std::unique_ptr<Cache> cache;
+  Status s = Cache::Open(CacheOptions(path, WritePolicy::kWriteAround, durability), &cache);
+  std::vector<KeyValue> pairs;
+  for (std::size_t i = 0; s.ok() && i < kReadKeys; i += kLoadBatchEntries) {
+    pairs.clear();
+    for (std::size_t j = i; j < std::min(kReadKeys, i + kLoadBatchEntries); ++j) {
+      pairs.push_back({data.keys[j], data.values[j]});
+    }
+    s = cache->PutMany(kNamespace, pairs);
+  }
+  if (cache) {
+    const Status closed = cache->Close(kFlushDeadline);
+    if (s.ok()) s = closed;
+  }
+  if (!s.ok()) return s;
+  storage::StoreOptions options;
+  options.path = path;
+  std::unique_ptr<storage::Store> store;
+  s = storage::Store::Open(options, &store);
+  return s.ok() ? store->Compact() : s;
+}
+
+// A cache over the filled store whose L1 holds kTinyL1Entries: a random Get
+// of 100,000 keys misses it and reads RocksDB.
+Status OpenTinyL1(const std::string& path, Durability durability, std::unique_ptr<Cache>* cache) {
+  Options options = CacheOptions(path, WritePolicy::kWriteThrough, durability);
+  options.l1_max_entries = kTinyL1Entries;
+  options.l1_shards = 1;
+  options.l1_max_bytes = kTinyL1Bytes;
+  options.max_value_bytes = 1024;
+  options.write_buffer.max_bytes = kTinyL1Bytes;
+  return Cache::Open(options, cache);
+}
+
+// One pass of Gets over `order`; *rate in Gets per second.
+template <typename Get>
+Status GetPass(const Data& data, const std::vector<std::uint32_t>& order, Get get, double* rate) {
+  std::string value;
+  return TimeOps(
+      order.size(), [&](std::size_t i) { return get(data.keys[order[i]], &value); },
+      NothingToFinish, rate);
+}
+
+// Gets of kReadKeys keys in a random order from the cache (each missing L1) and
+// from a raw RocksDB holding the same keys and values, alternating; a
+// first, untimed pass of each warms both block caches.
+Status MeasureGets(Durability durability, const Data& data, StoreFigures* figures) {
+  TempDir store_dir;
+  TempDir raw_dir;
+  std::unique_ptr<RawDb> raw;
+  Status s = FillStore(store_dir.path(), durability, data);
+  if (s.ok()) s = RawDb::Open(raw_dir.path(), durability, &raw);
+  if (s.ok()) s = WriteBatches(*raw, data, kReadKeys, kLoadBatchEntries);
+  if (s.ok()) s = raw->Compact();
+  std::unique_ptr<Cache> cache;
+  if (s.ok()) s = OpenTinyL1(store_dir.path(), durability, &cache);
+  if (!s.ok()) return s;
+
+  std::vector<std::uint32_t> order(kReadKeys);
+  std::iota(order.begin(), order.end(), 0);
+  std::shuffle(order.begin(), order.end(), std::mt19937_64(11));
+  const auto cache_get = [&](const std::string& k, std::string* v) {
+    return cache->Get(kNamespace, k, v);
+  };
+  const auto raw_get = [&](const std::string& k, std::string* v) { return raw->Get(k, v); };
+  std::vector<double> store_rates, raw_rates;
+  double rate = 0;
+  s = GetPass(data, order, cache_get, &rate);
+  if (s.ok()) s = GetPass(data, order, raw_get, &rate);
+  const CacheStats before = cache->GetStats();
+  for (int round = 0; s.ok() && round < kRounds; ++round) {
+    s = GetPass(data, order, cache_get, &rate);
+    store_rates.push_back(rate);
+    if (s.ok()) s = GetPass(data, order, raw_get, &rate);
+    raw_rates.push_back(rate);
+  }
+  if (!s.ok()) return s;
+  const CacheStats after = cache->GetStats();
+  figures->get_store_hit = Median(store_rates);
+  figures->rocksdb_get = Median(raw_rates);
+  figures->l1_miss_share = static_cast<double>(after.disk.hits - before.disk.hits) /
+                           static_cast<double>(kRounds * order.size());
+  return cache->Close(kFlushDeadline);
+}
+
+std::string Rate(double ops) { return fmt::format("{:>12.0f}/s", ops); }
+
+// "0.93x raw Put (target >= 0.80x) ok"
+std::string Versus(double ratio, std::string_view baseline, double target) {
+  return fmt::format("{:5.2f}x {:<14} (target >= {:.2f}x) {}", ratio, baseline, target,
+                     ratio >= target ? "ok" : "MISSED");
+}
+
+void PrintHuman(const std::vector<StoreFigures>& all) {
+  fmt::print("16-byte keys, 100-byte values; the median of {} rounds each\n", kRounds);
+  fmt::print("baselines: raw RocksDB opened with the store's own options and write options\n");
+  fmt::print("Gets: each key once per pass, in random order, through an L1 of {} entries\n",
+             kTinyL1Entries);
+  for (const StoreFigures& f : all) {
+    const Plan& plan = f.durability == Durability::kProcessCrash ? kPlans[0] : kPlans[1];
+    fmt::print("\n{}: {} writes per synced figure, {} per batched one, {} Gets per pass\n",
+               Name(f.durability), plan.synced_writes, plan.batched_writes, kReadKeys);
+    fmt::print("  write-through   {}  {}\n", Rate(f.write_through),
+               Versus(f.write_through / f.rocksdb_put, "raw Put", kTargetWriteThroughVsPut));
+    fmt::print("  write-behind    {}  {}\n", Rate(f.write_behind),
+               Versus(f.write_behind / f.write_through, "write-through",
+                      kTargetWriteBehindVsWriteThrough));
+    fmt::print("  {:<15} {:>14}  {}\n", "", "",
+               Versus(f.write_behind / f.rocksdb_batch, "WriteBatch", kTargetWriteBehindVsBatch));
+    fmt::print("  write-around    {}  {:5.2f}x raw Put\n", Rate(f.write_around),
+               f.write_around / f.rocksdb_put);
+    fmt::print("  rocksdb put     {}\n", Rate(f.rocksdb_put));
+    fmt::print("  rocksdb batch   {}  (WriteBatch of {})\n", Rate(f.rocksdb_batch), kBatchEntries);
+    fmt::print("  get, L1 miss    {}  {}  ({:.1f} % answered by RocksDB)\n", Rate(f.get_store_hit),
+               Versus(f.get_store_hit / f.rocksdb_get, "raw Get", kTargetGetVsRawGet),
+               100 * f.l1_miss_share);
+    fmt::print("  rocksdb get     {}\n", Rate(f.rocksdb_get));
+  }
+}
+
+void PrintJson(const std::vector<StoreFigures>& all) {
+  for (const StoreFigures& f : all) {
+    const nlohmann::ordered_json line = {
+        {"bench", "store"},
+        {"durability", std::string(Name(f.durability))},
+        {"write_through", std::llround(f.write_through)},
+        {"write_behind", std::llround(f.write_behind)},
+        {"write_around", std::llround(f.write_around)},
+        {"rocksdb_put", std::llround(f.rocksdb_put)},
+        {"rocksdb_batch", std::llround(f.rocksdb_batch)},
+        {"get_store_hit", std::llround(f.get_store_hit)},
+        {"rocksdb_get", std::llround(f.rocksdb_get)},
+    };
+    std::cout << line.dump() << '\n';
+  }
+}
+
+int RunStoreBench(bool json) {
+  const Data data = MakeData(kMaxWrites);
+  std::vector<StoreFigures> all;
+  for (const Plan& plan : kPlans) {
+    StoreFigures figures;
+    figures.durability = plan.durability;
+    Status s = MeasureWrites(plan, data, &figures);
+    if (s.ok()) s = MeasureGets(plan.durability, data, &figures);
+    if (!s.ok()) {
+      fmt::print(stderr, "tiercache bench store: {}\n", s.ToString());
+      return kExitProblems;
+    }
+    all.push_back(figures);
+  }
+  json ? PrintJson(all) : PrintHuman(all);
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddStoreBench(CLI::App& bench, Action* action) {
+  CLI::App* store = bench.add_subcommand(
+      "store",
+      "Put per write policy beside raw RocksDB Put and WriteBatch; Get through RocksDB beside "
+      "raw Get");
+  auto json = std::make_shared<bool>(false);
+  store->add_flag("--json", *json, "One JSON object per line");
+  store->callback([action, json] { *action = [json] { return RunStoreBench(*json); }; });
+}
+
+}  // namespace tiercache::tool
