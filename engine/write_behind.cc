@@ -167,8 +167,12 @@ void WriteBehind::WriteInFlight(std::unique_lock<std::mutex>& lock) {
   if (s.ok()) {
     flushed_seq_ = in_flight_.last_seq;
     ++stats_.flushes;
-    in_flight_ = Generation{};
+    Generation written = std::exchange(in_flight_, Generation{});
     progress_.notify_all();
+    // Freeing a batch's map takes long enough to keep writers waiting.
+    lock.unlock();
+    written = Generation{};
+    lock.lock();
     return;
   }
   const std::uint64_t attempt = ++attempt_;
