@@ -350,7 +350,9 @@ Status Store::Get(const Namespace& ns, std::string_view key, std::string* record
   return Guarded("Get", options_.path, [&]() -> Status {
     Status s = CheckKey(key);
     if (!s.ok()) return s;
-    std::string data_key;
+    // Per thread: a namespaced key is past std::string's inline capacity, and
+    // an allocation per call shows on the read path.
+    thread_local std::string data_key;
     EncodeDataKey(ns.id, key, &data_key);
     const rocksdb::Status rs =
         handles_->db->Get(rocksdb::ReadOptions(), handles_->data, data_key, record);
@@ -375,7 +377,7 @@ Status Store::WriteOne(const Namespace& ns, std::string_view key, std::string_vi
   Status s = CheckWritable(what);
   if (s.ok()) s = CheckKey(key);
   if (!s.ok()) return s;
-  std::string data_key;
+  thread_local std::string data_key;  // as in Get
   EncodeDataKey(ns.id, key, &data_key);
   std::shared_lock lock(namespaces_mu_);
   s = CheckLive(ns);
