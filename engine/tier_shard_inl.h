@@ -27,7 +27,7 @@ Status TierShard<Policy>::Insert(const TierWrite& w, std::uint64_t hash, std::ui
                                  std::uint64_t expires_ms, Removals removed) {
   const std::size_t metadata_bytes = w.metadata != nullptr ? MetadataBytes(*w.metadata) : 0;
   const std::size_t node_bytes = Node::Bytes(w.key.size(), w.value.size(), metadata_bytes);
-  const std::size_t created = w.created_at ? ToMillis(*w.created_at) : now;
+  const std::uint64_t created = w.created_at ? ToMillis(*w.created_at) : now;
   std::uint64_t count = 0;
   std::uint64_t last_access = created;
 
