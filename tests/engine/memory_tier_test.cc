@@ -87,6 +87,18 @@ TEST_P(MemoryTierTest, NeverChargesMoreBytesThanItsBudget) {
   EXPECT_LT(s.entries, 12u);
 }
 
+TEST_P(MemoryTierTest, LargeValuesAreChargedAndFreedExactly) {
+  Make(1000, 64 * 1024);
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(Put(std::to_string(i), std::string(3000 + 100 * i, 'x')).ok());
+  }
+  EXPECT_LE(tier_->Stats().bytes, 64u * 1024);
+  EXPECT_EQ(Get("39"), std::string(6900, 'x'));
+  for (int i = 0; i < 40; ++i) tier_->Erase(0, std::to_string(i));
+  EXPECT_EQ(tier_->Stats().bytes, 0u);
+  EXPECT_EQ(tier_->Stats().entries, 0u);
+}
+
 TEST_P(MemoryTierTest, RefusesAnEntryLargerThanAShard) {
   Make(100, 4096);
   EXPECT_TRUE(Put("big", std::string(5000, 'x')).IsInvalidArgument());
