@@ -133,13 +133,20 @@ Status Cache::Impl::WriteLocked(const storage::Namespace& ns, Entry entry) {
     if (s.ok()) counters_.disk_writes.fetch_add(1, std::memory_order_relaxed);
   }
   if (!s.ok()) return s;
+  Written(ns, entry);
+  return Status::OK();
+}
+
+// REQUIRES: the key's lock held, and the entry acknowledged below L1. L1 takes
+// it (or, under write-around, drops the key); the loader's "not found" for the
+// key is forgotten.
+void Cache::Impl::Written(const storage::Namespace& ns, const Entry& entry) {
   if (options_.write_policy == WritePolicy::kWriteAround) {
     memory_->Erase(ns.id, entry.key);
   } else {
     StoreInMemory(ns.id, entry, /*with_access_data=*/false);
   }
   if (options_.negative_ttl.count() > 0) negatives_.Erase(engine::FlightKey(ns.name, entry.key));
-  return Status::OK();
 }
 
 Status Cache::Impl::PutMany(std::string_view ns, const std::vector<KeyValue>& pairs,
@@ -180,14 +187,7 @@ Status Cache::Impl::PutManyAtomically(const storage::Namespace& ns,
   Status s = store_->Write(&batch);
   if (!s.ok()) return s;
   counters_.disk_writes.fetch_add(entries.size(), std::memory_order_relaxed);
-  for (const Entry& entry : entries) {
-    if (options_.write_policy == WritePolicy::kWriteAround) {
-      memory_->Erase(ns.id, entry.key);
-    } else {
-      StoreInMemory(ns.id, entry, /*with_access_data=*/false);
-    }
-    if (options_.negative_ttl.count() > 0) negatives_.Erase(engine::FlightKey(ns.name, entry.key));
-  }
+  for (const Entry& entry : entries) Written(ns, entry);
   return Status::OK();
 }
 
