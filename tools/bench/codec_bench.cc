@@ -19,6 +19,7 @@
 
 #include "storage/record_format.h"
 #include "tools/bench/bench.h"
+#include "tools/bench/scratch_dir.h"
 
 namespace tiercache::tool {
 namespace {
@@ -125,27 +126,9 @@ CodecResult MeasureCodec(const std::vector<Entry>& entries, bool lz4, std::strin
   return result;
 }
 
-// A fresh directory under the system's temporary one, removed at the end.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "tiercache-bench-XXXXXX").string();
-    if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }  // empty: could not create
-
- private:
-  std::string path_;
-};
-
 // Raw Put of the same values under 16-byte keys: WAL on, no sync.
 double MeasureRocksDbPut(const std::vector<Entry>& entries, std::string* error) {
-  TempDir dir;
+  ScratchDir dir;
   rocksdb::Options options;
   options.create_if_missing = true;
   rocksdb::DB* raw = nullptr;

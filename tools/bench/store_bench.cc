@@ -32,6 +32,8 @@
 #include "storage/store.h"
 #include "tiercache/cache.h"
 #include "tools/bench/bench.h"
+#include "tools/bench/scratch_dir.h"
+#include "tools/bench/scratch_dir.h"
 
 namespace tiercache::tool {
 namespace {
@@ -103,28 +105,6 @@ struct StoreFigures {
   double get_store_hit = 0;
   double rocksdb_get = 0;
   double l1_miss_share = 0;  // of the measured Gets, those RocksDB answered
-};
-
-// A fresh directory under the system's temporary one, removed at the end.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "tiercache-bench-XXXXXX").string();
-    if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  // Empty when the directory could not be made.
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
 };
 
 Status FromRocksDb(const rocksdb::Status& s, std::string_view what) {
@@ -221,7 +201,7 @@ Options CacheOptions(const std::string& path, WritePolicy policy, Durability dur
 // of the timing, so that every write has reached RocksDB.
 Status CachePutRate(WritePolicy policy, Durability durability, const Data& data, std::size_t n,
                     double* rate) {
-  TempDir dir;
+  ScratchDir dir;
   std::unique_ptr<Cache> cache;
   Status s = Cache::Open(CacheOptions(dir.path(), policy, durability), &cache);
   if (!s.ok()) return s;
@@ -233,7 +213,7 @@ Status CachePutRate(WritePolicy policy, Durability durability, const Data& data,
 }
 
 Status RawPutRate(Durability durability, const Data& data, std::size_t n, double* rate) {
-  TempDir dir;
+  ScratchDir dir;
   std::unique_ptr<RawDb> db;
   Status s = RawDb::Open(dir.path(), durability, &db);
   if (!s.ok()) return s;
@@ -265,7 +245,7 @@ Status WriteBatches(RawDb& db, const Data& data, std::size_t n, std::size_t per_
 }
 
 Status RawBatchRate(Durability durability, const Data& data, std::size_t n, double* rate) {
-  TempDir dir;
+  ScratchDir dir;
   std::unique_ptr<RawDb> db;
   Status s = RawDb::Open(dir.path(), durability, &db);
   if (!s.ok()) return s;
@@ -356,8 +336,8 @@ Status GetPass(const Data& data, const std::vector<std::uint32_t>& order, Get ge
 // from a raw RocksDB holding the same keys and values, alternating; a
 // first, untimed pass of each warms both block caches.
 Status MeasureGets(Durability durability, const Data& data, StoreFigures* figures) {
-  TempDir store_dir;
-  TempDir raw_dir;
+  ScratchDir store_dir;
+  ScratchDir raw_dir;
   std::unique_ptr<RawDb> raw;
   Status s = FillStore(store_dir.path(), durability, data);
   if (s.ok()) s = RawDb::Open(raw_dir.path(), durability, &raw);
