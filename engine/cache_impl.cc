@@ -42,16 +42,6 @@ std::string FlightKey(std::string_view ns, std::string_view key) {
   return out;
 }
 
-tiercache::RemovalCause PublicCause(RemovalCause cause) {
-  switch (cause) {
-    case RemovalCause::kCapacity: return tiercache::RemovalCause::kCapacity;
-    case RemovalCause::kExpired: return tiercache::RemovalCause::kExpired;
-    case RemovalCause::kErased: return tiercache::RemovalCause::kDeleted;
-    case RemovalCause::kReplaced: return tiercache::RemovalCause::kReplaced;
-  }
-  return tiercache::RemovalCause::kDeleted;
-}
-
 }  // namespace engine
 
 Cache::Impl::Impl(const Options& options)

@@ -39,9 +39,6 @@ ThreadCodec& CodecFor(const Options& options);
 // The key of a (namespace, key) pair in maps that know namespaces by name.
 std::string FlightKey(std::string_view ns, std::string_view key);
 
-// The public name of a cause of removal from L1.
-tiercache::RemovalCause PublicCause(RemovalCause cause);
-
 }  // namespace engine
 
 // The tiered cache behind the public Cache (DESIGN.md, "How data flows").

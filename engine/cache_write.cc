@@ -269,7 +269,7 @@ Status Cache::Impl::Close(milliseconds deadline, std::vector<std::string>* unwri
 void Cache::Impl::OnRemoval(const engine::Removal& removal) {
   const std::string ns = namespaces_->NameOf(removal.ns);
   options_.listener->OnRemoval(
-      RemovalEvent{ns, removal.key, removal.version, engine::PublicCause(removal.cause)});
+      RemovalEvent{ns, removal.key, removal.version, removal.cause});
 }
 
 CacheStats Cache::Impl::GetStats() const {

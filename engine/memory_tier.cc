@@ -171,20 +171,6 @@ Status ValidateTierOptions(const MemoryTierOptions& o) {
 
 }  // namespace
 
-std::string_view Name(RemovalCause cause) {
-  switch (cause) {
-    case RemovalCause::kCapacity:
-      return "capacity";
-    case RemovalCause::kExpired:
-      return "expired";
-    case RemovalCause::kErased:
-      return "erased";
-    case RemovalCause::kReplaced:
-      return "replaced";
-  }
-  return "unknown";
-}
-
 MemoryTierOptions MemoryTierOptions::FromOptions(const Options& options) {
   MemoryTierOptions o;
   o.max_entries = options.l1_max_entries;

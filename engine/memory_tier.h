@@ -14,20 +14,15 @@
 #include "engine/lfu_policy.h"
 #include "tiercache/clock.h"
 #include "tiercache/entry.h"
+#include "tiercache/events.h"
 #include "tiercache/options.h"
 #include "tiercache/policies.h"
 #include "tiercache/status.h"
 
 namespace tiercache::engine {
 
-// Why an entry left the in-memory tier.
-enum class RemovalCause {
-  kCapacity,  // evicted by the policy to make room
-  kExpired,   // its expiry passed (found by a read or by the sweep)
-  kErased,    // Erase() or EraseNamespace()
-  kReplaced,  // a newer Insert() of the same key
-};
-std::string_view Name(RemovalCause cause);
+// Why an entry left the tier is the public tiercache::RemovalCause: kDeleted
+// stands for Erase() and EraseNamespace().
 
 // What the removal listener is told: a copy, valid only during the call.
 struct Removal {
@@ -46,7 +41,7 @@ struct TierStats {
   std::uint64_t inserts = 0;
   std::uint64_t evicted = 0;   // RemovalCause::kCapacity
   std::uint64_t expired = 0;   // RemovalCause::kExpired
-  std::uint64_t erased = 0;    // RemovalCause::kErased
+  std::uint64_t erased = 0;    // RemovalCause::kDeleted
   std::uint64_t replaced = 0;  // RemovalCause::kReplaced
   std::uint64_t entries = 0;   // resident now
   std::uint64_t bytes = 0;     // charged now: nodes as allocated plus their table slots

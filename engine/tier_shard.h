@@ -66,7 +66,7 @@ class alignas(64) TierShard {
     std::lock_guard lock(mu_);
     const std::size_t slot = FindSlot(ns, key, hash);
     if (slot == HandleTable::kNotFound) return false;
-    RemoveAt(slot, table_.at(slot), RemovalCause::kErased, removed);
+    RemoveAt(slot, table_.at(slot), RemovalCause::kDeleted, removed);
     return true;
   }
 

@@ -145,7 +145,7 @@ std::size_t TierShard<Policy>::EraseNamespace(std::uint32_t ns, Removals removed
   table_.ForEach([&](Handle h) {
     if (arena_.Get(h)->ns() == ns) doomed.push_back(h);
   });
-  for (const Handle h : doomed) RemoveAt(SlotOf(h), h, RemovalCause::kErased, removed);
+  for (const Handle h : doomed) RemoveAt(SlotOf(h), h, RemovalCause::kDeleted, removed);
   return doomed.size();
 }
 
@@ -157,7 +157,7 @@ void TierShard<Policy>::AddStats(TierStats* stats) const {
   stats->inserts += counters_.inserts;
   stats->evicted += counters_.removed[static_cast<int>(RemovalCause::kCapacity)];
   stats->expired += counters_.removed[static_cast<int>(RemovalCause::kExpired)];
-  stats->erased += counters_.removed[static_cast<int>(RemovalCause::kErased)];
+  stats->erased += counters_.removed[static_cast<int>(RemovalCause::kDeleted)];
   stats->replaced += counters_.removed[static_cast<int>(RemovalCause::kReplaced)];
   stats->entries += table_.size();
   stats->bytes += bytes_;

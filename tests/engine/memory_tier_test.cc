@@ -211,7 +211,7 @@ TEST_P(MemoryTierTest, EraseReportsAndForgets) {
   EXPECT_TRUE(tier_->Erase(0, "a"));
   EXPECT_FALSE(tier_->Erase(0, "a"));
   EXPECT_EQ(Get("a"), "<miss>");
-  EXPECT_EQ(Count(RemovalCause::kErased), 1);
+  EXPECT_EQ(Count(RemovalCause::kDeleted), 1);
   EXPECT_EQ(tier_->Stats().bytes, 0u);
 }
 

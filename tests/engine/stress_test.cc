@@ -115,7 +115,7 @@ TEST_P(StressTest, StaysWithinBudgetAndBalancesItsBooks) {
   EXPECT_EQ(s.inserts, s.entries + s.evicted + s.expired + s.erased + s.replaced);
   EXPECT_EQ(removed_[static_cast<int>(RemovalCause::kCapacity)].load(), s.evicted);
   EXPECT_EQ(removed_[static_cast<int>(RemovalCause::kExpired)].load(), s.expired);
-  EXPECT_EQ(removed_[static_cast<int>(RemovalCause::kErased)].load(), s.erased);
+  EXPECT_EQ(removed_[static_cast<int>(RemovalCause::kDeleted)].load(), s.erased);
   EXPECT_EQ(removed_[static_cast<int>(RemovalCause::kReplaced)].load(), s.replaced);
   EXPECT_GT(s.hits, 0u);
   EXPECT_GT(s.evicted + s.expired, 0u);
