@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
 #include <iterator>
 #include <chrono>
 #include <cmath>
@@ -200,9 +201,14 @@ int RunDemo(const std::string& dir) {
   RunSelf({"stats", dir});
   fmt::print("   $ tiercache ls {} -n orders --limit 5\n", dir);
   RunSelf({"ls", dir, "-n", "orders", "--limit", "5"});
-  fmt::print("\nThe store stays in {0}. Try: tiercache get {0} profiles user-0, tiercache verify "
-             "{0}, tiercache dump {0} -n orders | head\n",
-             dir);
+  // The way to run this very program from here, which need not be on PATH.
+  std::error_code ignored;
+  const std::string self =
+      std::filesystem::relative(std::filesystem::read_symlink("/proc/self/exe", ignored), ignored)
+          .string();
+  fmt::print("\nThe store stays in {0}. Try:\n  {1} get {0} profiles user-0\n  {1} verify {0}\n"
+             "  {1} dump {0} -n orders | head\n",
+             dir, self.empty() ? "tiercache" : self);
   return kExitOk;
 }
 
