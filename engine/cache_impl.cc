@@ -116,9 +116,10 @@ Status Cache::Impl::Get(std::string_view ns, std::string_view key, std::string* 
   Status s = CheckOpen();
   if (!s.ok()) return s;
   std::uint32_t id = 0;
-  if (namespaces_->Find(ns, &id) && LookupMemoryValue(id, key, value)) return Status::OK();
+  const bool known = namespaces_->Find(ns, &id);
+  if (known && LookupMemoryValue(id, key, value)) return Status::OK();
   Entry entry;
-  s = GetBelow(ns, key, &entry);
+  s = GetBelow(ns, known ? std::optional(id) : std::nullopt, key, &entry);
   if (s.ok()) *value = std::move(entry.value);
   return s;
 }
@@ -127,8 +128,9 @@ Status Cache::Impl::GetEntry(std::string_view ns, std::string_view key, Entry* e
   Status s = CheckOpen();
   if (!s.ok()) return s;
   std::uint32_t id = 0;
-  if (namespaces_->Find(ns, &id) && LookupMemory(id, key, entry)) return Status::OK();
-  return GetBelow(ns, key, entry);
+  const bool known = namespaces_->Find(ns, &id);
+  if (known && LookupMemory(id, key, entry)) return Status::OK();
+  return GetBelow(ns, known ? std::optional(id) : std::nullopt, key, entry);
 }
 
 Status Cache::Impl::Contains(std::string_view ns, std::string_view key) {
@@ -143,11 +145,10 @@ Status Cache::Impl::Contains(std::string_view ns, std::string_view key) {
   return ReadBelow(storage::Namespace{id, std::string(ns)}, key, &entry);
 }
 
-// L1 missed: the write buffer, RocksDB, then (read-through) the loader.
-Status Cache::Impl::GetBelow(std::string_view ns, std::string_view key, Entry* entry) {
-  std::uint32_t id = 0;
-  if (namespaces_->Find(ns, &id)) {
-    Status s = ReadBelow(storage::Namespace{id, std::string(ns)}, key, entry);
+Status Cache::Impl::GetBelow(std::string_view ns, std::optional<std::uint32_t> id,
+                             std::string_view key, Entry* entry) {
+  if (id) {
+    Status s = ReadBelow(storage::Namespace{*id, std::string(ns)}, key, entry);
     if (!s.IsNotFound()) return s;
   }
   if (options_.read_policy == ReadPolicy::kReadThrough) return Load(ns, key, entry);

@@ -75,7 +75,10 @@ class Cache::Impl {
                     const WriteOptions& write) const;
 
   // Reads.
-  Status GetBelow(std::string_view ns, std::string_view key, Entry* entry);
+  // L1 missed: the write buffer, RocksDB, then (read-through) the loader.
+  // `id`: the namespace's id, absent when it does not exist (yet).
+  Status GetBelow(std::string_view ns, std::optional<std::uint32_t> id, std::string_view key,
+                  Entry* entry);
   Status ReadBelow(const storage::Namespace& ns, std::string_view key, Entry* entry);
   Status ReadBelowLocked(const storage::Namespace& ns, std::string_view key, Entry* entry);
   Status ReadStore(const storage::Namespace& ns, std::string_view key, Entry* entry);
