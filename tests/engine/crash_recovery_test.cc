@@ -32,29 +32,17 @@
 #include "tests/engine/crash_check.h"
 #include "tests/engine/crash_log.h"
 #include "tests/storage/temp_dir.h"
+#include "tests/util/run_mode.h"
 #include "tiercache/cache.h"
 
 namespace tiercache::crash {
 namespace {
 
 constexpr int kRoundsPerPolicy = 20;
-constexpr int kLongFactor = 10;
 constexpr int kMinKillDelayMs = 20;
 constexpr int kMaxKillDelayMs = 300;
 constexpr int kReadyTimeoutMs = 120'000;  // opening under ASan on a busy machine
 constexpr std::size_t kProblemsShown = 20;
-
-std::uint64_t SeedFromEnvironment() {
-  const char* text = std::getenv("TIERCACHE_SEED");
-  if (text != nullptr && text[0] != '\0') return std::strtoull(text, nullptr, 10);
-  return std::random_device{}();
-}
-
-int Rounds() {
-  const char* text = std::getenv("TIERCACHE_LONG");
-  const bool long_run = text != nullptr && std::string_view(text) == "1";
-  return kRoundsPerPolicy * (long_run ? kLongFactor : 1);
-}
 
 // crash_writer as a child process, its stdout a pipe to us. It prints one
 // line ("ready ...") and then nothing: the pipe's end of file is its end.
@@ -216,7 +204,7 @@ class CrashRecoveryTest : public ::testing::Test {
     ASSERT_TRUE(writer != nullptr && writer[0] != '\0')
         << "TIERCACHE_CRASH_WRITER must name the crash_writer executable (meson test sets it)";
     writer_ = writer;
-    seed_ = SeedFromEnvironment();
+    seed_ = test_util::SeedFromEnvironment();
     std::cout << "seed " << seed_ << " (TIERCACHE_SEED=" << seed_ << " replays it)\n";
     RecordProperty("seed", std::to_string(seed_));
   }
@@ -224,7 +212,7 @@ class CrashRecoveryTest : public ::testing::Test {
   // Rounds of write, kill, recover and check on one store.
   void RunRounds(WritePolicy policy) {
     std::mt19937_64 rng(seed_ ^ static_cast<std::uint64_t>(policy));
-    for (int round = 1; round <= Rounds() && !HasFailure(); ++round) {
+    for (int round = 1; round <= test_util::Rounds(kRoundsPerPolicy) && !HasFailure(); ++round) {
       RunRound(policy, static_cast<std::uint32_t>(round), rng);
     }
     std::cout << Name(policy) << ": " << rounds_ << " rounds killed and recovered; checked "

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/memory_tier.h"
+#include "tests/util/run_mode.h"
 
 namespace tiercache::engine {
 namespace {
@@ -21,7 +22,7 @@ constexpr std::size_t kMaxEntries = 2000;
 constexpr std::size_t kMaxBytes = 256 * 1024;
 constexpr int kKeys = 5000;
 
-int OpsPerThread() { return std::getenv("TIERCACHE_LONG") != nullptr ? 500'000 : 50'000; }
+int OpsPerThread() { return test_util::Rounds(50'000); }
 
 class StressTest : public ::testing::TestWithParam<EvictionPolicy> {
  protected:

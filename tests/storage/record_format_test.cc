@@ -14,16 +14,12 @@
 #include <thread>
 #include <vector>
 
+#include "tests/util/run_mode.h"
+
 namespace tiercache::storage {
 namespace {
 
 using std::chrono::milliseconds;
-
-// TIERCACHE_SEED reproduces a failing run; otherwise every run explores anew.
-std::uint64_t TestSeed() {
-  if (const char* env = std::getenv("TIERCACHE_SEED")) return std::strtoull(env, nullptr, 0);
-  return std::random_device{}();
-}
 
 void ExpectSameEntry(const Entry& expected, const Entry& actual) {
   EXPECT_EQ(expected.value, actual.value);
@@ -97,7 +93,7 @@ std::uint8_t CodecOf(const std::string& record) {
 // failure) and a record string reused across encodes.
 class RecordFormatTest : public ::testing::Test {
  protected:
-  RecordFormatTest() : seed_(TestSeed()), rng_(seed_) {
+  RecordFormatTest() : seed_(test_util::SeedFromEnvironment()), rng_(seed_) {
     RecordProperty("seed", std::to_string(seed_));
   }
 
