@@ -74,6 +74,7 @@ Status Cache::Impl::OpenParts() {
   store.durability = options_.durability;
   store.free_space_reserve = options_.free_space_reserve;
   store.clock = clock_;
+  if (options_.adjust_store_for_testing) options_.adjust_store_for_testing(&store);
   Status s = storage::Store::Open(store, &store_);
   if (!s.ok()) return s;
 

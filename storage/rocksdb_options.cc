@@ -92,11 +92,13 @@ rocksdb::ColumnFamilyOptions MakeMetaOptions(const std::shared_ptr<rocksdb::Cach
 }  // namespace
 
 RocksDbConfig MakeRocksDbConfig(const StoreOptions& options,
-                                const rocksdb::CompactionFilter* expiry_filter, bool create) {
+                                const rocksdb::CompactionFilter* expiry_filter,
+                                rocksdb::Env* env, bool create) {
   // One block cache for both families, so block_cache_bytes is the total.
   const std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   RocksDbConfig config;
   config.db = MakeDbOptions(options, create);
+  if (env != nullptr) config.db.env = env;
   config.families = {
       {rocksdb::kDefaultColumnFamilyName, MakeMetaOptions(cache)},
       {kMetaColumnFamily, MakeMetaOptions(cache)},

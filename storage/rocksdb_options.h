@@ -23,10 +23,12 @@ struct RocksDbConfig {
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
 };
 
-// The RocksDB configuration of a store. `expiry_filter` is borrowed: it must
-// outlive the DB. `create`: the store does not exist yet.
+// The RocksDB configuration of a store. `expiry_filter` and `env` (nullptr:
+// the default) are borrowed: they must outlive the DB. `create`: the store
+// does not exist yet.
 RocksDbConfig MakeRocksDbConfig(const StoreOptions& options,
-                                const rocksdb::CompactionFilter* expiry_filter, bool create);
+                                const rocksdb::CompactionFilter* expiry_filter,
+                                rocksdb::Env* env, bool create);
 
 // The options of one write to the data column family.
 rocksdb::WriteOptions DataWriteOptions(Durability durability);

@@ -148,7 +148,9 @@ Store::~Store() {
 }
 
 Status Store::OpenRocksDb(bool create) {
-  const RocksDbConfig config = MakeRocksDbConfig(options_, expiry_filter_.get(), create);
+  if (options_.file_system) handles_->env = rocksdb::NewCompositeEnv(options_.file_system);
+  const RocksDbConfig config =
+      MakeRocksDbConfig(options_, expiry_filter_.get(), handles_->env.get(), create);
   rocksdb::Status s;
   if (options_.mode == StoreOptions::Mode::kSecondary) {
     Status made = MakePrivateDirectory(options_.secondary_path, &secondary_dir_);

@@ -26,6 +26,7 @@ namespace rocksdb {
 class ColumnFamilyHandle;
 class CompactionFilter;
 class DB;
+class FileSystem;
 class Iterator;
 class WriteBatch;
 }  // namespace rocksdb
@@ -62,6 +63,10 @@ struct StoreOptions {
   // Where time comes from: expiry in the compaction filter, the free-space
   // recheck interval. nullptr: the system clock.
   std::shared_ptr<Clock> clock;
+
+  // The file system RocksDB reads and writes through. nullptr: the local one.
+  // Tests inject faults here (storage/fault_file_system.h).
+  std::shared_ptr<rocksdb::FileSystem> file_system;
 
   // RocksDB's block cache, in bytes. Small: this store is the L2 behind the
   // in-memory tier, which already holds the hot entries. Range 0 .. 2^40.

@@ -5,6 +5,7 @@
 
 #include <rocksdb/db.h>
 
+#include <memory>
 #include <vector>
 
 #include "storage/store.h"
@@ -14,6 +15,7 @@ namespace tiercache::storage {
 // The open RocksDB instance and its column families. Closes the instance when
 // destroyed. Set once by Store::Open, read-only afterwards.
 struct Store::Handles {
+  std::unique_ptr<rocksdb::Env> env;  // over StoreOptions::file_system, when given
   rocksdb::DB* db = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> families;
   rocksdb::ColumnFamilyHandle* meta = nullptr;  // one of families

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -13,6 +14,9 @@
 #include "tiercache/status.h"
 
 namespace tiercache {
+namespace storage {
+struct StoreOptions;  // storage/store.h, internal
+}  // namespace storage
 
 // The hard limits of the record format (storage/record_format.h enforces them
 // on disk; Validate() keeps options inside them).
@@ -99,6 +103,11 @@ struct Options {
 
   // Told of removals and of write-behind's failed flushes. nullptr: nobody.
   std::shared_ptr<EventListener> listener;
+
+  // For tiercache's own fault tests only; applications leave it empty. Called
+  // with the options of the RocksDB store just before it opens, to change
+  // them: a fault-injecting file system, small memtables for a tiny disk.
+  std::function<void(storage::StoreOptions*)> adjust_store_for_testing;
 
   // OK, or InvalidArgument naming the first field out of range or the first
   // inconsistent combination, with its value.

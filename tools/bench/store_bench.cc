@@ -122,7 +122,7 @@ class RawDb {
     storage::StoreOptions store;
     store.path = path;
     store.durability = durability;
-    const storage::RocksDbConfig config = storage::MakeRocksDbConfig(store, nullptr, true);
+    const storage::RocksDbConfig config = storage::MakeRocksDbConfig(store, nullptr, nullptr, true);
     std::unique_ptr<RawDb> opened(new RawDb(durability));
     rocksdb::DB* db = nullptr;
     const rocksdb::Status s =
