@@ -9,13 +9,13 @@
 #include <thread>
 #include <vector>
 
-#include "tests/storage/temp_dir.h"
+#include "tests/util/temp_dir.h"
 
 namespace tiercache {
 namespace {
 
 using std::chrono::milliseconds;
-using storage::test_util::TempDir;
+using test_util::TempDir;
 using ::testing::HasSubstr;
 
 constexpr milliseconds kDeadline{30'000};

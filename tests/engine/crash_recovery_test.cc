@@ -31,7 +31,7 @@
 #include "storage/store.h"
 #include "tests/engine/crash_check.h"
 #include "tests/engine/crash_log.h"
-#include "tests/storage/temp_dir.h"
+#include "tests/util/temp_dir.h"
 #include "tests/util/run_mode.h"
 #include "tiercache/cache.h"
 
@@ -276,7 +276,7 @@ class CrashRecoveryTest : public ::testing::Test {
 
   std::string store_path() const { return dir_.Sub("store"); }
 
-  storage::test_util::TempDir dir_;
+  test_util::TempDir dir_;
   std::string writer_;
   std::uint64_t seed_ = 0;
   StoreState before_;

@@ -8,7 +8,7 @@
 
 #include "storage/record_format.h"
 #include "storage/store.h"
-#include "temp_dir.h"
+#include "tests/util/temp_dir.h"
 #include "tiercache/entry.h"
 
 namespace tiercache::storage {

@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "temp_dir.h"
+#include "tests/util/temp_dir.h"
 
 namespace tiercache::storage {
 namespace {

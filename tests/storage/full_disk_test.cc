@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <string>
 
-#include "child_process.h"
-#include "temp_dir.h"
+#include "tests/util/child_process.h"
+#include "tests/util/temp_dir.h"
 
 namespace tiercache::storage {
 namespace {

@@ -14,7 +14,7 @@
 #include <sstream>
 
 #include "storage/record_format.h"
-#include "temp_dir.h"
+#include "tests/util/temp_dir.h"
 
 namespace tiercache::storage {
 namespace {

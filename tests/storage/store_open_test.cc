@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "child_process.h"
 #include "storage/key_layout.h"
 #include "storage/store.h"
-#include "temp_dir.h"
+#include "tests/util/child_process.h"
+#include "tests/util/temp_dir.h"
 
 namespace tiercache::storage {
 namespace {

@@ -9,7 +9,7 @@
 #include <random>
 #include <thread>
 
-#include "temp_dir.h"
+#include "tests/util/temp_dir.h"
 #include "tiercache/options.h"
 
 namespace tiercache::storage {

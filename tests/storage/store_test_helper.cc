@@ -1,5 +1,5 @@
 // A second process for the store tests: holds a store open, or keeps writing
-// to it, while the test process looks at it (tests/storage/child_process.h).
+// to it, while the test process looks at it (tests/util/child_process.h).
 //
 //   store_test_helper hold PATH    opens PATH read-write, prints "ready", and
 //                                  keeps it open until stdin reaches its end

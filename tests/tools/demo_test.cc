@@ -3,13 +3,13 @@
 
 #include <filesystem>
 
-#include "tests/storage/temp_dir.h"
+#include "tests/util/temp_dir.h"
 #include "tests/tools/process.h"
 
 namespace tiercache::tool {
 namespace {
 
-using storage::test_util::TempDir;
+using test_util::TempDir;
 using test_util::RunTool;
 using ::testing::HasSubstr;
 

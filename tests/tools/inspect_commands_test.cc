@@ -14,7 +14,7 @@
 #include "storage/key_layout.h"
 #include "storage/record_format.h"
 #include "storage/store.h"
-#include "tests/storage/temp_dir.h"
+#include "tests/util/temp_dir.h"
 #include "tests/tools/process.h"
 
 namespace tiercache::tool {
@@ -124,7 +124,7 @@ class InspectCommandsTest : public ::testing::Test {
   }
 
   const TimePoint now_ = SystemClock().Now();
-  storage::test_util::TempDir dir_;
+  test_util::TempDir dir_;
   const std::string path_ = dir_.Sub("store");
 };
 

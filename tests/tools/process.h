@@ -22,7 +22,7 @@
 
 extern char** environ;
 
-namespace tiercache::tool::test_util {
+namespace tiercache::test_util {
 
 // What a finished run of the command left.
 struct ToolRun {
@@ -158,4 +158,4 @@ class StoreWriter {
   FILE* stdout_ = nullptr;
 };
 
-}  // namespace tiercache::tool::test_util
+}  // namespace tiercache::test_util

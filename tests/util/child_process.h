@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-namespace tiercache::storage::test_util {
+namespace tiercache::test_util {
 
 class ChildProcess {
  public:
@@ -108,4 +108,4 @@ class ChildProcess {
   FILE* stdout_ = nullptr;
 };
 
-}  // namespace tiercache::storage::test_util
+}  // namespace tiercache::test_util

@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <string>
 
-namespace tiercache::storage::test_util {
+namespace tiercache::test_util {
 
 class TempDir {
  public:
@@ -35,4 +35,4 @@ class TempDir {
   std::string path_;
 };
 
-}  // namespace tiercache::storage::test_util
+}  // namespace tiercache::test_util
