@@ -33,7 +33,6 @@
 #include "tiercache/cache.h"
 #include "tools/bench/bench.h"
 #include "tools/bench/scratch_dir.h"
-#include "tools/bench/scratch_dir.h"
 
 namespace tiercache::tool {
 namespace {
