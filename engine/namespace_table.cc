@@ -4,6 +4,41 @@
 #include <vector>
 
 namespace tiercache::engine {
+namespace {
+
+std::uint64_t NewGeneration() {
+  static std::atomic<std::uint64_t> last{0};
+  return last.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+// A thread's last lookup in any table.
+struct Remembered {
+  std::uint64_t generation = 0;  // 0: nothing remembered
+  std::uint32_t id = 0;
+  std::string name;
+};
+thread_local Remembered remembered;
+
+}  // namespace
+
+NamespaceTable::NamespaceTable(storage::Store* store)
+    : store_(store), generation_(NewGeneration()) {}
+
+bool NamespaceTable::FindRemembered(std::string_view name, std::uint32_t* id) const {
+  if (remembered.generation != generation_.load(std::memory_order_acquire) ||
+      remembered.name != name) {
+    return false;
+  }
+  *id = remembered.id;
+  return true;
+}
+
+// REQUIRES: mu_ held, so that the generation read is the one of `ns`.
+void NamespaceTable::Remember(const storage::Namespace& ns) const {
+  remembered.generation = generation_.load(std::memory_order_relaxed);
+  remembered.id = ns.id;
+  remembered.name = ns.name;
+}
 
 Status NamespaceTable::Load() {
   std::vector<storage::Namespace> namespaces;
@@ -18,19 +53,28 @@ Status NamespaceTable::Load() {
 }
 
 bool NamespaceTable::Find(std::string_view name, std::uint32_t* id) const {
+  if (FindRemembered(name, id)) return true;
   std::shared_lock lock(mu_);
   auto it = by_name_.find(name);
   if (it == by_name_.end()) return false;
   *id = it->second.id;
+  Remember(it->second);
   return true;
 }
 
 Status NamespaceTable::Open(std::string_view name, storage::Namespace* ns) {
+  std::uint32_t id = 0;
+  if (FindRemembered(name, &id)) {
+    ns->id = id;
+    ns->name = name;
+    return Status::OK();
+  }
   {
     std::shared_lock lock(mu_);
     auto it = by_name_.find(name);
     if (it != by_name_.end()) {
       *ns = it->second;
+      Remember(*ns);
       return Status::OK();
     }
   }
@@ -39,6 +83,7 @@ Status NamespaceTable::Open(std::string_view name, storage::Namespace* ns) {
   if (!s.ok()) return s;
   by_id_[ns->id] = ns->name;
   by_name_[ns->name] = *ns;
+  Remember(*ns);
   return Status::OK();
 }
 
@@ -51,6 +96,7 @@ Status NamespaceTable::Drop(std::string_view name, storage::Namespace* dropped) 
   if (it != by_name_.end()) {
     by_id_.erase(it->second.id);
     by_name_.erase(it);
+    generation_.store(NewGeneration(), std::memory_order_release);
   }
   return Status::OK();
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <shared_mutex>
 #include <string>
@@ -15,11 +16,13 @@ namespace tiercache::engine {
 // to name for events. Loaded at open; a namespace is created in the store on
 // its first write.
 //
-// Thread-safety: thread-safe; mu_ guards both maps. Lookups share the lock.
-// Borrows the store, which must outlive it.
+// Thread-safety: thread-safe; mu_ guards both maps. Lookups share the lock,
+// or take none when the thread's last lookup is still valid: each thread
+// remembers its last name and id with the table's generation, which a Drop
+// changes. Borrows the store, which must outlive it.
 class NamespaceTable {
  public:
-  explicit NamespaceTable(storage::Store* store) : store_(store) {}
+  explicit NamespaceTable(storage::Store* store);
 
   // Reads the store's namespaces.
   [[nodiscard]] Status Load();
@@ -39,7 +42,14 @@ class NamespaceTable {
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
   };
 
+  // The id of `name` as this thread last looked it up, if that is still valid.
+  bool FindRemembered(std::string_view name, std::uint32_t* id) const;
+  void Remember(const storage::Namespace& ns) const;
+
   storage::Store* const store_;
+  // Unique across all tables of the process, so that a thread's memory of
+  // one table is never taken for another's.
+  std::atomic<std::uint64_t> generation_;
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, storage::Namespace, Hash, std::equal_to<>> by_name_;
   std::unordered_map<std::uint32_t, std::string> by_id_;

@@ -419,6 +419,35 @@ TEST_F(CacheTest, DroppingANamespaceRemovesItsEntriesOnly) {
   EXPECT_EQ(Get(*cache, "kept", "k"), "v");
 }
 
+// The thread that wrote into the dropped namespace looks the name up again:
+// what it remembered of the old namespace must not outlive the drop.
+TEST_F(CacheTest, ANamespaceRecreatedAfterADropStartsEmpty) {
+  auto cache = Open();
+  ASSERT_TRUE(cache->Put("ns", "k", "old").ok());
+  EXPECT_EQ(Get(*cache, "ns", "k"), "old");
+  ASSERT_TRUE(cache->DropNamespace("ns").ok());
+  EXPECT_TRUE(cache->Contains("ns", "k").IsNotFound());
+  ASSERT_TRUE(cache->Put("ns", "other", "new").ok());
+  EXPECT_TRUE(cache->Contains("ns", "k").IsNotFound());
+  EXPECT_EQ(Get(*cache, "ns", "other"), "new");
+}
+
+// Two caches in one process, a namespace of the same name in each: a lookup
+// in one never answers for the other.
+TEST_F(CacheTest, NamespacesOfTwoCachesInOneProcessStaySeparate) {
+  auto first = Open();
+  Options second_options = options_;
+  second_options.path = dir_.Sub("second");
+  std::unique_ptr<Cache> second;
+  ASSERT_TRUE(Cache::Open(second_options, &second).ok());
+  ASSERT_TRUE(second->Put("other", "x", "1").ok());
+  ASSERT_TRUE(first->Put("ns", "k", "first").ok());
+  ASSERT_TRUE(second->Put("ns", "k", "second").ok());
+  EXPECT_EQ(Get(*first, "ns", "k"), "first");
+  EXPECT_EQ(Get(*second, "ns", "k"), "second");
+  EXPECT_TRUE(first->Contains("other", "x").IsNotFound());
+}
+
 TEST_F(CacheTest, CompressedValuesStayCompressedInMemoryAndOnDisk) {
   options_.compression = Compression::kLz4;
   options_.compression_threshold = 64;
