@@ -119,9 +119,12 @@ Status Cache::Impl::Get(std::string_view ns, std::string_view key, std::string* 
   std::uint32_t id = 0;
   const bool known = namespaces_->Find(ns, &id);
   if (known && LookupMemoryValue(id, key, value)) return Status::OK();
+  // The value is decoded into the caller's string: a caller that reads in a
+  // loop keeps its capacity, and the read allocates nothing for it.
   Entry entry;
+  entry.value = std::move(*value);
   s = GetBelow(ns, known ? std::optional(id) : std::nullopt, key, &entry);
-  if (s.ok()) *value = std::move(entry.value);
+  *value = std::move(entry.value);
   return s;
 }
 
@@ -131,7 +134,9 @@ Status Cache::Impl::GetEntry(std::string_view ns, std::string_view key, Entry* e
   std::uint32_t id = 0;
   const bool known = namespaces_->Find(ns, &id);
   if (known && LookupMemory(id, key, entry)) return Status::OK();
-  return GetBelow(ns, known ? std::optional(id) : std::nullopt, key, entry);
+  s = GetBelow(ns, known ? std::optional(id) : std::nullopt, key, entry);
+  if (s.ok()) entry->key = key;
+  return s;
 }
 
 Status Cache::Impl::Contains(std::string_view ns, std::string_view key) {
@@ -173,7 +178,7 @@ Status Cache::Impl::ReadBelowLocked(const storage::Namespace& ns, std::string_vi
         return Status::NotFound(Describe(ns.name, key));
       case engine::WriteBehind::Found::kPut:
         if (entry->ExpiredAt(clock_->Now())) return Status::NotFound(Describe(ns.name, key));
-        StoreInMemory(ns.id, *entry, /*with_access_data=*/true);
+        StoreInMemory(ns.id, key, *entry, /*with_access_data=*/true);
         return Status::OK();
       case engine::WriteBehind::Found::kNo:
         break;
@@ -193,7 +198,6 @@ Status Cache::Impl::ReadStore(const storage::Namespace& ns, std::string_view key
     Bump(counters_.corrupt);
     return Status::Corruption(fmt::format("{}: {}", Describe(ns.name, key), s.message()));
   }
-  entry->key = key;
   const TimePoint now = clock_->Now();
   if (entry->ExpiredAt(now)) {
     Bump(counters_.disk_misses);
@@ -202,15 +206,16 @@ Status Cache::Impl::ReadStore(const storage::Namespace& ns, std::string_view key
   Bump(counters_.disk_hits);
   ++entry->access_count;
   entry->last_accessed = now;
-  StoreInMemory(ns.id, *entry, /*with_access_data=*/true);
+  StoreInMemory(ns.id, key, *entry, /*with_access_data=*/true);
   return Status::OK();
 }
 
 // REQUIRES: the key's lock held.
-void Cache::Impl::StoreInMemory(std::uint32_t ns, const Entry& entry, bool with_access_data) {
+void Cache::Impl::StoreInMemory(std::uint32_t ns, std::string_view key, const Entry& entry,
+                                bool with_access_data) {
   engine::TierWrite write;
   write.ns = ns;
-  write.key = entry.key;
+  write.key = key;
   write.value = entry.value;
   if (compress_in_memory_) {
     engine::ThreadCodec& codec = engine::CodecFor(options_);
@@ -231,7 +236,7 @@ void Cache::Impl::StoreInMemory(std::uint32_t ns, const Entry& entry, bool with_
     write.access_count = entry.access_count;
     write.last_accessed = entry.last_accessed;
   }
-  if (!memory_->Insert(write).ok()) memory_->Erase(ns, entry.key);
+  if (!memory_->Insert(write).ok()) memory_->Erase(ns, key);
 }
 
 bool Cache::Impl::LookupMemory(std::uint32_t ns, std::string_view key, Entry* entry) {
@@ -295,6 +300,7 @@ Status Cache::Impl::LoadAndStore(std::string_view ns, std::string_view key, Entr
   entry->metadata = std::move(write.metadata);
   entry->created_at = entry->last_accessed = clock_->Now();
   const milliseconds ttl = write.ttl.value_or(options_.default_ttl);
+  entry->expires_at.reset();
   if (ttl.count() > 0) entry->expires_at = entry->created_at + ttl;
   entry->access_count = 1;
   return Status::OK();

@@ -82,11 +82,13 @@ class Cache::Impl {
   Status ReadBelow(const storage::Namespace& ns, std::string_view key, Entry* entry);
   Status ReadBelowLocked(const storage::Namespace& ns, std::string_view key, Entry* entry);
   Status ReadStore(const storage::Namespace& ns, std::string_view key, Entry* entry);
-  // REQUIRES: the key's lock held. Puts the entry in L1, compressed when
-  // compression is on; with_access_data: keep the entry's access count and
-  // time (else L1 carries over those of the version it replaces). An entry L1
-  // cannot take must not leave an older version behind.
-  void StoreInMemory(std::uint32_t ns, const Entry& entry, bool with_access_data);
+  // REQUIRES: the key's lock held. Puts the entry under `key` in L1 (its own
+  // key field is not read), compressed when compression is on;
+  // with_access_data: keep the entry's access count and time (else L1 carries
+  // over those of the version it replaces). An entry L1 cannot take must not
+  // leave an older version behind.
+  void StoreInMemory(std::uint32_t ns, std::string_view key, const Entry& entry,
+                     bool with_access_data);
   // L1 lookups that undo L1's compression.
   bool LookupMemory(std::uint32_t ns, std::string_view key, Entry* entry);
   bool LookupMemoryValue(std::uint32_t ns, std::string_view key, std::string* value);

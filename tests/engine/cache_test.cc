@@ -192,6 +192,49 @@ TEST_F(CacheTest, GetEntryCarriesEveryField) {
   EXPECT_EQ(entry.last_accessed, start + milliseconds(10));
   EXPECT_EQ(entry.access_count, 1u);
   EXPECT_EQ(entry.metadata.at("content-type"), "text/plain");
+
+  // The same fields when the entry comes from RocksDB, L1 being empty.
+  cache.reset();
+  cache = Open();
+  Entry from_disk;
+  ASSERT_TRUE(cache->GetEntry("ns", "k", &from_disk).ok());
+  EXPECT_EQ(from_disk.key, "k");
+  EXPECT_EQ(from_disk.value, "value");
+  EXPECT_EQ(from_disk.version, version);
+  EXPECT_EQ(from_disk.created_at, start);
+  EXPECT_EQ(from_disk.expires_at, start + milliseconds(60'000));
+  EXPECT_EQ(from_disk.metadata.at("content-type"), "text/plain");
+}
+
+TEST_F(CacheTest, AFailedGetLeavesTheValueAsItWas) {
+  auto cache = Open();
+  ASSERT_TRUE(cache->Put("ns", "k", "v").ok());
+  std::string value = "untouched";
+  EXPECT_TRUE(cache->Get("ns", "missing", &value).IsNotFound());
+  EXPECT_TRUE(cache->Get("no-such-namespace", "k", &value).IsNotFound());
+  EXPECT_EQ(value, "untouched");
+}
+
+// The expired record read from disk must not lend its expiry to the value
+// the loader then supplies without a TTL.
+TEST_F(CacheTest, AValueLoadedAfterAnExpiredRecordHasItsOwnExpiry) {
+  options_.read_policy = ReadPolicy::kReadThrough;
+  options_.loader = [](std::string_view, std::string_view, LoadedValue* out) {
+    out->value = "fresh";
+    return Status::OK();
+  };
+  {
+    auto cache = Open();
+    WriteOptions write;
+    write.ttl = milliseconds(10);
+    ASSERT_TRUE(cache->Put("ns", "k", "stale", write).ok());
+  }
+  clock_->Advance(milliseconds(20));
+  auto cache = Open();
+  Entry entry;
+  ASSERT_TRUE(cache->GetEntry("ns", "k", &entry).ok());
+  EXPECT_EQ(entry.value, "fresh");
+  EXPECT_FALSE(entry.expires_at.has_value());
 }
 
 TEST_F(CacheTest, WriteAroundLeavesMemoryAndReadsFromDisk) {
