@@ -172,38 +172,36 @@ Status Cache::Impl::ReadBelow(const storage::Namespace& ns, std::string_view key
 Status Cache::Impl::ReadBelowLocked(const storage::Namespace& ns, std::string_view key,
                                     Entry* entry) {
   if (LookupMemory(ns.id, key, entry)) return Status::OK();
+  thread_local std::string record;
   if (write_behind_) {
-    switch (write_behind_->Find(ns.id, key, entry)) {
+    switch (write_behind_->Find(ns.id, key, &record)) {
       case engine::WriteBehind::Found::kDelete:
         return Status::NotFound(Describe(ns.name, key));
       case engine::WriteBehind::Found::kPut:
-        if (entry->ExpiredAt(clock_->Now())) return Status::NotFound(Describe(ns.name, key));
-        StoreInMemory(ns.id, key, *entry, /*with_access_data=*/true);
-        return Status::OK();
+        return Promote(ns, key, record, /*from_disk=*/false, entry);
       case engine::WriteBehind::Found::kNo:
         break;
     }
   }
-  return ReadStore(ns, key, entry);
-}
-
-Status Cache::Impl::ReadStore(const storage::Namespace& ns, std::string_view key,
-                              Entry* entry) {
-  thread_local std::string record;
   Status s = store_->Get(ns, key, &record);
   if (s.IsNotFound()) Bump(counters_.disk_misses);
   if (!s.ok()) return s;
-  s = storage::DecodeRecord(record, entry);
+  return Promote(ns, key, record, /*from_disk=*/true, entry);
+}
+
+Status Cache::Impl::Promote(const storage::Namespace& ns, std::string_view key,
+                            std::string_view record, bool from_disk, Entry* entry) {
+  Status s = storage::DecodeRecord(record, entry);
   if (!s.ok()) {
     Bump(counters_.corrupt);
     return Status::Corruption(fmt::format("{}: {}", Describe(ns.name, key), s.message()));
   }
   const TimePoint now = clock_->Now();
   if (entry->ExpiredAt(now)) {
-    Bump(counters_.disk_misses);
+    if (from_disk) Bump(counters_.disk_misses);
     return Status::NotFound(fmt::format("{}: expired", Describe(ns.name, key)));
   }
-  Bump(counters_.disk_hits);
+  if (from_disk) Bump(counters_.disk_hits);
   ++entry->access_count;
   entry->last_accessed = now;
   StoreInMemory(ns.id, key, *entry, /*with_access_data=*/true);

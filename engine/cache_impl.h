@@ -81,7 +81,10 @@ class Cache::Impl {
                   Entry* entry);
   Status ReadBelow(const storage::Namespace& ns, std::string_view key, Entry* entry);
   Status ReadBelowLocked(const storage::Namespace& ns, std::string_view key, Entry* entry);
-  Status ReadStore(const storage::Namespace& ns, std::string_view key, Entry* entry);
+  // Decodes a record found below L1 (the write buffer's, or RocksDB's when
+  // from_disk) and, unless it has expired, puts it in L1 as read once more.
+  Status Promote(const storage::Namespace& ns, std::string_view key, std::string_view record,
+                 bool from_disk, Entry* entry);
   // REQUIRES: the key's lock held. Puts the entry under `key` in L1 (its own
   // key field is not read), compressed when compression is on;
   // with_access_data: keep the entry's access count and time (else L1 carries

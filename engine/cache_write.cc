@@ -30,7 +30,7 @@ struct KeyOrder {
   bool operator<(const KeyOrder& other) const {
     if (ns != other.ns) return ns < other.ns;
     if (head != other.head) return head < other.head;
-    return write->entry.key < other.write->entry.key;
+    return write->key < other.write->key;
   }
 };
 
@@ -52,7 +52,7 @@ std::vector<KeyOrder> InKeyOrder(const std::vector<const engine::BufferedWrite*>
   std::vector<KeyOrder> sorted;
   sorted.reserve(writes.size());
   for (const engine::BufferedWrite* write : writes) {
-    sorted.push_back({write->ns, KeyHead(write->entry.key), write});
+    sorted.push_back({write->ns, KeyHead(write->key), write});
   }
   std::sort(sorted.begin(), sorted.end());
   return sorted;
@@ -123,13 +123,12 @@ Status Cache::Impl::Write(std::string_view ns, std::string_view key, std::string
 // REQUIRES: the key's lock held. RocksDB (or the write buffer) first, then
 // L1, so that L1 is never newer than what is acknowledged below it.
 Status Cache::Impl::WriteLocked(const storage::Namespace& ns, Entry entry) {
-  Status s;
-  if (write_behind_) {
-    s = write_behind_->Add(engine::BufferedWrite{ns.id, entry, false});
-  } else {
-    engine::ThreadCodec& codec = engine::CodecFor(options_);
-    s = codec.encoder->Encode(entry, &codec.record);
-    if (s.ok()) s = store_->Put(ns, entry.key, codec.record);
+  engine::ThreadCodec& codec = engine::CodecFor(options_);
+  Status s = codec.encoder->Encode(entry, &codec.record);
+  if (s.ok() && write_behind_) {
+    s = write_behind_->Add(engine::BufferedWrite{ns.id, entry.key, codec.record, false});
+  } else if (s.ok()) {
+    s = store_->Put(ns, entry.key, codec.record);
     if (s.ok()) counters_.disk_writes.fetch_add(1, std::memory_order_relaxed);
   }
   if (!s.ok()) return s;
@@ -200,9 +199,7 @@ Status Cache::Impl::Delete(std::string_view ns, std::string_view key) {
   const storage::Namespace n{id, std::string(ns)};
   auto lock = locks_.Lock(id, key);
   if (write_behind_) {
-    engine::BufferedWrite deletion{id, Entry{}, true};
-    deletion.entry.key = key;
-    s = write_behind_->Add(std::move(deletion));
+    s = write_behind_->Add(engine::BufferedWrite{id, std::string(key), {}, true});
   } else {
     s = store_->Delete(n, key);
   }
@@ -219,21 +216,21 @@ Status Cache::Impl::DropNamespace(std::string_view ns) {
 }
 
 // The flusher's batch. Writes of a namespace dropped since they were buffered
-// are left out: the namespace's records are gone, and so are they.
+// are left out: the namespace's records are gone, and so are they. (The store
+// refuses the whole batch should a drop come between this check and the write.)
 Status Cache::Impl::WriteBatch(const std::vector<const engine::BufferedWrite*>& writes) {
   storage::StoreBatch batch = store_->NewBatch();
-  engine::ThreadCodec& codec = engine::CodecFor(options_);
+  storage::Namespace ns{0, {}};
+  bool live = false;
   for (const KeyOrder& item : InKeyOrder(writes)) {
     const engine::BufferedWrite* write = item.write;
-    if (!namespaces_->IsLive(write->ns)) continue;
-    const storage::Namespace ns{write->ns, {}};
-    Status s;
-    if (write->is_delete) {
-      s = batch.Delete(ns, write->entry.key);
-    } else {
-      s = codec.encoder->Encode(write->entry, &codec.record);
-      if (s.ok()) s = batch.Put(ns, write->entry.key, codec.record);
+    if (write->ns != ns.id) {  // in key order, a namespace's writes come together
+      ns.id = write->ns;
+      live = namespaces_->IsLive(ns.id);
     }
+    if (!live) continue;
+    const Status s = write->is_delete ? batch.Delete(ns, write->key)
+                                      : batch.Put(ns, write->key, write->record);
     if (!s.ok()) return s;
   }
   if (batch.Count() == 0) return Status::OK();
@@ -258,7 +255,7 @@ Status Cache::Impl::Close(milliseconds deadline, std::vector<std::string>* unwri
     s = write_behind_->Close(deadline, &left);
     for (const engine::BufferedWrite* write : left) {
       if (unwritten != nullptr) {
-        unwritten->push_back(namespaces_->NameOf(write->ns) + "/" + write->entry.key);
+        unwritten->push_back(namespaces_->NameOf(write->ns) + "/" + write->key);
       }
     }
   }

@@ -34,9 +34,7 @@ milliseconds Backoff(std::uint64_t attempt) {
 }  // namespace
 
 std::size_t BufferedWrite::Charge() const {
-  std::size_t bytes = kWriteOverhead + entry.key.size() + entry.value.size();
-  for (const auto& [k, v] : entry.metadata) bytes += k.size() + v.size();
-  return bytes;
+  return kWriteOverhead + key.size() + record.size();
 }
 
 std::size_t WriteBehind::KeyHash::operator()(
@@ -72,7 +70,7 @@ WriteBehind::~WriteBehind() {
 
 bool WriteBehind::HasRoom(const BufferedWrite& write) const {
   if (pending_.writes.empty()) return true;
-  const BufferedWrite* old = FindIn(pending_.writes, write.ns, write.entry.key);
+  const BufferedWrite* old = FindIn(pending_.writes, write.ns, write.key);
   const std::size_t old_charge = old ? old->Charge() : 0;
   const std::size_t entries = pending_.writes.size() + (old ? 0 : 1);
   return entries <= options_.max_entries &&
@@ -96,7 +94,7 @@ Status WriteBehind::Add(BufferedWrite write) {
   const TimePoint now = clock_->Now();
   if (pending_.writes.empty()) pending_.oldest = now;
   const std::size_t charge = write.Charge();
-  auto key = std::make_pair(write.ns, write.entry.key);
+  auto key = std::make_pair(write.ns, write.key);
   auto [it, inserted] = pending_.writes.try_emplace(std::move(key));
   if (!inserted) pending_.bytes -= it->second.Charge();
   it->second = std::move(write);
@@ -113,13 +111,13 @@ const BufferedWrite* WriteBehind::FindIn(const Map& map, std::uint32_t ns,
 }
 
 WriteBehind::Found WriteBehind::Find(std::uint32_t ns, std::string_view key,
-                                     Entry* entry) const {
+                                     std::string* record) const {
   std::lock_guard lock(mu_);
   const BufferedWrite* write = FindIn(pending_.writes, ns, key);
   if (write == nullptr) write = FindIn(in_flight_.writes, ns, key);
   if (write == nullptr) return Found::kNo;
   if (write->is_delete) return Found::kDelete;
-  *entry = write->entry;
+  *record = write->record;
   return Found::kPut;
 }
 

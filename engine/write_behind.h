@@ -14,16 +14,18 @@
 #include <vector>
 
 #include "tiercache/clock.h"
-#include "tiercache/entry.h"
 #include "tiercache/options.h"
 #include "tiercache/status.h"
 
 namespace tiercache::engine {
 
-// One buffered write: a new version of an entry, or a deletion.
+// One buffered write: a new version of an entry, or a deletion. The entry
+// arrives encoded (storage/record_format.h), by the writer's thread, so that
+// the one flusher thread has only RocksDB's work left to do.
 struct BufferedWrite {
   std::uint32_t ns = 0;
-  Entry entry;  // key always set; the rest only for a put
+  std::string key;
+  std::string record;  // empty for a deletion
   bool is_delete = false;
 
   std::size_t Charge() const;
@@ -62,8 +64,8 @@ class WriteBehind {
   [[nodiscard]] Status Add(BufferedWrite write);
 
   enum class Found { kNo, kPut, kDelete };
-  // The latest buffered write of the key; *entry filled for a put.
-  Found Find(std::uint32_t ns, std::string_view key, Entry* entry) const;
+  // The latest buffered write of the key; *record filled for a put.
+  Found Find(std::uint32_t ns, std::string_view key, std::string* record) const;
 
   // Returns once every write added before the call is flushed; TimedOut at
   // the deadline (real time).

@@ -30,7 +30,8 @@ struct WriteBufferOptions {
   // Entries held before a flush starts. Range 1 .. 10,000,000.
   std::size_t max_entries = 10'000;
 
-  // Bytes (keys, values, metadata) held before a flush starts.
+  // Bytes held before a flush starts: keys and entries as stored (values,
+  // metadata, times and a 36-byte header each).
   // Range: at least max_value_bytes, at most the L1 budget (l1_max_bytes).
   std::size_t max_bytes = 32 * 1024 * 1024;
 

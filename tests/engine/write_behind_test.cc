@@ -28,7 +28,7 @@ class FakeStore {
     }
     std::vector<std::string> keys;
     for (const BufferedWrite* w : batch) {
-      keys.push_back(w->entry.key + (w->is_delete ? "=deleted" : "=" + w->entry.value));
+      keys.push_back(w->key + (w->is_delete ? "=deleted" : "=" + w->record));
     }
     batches_.push_back(keys);
     changed_.notify_all();
@@ -81,14 +81,14 @@ class WriteBehindTest : public ::testing::Test {
   static BufferedWrite Put(const std::string& key, const std::string& value) {
     BufferedWrite w;
     w.ns = 1;
-    w.entry.key = key;
-    w.entry.value = value;
+    w.key = key;
+    w.record = value;
     return w;
   }
   static BufferedWrite Del(const std::string& key) {
     BufferedWrite w;
     w.ns = 1;
-    w.entry.key = key;
+    w.key = key;
     w.is_delete = true;
     return w;
   }
@@ -126,14 +126,14 @@ TEST_F(WriteBehindTest, CoalescesWritesOfAKeyIntoItsLast) {
 
 TEST_F(WriteBehindTest, FindSeesTheLatestBufferedWrite) {
   auto buffer = Make(Small());
-  Entry entry;
-  EXPECT_EQ(buffer->Find(1, "a", &entry), WriteBehind::Found::kNo);
+  std::string record;
+  EXPECT_EQ(buffer->Find(1, "a", &record), WriteBehind::Found::kNo);
   ASSERT_TRUE(buffer->Add(Put("a", "1")).ok());
-  ASSERT_EQ(buffer->Find(1, "a", &entry), WriteBehind::Found::kPut);
-  EXPECT_EQ(entry.value, "1");
-  EXPECT_EQ(buffer->Find(2, "a", &entry), WriteBehind::Found::kNo);
+  ASSERT_EQ(buffer->Find(1, "a", &record), WriteBehind::Found::kPut);
+  EXPECT_EQ(record, "1");
+  EXPECT_EQ(buffer->Find(2, "a", &record), WriteBehind::Found::kNo);
   ASSERT_TRUE(buffer->Add(Del("a")).ok());
-  EXPECT_EQ(buffer->Find(1, "a", &entry), WriteBehind::Found::kDelete);
+  EXPECT_EQ(buffer->Find(1, "a", &record), WriteBehind::Found::kDelete);
 }
 
 TEST_F(WriteBehindTest, FlushesWhenTheEntryLimitIsReached) {
@@ -203,12 +203,12 @@ TEST_F(WriteBehindTest, WritesStayReadableWhileTheStoreFails) {
   Status s = buffer->Flush(milliseconds(50));
   EXPECT_TRUE(s.IsTimedOut()) << s.ToString();
   EXPECT_NE(s.message().find("injected failure"), std::string::npos) << s.message();
-  Entry entry;
-  EXPECT_EQ(buffer->Find(1, "a", &entry), WriteBehind::Found::kPut);
+  std::string record;
+  EXPECT_EQ(buffer->Find(1, "a", &record), WriteBehind::Found::kPut);
   std::vector<const BufferedWrite*> unwritten;
   EXPECT_TRUE(buffer->Close(milliseconds(50), &unwritten).IsTimedOut());
   ASSERT_EQ(unwritten.size(), 1u);
-  EXPECT_EQ(unwritten[0]->entry.key, "a");
+  EXPECT_EQ(unwritten[0]->key, "a");
 }
 
 TEST_F(WriteBehindTest, CloseDrainsAndRefusesLaterWrites) {
