@@ -164,6 +164,7 @@ Status Cache::Impl::GetBelow(std::string_view ns, std::optional<std::uint32_t> i
 // Under the key's lock, so that the copy put back into L1 is the newest.
 Status Cache::Impl::ReadBelow(const storage::Namespace& ns, std::string_view key,
                               Entry* entry) {
+  const engine::RemovalHold hold(options_.listener != nullptr);  // ends after the lock
   auto lock = locks_.Lock(ns.id, key);
   return ReadBelowLocked(ns, key, entry);
 }

@@ -13,6 +13,7 @@
 #include "engine/memory_value.h"
 #include "engine/namespace_table.h"
 #include "engine/negative_cache.h"
+#include "engine/removal_hold.h"
 #include "engine/single_flight.h"
 #include "engine/version_source.h"
 #include "engine/write_behind.h"
@@ -48,6 +49,7 @@ std::string FlightKey(std::string_view ns, std::string_view key);
 // version and update both tiers; a Get that refills L1 from below holds it
 // too. Lock order: a key stripe, then the locks inside the tiers, the write
 // buffer and the namespace table (none of which is held while taking another).
+// The listener is told of removals with none of these held (RemovalHold).
 class Cache::Impl {
  public:
   static Status Open(const Options& options, std::unique_ptr<Impl>* impl);

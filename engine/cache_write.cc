@@ -101,6 +101,7 @@ Status Cache::Impl::Write(std::string_view ns, std::string_view key, std::string
   if (s.ok()) s = namespaces_->Open(ns, &n);
   if (!s.ok()) return s;
 
+  const engine::RemovalHold hold(options_.listener != nullptr);  // ends after the lock
   auto lock = locks_.Lock(n.id, key);
   if (expected) {
     std::uint64_t current = 0;
@@ -172,6 +173,7 @@ Status Cache::Impl::PutManyAtomically(const storage::Namespace& ns,
   std::vector<std::string_view> keys;
   keys.reserve(pairs.size());
   for (const KeyValue& pair : pairs) keys.push_back(pair.key);
+  const engine::RemovalHold hold(options_.listener != nullptr);  // ends after the locks
   auto locks = locks_.LockMany(ns.id, keys);
 
   std::vector<Entry> entries(pairs.size());
@@ -197,6 +199,7 @@ Status Cache::Impl::Delete(std::string_view ns, std::string_view key) {
   std::uint32_t id = 0;
   if (!namespaces_->Find(ns, &id)) return Status::OK();
   const storage::Namespace n{id, std::string(ns)};
+  const engine::RemovalHold hold(options_.listener != nullptr);  // ends after the lock
   auto lock = locks_.Lock(id, key);
   if (write_behind_) {
     s = write_behind_->Add(engine::BufferedWrite{id, std::string(key), {}, true});
@@ -264,9 +267,7 @@ Status Cache::Impl::Close(milliseconds deadline, std::vector<std::string>* unwri
 }
 
 void Cache::Impl::OnRemoval(const engine::Removal& removal) {
-  const std::string ns = namespaces_->NameOf(removal.ns);
-  options_.listener->OnRemoval(
-      RemovalEvent{ns, removal.key, removal.version, removal.cause});
+  engine::RemovalHold::Tell(options_.listener.get(), namespaces_->NameOf(removal.ns), removal);
 }
 
 CacheStats Cache::Impl::GetStats() const {

@@ -462,6 +462,38 @@ TEST_F(CacheTest, DroppingANamespaceRemovesItsEntriesOnly) {
   EXPECT_EQ(Get(*cache, "kept", "k"), "v");
 }
 
+// A listener that reads the removed key back and writes an audit entry for
+// it, from inside OnRemoval: the cache must hold none of its locks then. The
+// removal of a deleted key is raised while Delete holds that key's lock.
+class ReentrantListener : public EventListener {
+ public:
+  void OnRemoval(const RemovalEvent& event) override {
+    if (event.ns != "ns") return;
+    std::string value;
+    read.push_back(cache->Get(event.ns, event.key, &value));
+    written.push_back(cache->Put("audit", std::string(event.key), std::string(Name(event.cause))));
+  }
+  Cache* cache = nullptr;
+  std::vector<Status> read;
+  std::vector<Status> written;
+};
+
+TEST_F(CacheTest, AListenerMayCallBackIntoTheCache) {
+  auto listener = std::make_shared<ReentrantListener>();
+  options_.listener = listener;
+  auto cache = Open();
+  listener->cache = cache.get();
+  ASSERT_TRUE(cache->Put("ns", "k", "v").ok());
+  ASSERT_TRUE(cache->Delete("ns", "k").ok());
+  ASSERT_EQ(listener->read.size(), 1u);
+  EXPECT_TRUE(listener->read[0].IsNotFound()) << listener->read[0].ToString();
+  ASSERT_EQ(listener->written.size(), 1u);
+  EXPECT_TRUE(listener->written[0].ok()) << listener->written[0].ToString();
+  std::string cause;
+  ASSERT_TRUE(cache->Get("audit", "k", &cause).ok());
+  EXPECT_EQ(cause, "deleted");
+}
+
 // The thread that wrote into the dropped namespace looks the name up again:
 // what it remembered of the old namespace must not outlive the drop.
 TEST_F(CacheTest, ANamespaceRecreatedAfterADropStartsEmpty) {
