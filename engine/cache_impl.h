@@ -105,7 +105,7 @@ class Cache::Impl {
   // Writes.
   Status MakeEntry(std::string_view key, std::string_view value, const WriteOptions& write,
                    Entry* entry);
-  Status WriteLocked(const storage::Namespace& ns, Entry entry);
+  Status WriteLocked(const storage::Namespace& ns, const Entry& entry);
   void Written(const storage::Namespace& ns, const Entry& entry);
   Status WriteBatch(const std::vector<const engine::BufferedWrite*>& batch);
   Status PutManyAtomically(const storage::Namespace& ns, const std::vector<KeyValue>& pairs,

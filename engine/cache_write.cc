@@ -18,6 +18,8 @@ namespace {
 using std::chrono::milliseconds;
 
 constexpr milliseconds kMaxTtl = std::chrono::hours(24 * 365 * 100);
+// A thread keeps its last value's buffer for the next write up to this size.
+constexpr std::size_t kKeptValueCapacity = 64 * 1024;
 
 // A buffered write and the head of its RocksDB key (namespace id, big-endian,
 // then the key's bytes): the id and the key's first 8 bytes as a big-endian
@@ -112,18 +114,21 @@ Status Cache::Impl::Write(std::string_view ns, std::string_view key, std::string
                                           Describe(ns, key), current, *expected));
     }
   }
-  Entry entry;
+  // Reused by the thread's writes: its strings keep their capacity. No code
+  // of the application runs until this write is done with it (removal events
+  // wait for the lock's release), so a write from a listener cannot reach it
+  // while it is in use.
+  thread_local Entry entry;
   s = MakeEntry(key, value, write, &entry);
-  if (!s.ok()) return s;
-  const std::uint64_t written = entry.version;
-  s = WriteLocked(n, std::move(entry));
-  if (s.ok() && version != nullptr) *version = written;
+  if (s.ok()) s = WriteLocked(n, entry);
+  if (s.ok() && version != nullptr) *version = entry.version;
+  if (entry.value.capacity() > kKeptValueCapacity) entry.value = std::string();
   return s;
 }
 
 // REQUIRES: the key's lock held. RocksDB (or the write buffer) first, then
 // L1, so that L1 is never newer than what is acknowledged below it.
-Status Cache::Impl::WriteLocked(const storage::Namespace& ns, Entry entry) {
+Status Cache::Impl::WriteLocked(const storage::Namespace& ns, const Entry& entry) {
   engine::ThreadCodec& codec = engine::CodecFor(options_);
   Status s = codec.encoder->Encode(entry, &codec.record);
   if (s.ok() && write_behind_) {
