@@ -16,6 +16,14 @@ void Bump(std::atomic<std::uint64_t>& counter) {
   counter.fetch_add(1, std::memory_order_relaxed);
 }
 
+// The answer to a Get that met a damaged record.
+Status Damaged(CorruptRecordAction action, std::string message) {
+  if (action == CorruptRecordAction::kTreatAsMiss) {
+    return Status::NotFound(message + " (treated as a miss)");
+  }
+  return Status::Corruption(std::move(message));
+}
+
 }  // namespace
 
 namespace engine {
@@ -187,12 +195,14 @@ Status Cache::Impl::ReadStore(const storage::Namespace& ns, std::string_view key
   thread_local std::string record;
   Status s = store_->Get(ns, key, &record);
   if (s.IsNotFound()) Bump(counters_.disk_misses);
-  if (!s.ok()) return s;
-  s = storage::DecodeRecord(record, entry);
-  if (!s.ok()) {
+  if (s.ok()) s = storage::DecodeRecord(record, entry);
+  // RocksDB's checks (a damaged block) and the record's get the same answer.
+  if (s.IsCorruption()) {
     Bump(counters_.corrupt);
-    return Status::Corruption(fmt::format("{}: {}", Describe(ns.name, key), s.message()));
+    return Damaged(options_.on_corrupt_record,
+                   fmt::format("{}: {}", Describe(ns.name, key), s.message()));
   }
+  if (!s.ok()) return s;
   entry->key = key;
   const TimePoint now = clock_->Now();
   if (entry->ExpiredAt(now)) {
