@@ -38,6 +38,18 @@ rocksdb::DBOptions MakeDbOptions(const StoreOptions& options, bool create) {
   db.keep_log_file_num = 3;
   db.max_log_file_size = 4 * 1024 * 1024;
   db.bytes_per_sync = 1024 * 1024;  // smooth writeback instead of bursts at file close
+  // A damaged WAL record ends the replay there (also RocksDB 7.8's default;
+  // the cache relies on it): the store opens with the writes before the
+  // damage, a prefix in write order, so namespaces, the version ceiling and
+  // entries stay consistent. A cache can lose that tail; kAbsoluteConsistency
+  // would refuse to open instead, and kSkipAnyCorruptedRecords would replay
+  // writes past a hole, such as entries of a namespace whose creation was lost.
+  db.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  // On (the default) because only then does a failed WAL write stop all later
+  // writes: without it, acknowledged writes could follow a torn record, and
+  // recovery stops at that record. The price: a damaged SST footer or index,
+  // or a cut SST file, fails Open with Corruption (tests/engine/corruption_test).
+  db.paranoid_checks = true;
   return db;
 }
 
