@@ -51,7 +51,8 @@ struct StoreOptions {
 
   // Writes fail with NoSpace while the file system of `path` has fewer free
   // bytes than this plus room for RocksDB's own flushes (see
-  // EffectiveFreeSpaceReserve). 0 disables the check. Read-write only.
+  // EffectiveFreeSpaceReserve) and compactions (Store::CompactionRoom). 0
+  // disables the check. Read-write only.
   std::uint64_t free_space_reserve = 64 * 1024 * 1024;
 
   // The longest a free-space reading is trusted. Range 1 ms .. 1 hour.
@@ -235,6 +236,7 @@ class Store {
   Status LookupNamespace(std::string_view name, Namespace* ns) const;
   Status CreateNamespace(std::string_view name, Namespace* ns);
   Status CheckWritable(std::string_view what) const;
+  std::uint64_t CompactionRoom() const;
   Status CheckLive(const Namespace& ns) const;
   Status CommitMeta(rocksdb::WriteBatch* batch, std::string_view what);
   Status WriteOne(const Namespace& ns, std::string_view key, std::string_view record, bool is_put);

@@ -99,7 +99,8 @@ struct Options {
   CorruptRecordAction on_corrupt_record = CorruptRecordAction::kReportCorruption;
 
   // Writes fail with NoSpace while the store's file system has less than this
-  // many bytes free, so that RocksDB never meets a full disk.
+  // many bytes free, plus RocksDB's working room (flushes and a compaction, see
+  // the README), so that RocksDB never meets a full disk.
   // Range 1 MiB .. 1 TiB.
   std::uint64_t free_space_reserve = 64 * 1024 * 1024;
 
