@@ -101,6 +101,9 @@ class Cache::Impl {
   Status WriteLocked(const storage::Namespace& ns, Entry entry);
   void Written(const storage::Namespace& ns, const Entry& entry);
   Status WriteBatch(const std::vector<const engine::BufferedWrite*>& batch);
+  Status WriteInParts(const std::vector<const engine::BufferedWrite*>& sorted,
+                      std::size_t part_bytes);
+  Status WritePart(storage::StoreBatch* batch);
   Status PutManyAtomically(const storage::Namespace& ns, const std::vector<KeyValue>& pairs,
                            const WriteOptions& write);
 
