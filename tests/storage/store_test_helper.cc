@@ -204,7 +204,7 @@ struct Fill {
 };
 
 // Puts until one is refused; its status. Write-behind flushes every
-// kPutsPerFlush Puts until a flush fails, so that its batches meet the full
+// kPutsPerFlush Puts until a batch fails, so that its batches meet the full
 // disk, and then fills its buffer.
 Status WriteUntilRefused(Fill& fill, bool write_behind) {
   bool flushing = write_behind;
@@ -215,7 +215,8 @@ Status WriteUntilRefused(Fill& fill, bool write_behind) {
     s = fill.cache->Flush(kShortFlush);
     if (s.ok()) {
       fill.flushed = fill.written + 1;
-    } else {
+    } else if (fill.cache->GetStats().write_buffer.flush_failures > 0) {
+      // Not merely slow: a batch met the full disk.
       flushing = false;
       Report("flush: " + s.ToString());
     }
