@@ -149,6 +149,9 @@ class StoreIterator {
 
   bool Valid() const;
   void Next();
+  // Backward: to the last key of the walk, then each key before it.
+  void SeekToLast();
+  void Prev();
   // The entry's key (without namespace) and its record; valid until Next.
   // REQUIRES: Valid().
   std::string_view key() const;
@@ -206,6 +209,9 @@ class Store {
   using Visitor = std::function<bool(std::string_view key, std::string_view record)>;
   [[nodiscard]] Status ForEach(const Namespace& ns, std::string_view prefix,
                                const Visitor& fn) const;
+  // The same from the last key to the first.
+  [[nodiscard]] Status ForEachBackward(const Namespace& ns, std::string_view prefix,
+                                       const Visitor& fn) const;
 
   // Secondary: replays what the primary wrote since open or the last CatchUp.
   // Read-write: nothing to do.

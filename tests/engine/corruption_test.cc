@@ -149,16 +149,16 @@ class CorruptionTest : public ::testing::Test {
   std::mt19937_64 random_{seed_};
 };
 
-// Rewrites a few records with one value byte flipped (so that the record's
-// checksum fails) and one record cut short; returns their keys as
-// "ns/key".
-std::set<std::string> DamageRecords(storage::Store& store, std::mt19937_64& random) {
+// Rewrites a few records of keys `from` and above with one value byte flipped
+// (so that the record's checksum fails) and one record cut short; returns
+// their keys as "ns/key".
+std::set<std::string> DamageRecords(storage::Store& store, std::mt19937_64& random, int from = 0) {
   storage::Namespace ns;
   EXPECT_TRUE(store.OpenNamespace(kNamespace, &ns).ok());
   std::set<std::string> damaged;
-  const int first = static_cast<int>(random() % kKeys);
+  const int first = static_cast<int>(random() % (kKeys - from));
   for (int n = 0; n < 6; ++n) {
-    const int i = (first + n * 331) % kKeys;  // six different keys
+    const int i = from + (first + n * 331) % (kKeys - from);  // six different keys
     std::string record;
     EXPECT_TRUE(store.Get(ns, KeyOf(i), &record).ok());
     if (n == 0) {
@@ -238,31 +238,41 @@ TEST_F(CorruptionTest, TheLoaderRefillsADamagedRecordTreatedAsAMiss) {
 
 // SST files hold the data after a compaction. RocksDB checks each block's
 // checksum as it reads it: a damaged data block makes its own keys answer
-// Corruption and leaves the others readable.
+// Corruption and leaves the others readable. Damaged records beside it are
+// still found.
 TEST_F(CorruptionTest, AFlippedByteInAnSstDataBlockIsCorruptionForThatBlockOnly) {
   ASSERT_NO_FATAL_FAILURE(WriteAll(/*to_sst=*/true));
   const fs::path sst = Largest(".sst");
-  // The data blocks fill most of the file; the index, filter and footer end it.
-  FlipByte(sst, random_() % (SizeOf(sst) / 2));
+  std::set<std::string> damaged;
+  {
+    std::unique_ptr<storage::Store> store = OpenStore();
+    damaged = DamageRecords(*store, random_, /*from=*/100);
+  }
+  // Within the first data block, which holds the first few dozen keys.
+  FlipByte(sst, random_() % 512);
   std::unique_ptr<Cache> cache;
   ASSERT_TRUE(Cache::Open(options_, &cache).ok());
   const Outcome outcome = GetEveryKey(*cache);
-  EXPECT_GT(outcome.corrupt, 0);
-  EXPECT_GT(outcome.right, kKeys / 2);
+  const int in_block = outcome.corrupt - static_cast<int>(damaged.size());
+  EXPECT_GT(in_block, 0);
+  EXPECT_LT(in_block, 100);
   EXPECT_EQ(outcome.right + outcome.corrupt, kKeys);
   EXPECT_EQ(cache->GetStats().disk.corrupt, static_cast<std::uint64_t>(outcome.corrupt));
   ASSERT_TRUE(cache->Close(kDeadline).ok());
 
   std::uint64_t checked = 0;
   const std::vector<std::string> problems = Verify(&checked);
-  ASSERT_EQ(problems.size(), 2u);
-  // The damaged block, by file, offset and size; then where the scan of the
-  // namespace had to stop (RocksDB's iterator cannot step over the block).
+  ASSERT_EQ(problems.size(), damaged.size() + 2);
+  // The damaged block, by file, offset and size, first.
   EXPECT_NE(problems[0].find("SST file " + sst.filename().string()), std::string::npos)
       << problems[0];
   EXPECT_NE(problems[0].find("block checksum mismatch"), std::string::npos) << problems[0];
-  EXPECT_NE(problems[1].find("the scan stopped early"), std::string::npos) << problems[1];
-  EXPECT_LT(checked, static_cast<std::uint64_t>(kKeys));
+  // Then each damaged record, found walking back from the end to the block.
+  EXPECT_EQ(std::set<std::string>(problems.begin() + 1, problems.end() - 1), damaged);
+  // And where the walk from the start stopped. Unchecked: the block's records
+  // and the one after it (a backward step in RocksDB reads one entry ahead).
+  EXPECT_NE(problems.back().find("the scan stopped early"), std::string::npos) << problems.back();
+  EXPECT_EQ(checked, static_cast<std::uint64_t>(kKeys - in_block - 1));
 }
 
 TEST_F(CorruptionTest, AFlippedByteAnywhereInAnSstFileNeverServesAWrongValue) {
