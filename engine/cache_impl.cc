@@ -16,6 +16,14 @@ void Bump(std::atomic<std::uint64_t>& counter) {
   counter.fetch_add(1, std::memory_order_relaxed);
 }
 
+// The answer to a Get that met a damaged record.
+Status Damaged(CorruptRecordAction action, std::string message) {
+  if (action == CorruptRecordAction::kTreatAsMiss) {
+    return Status::NotFound(message + " (treated as a miss)");
+  }
+  return Status::Corruption(std::move(message));
+}
+
 }  // namespace
 
 namespace engine {
@@ -186,17 +194,23 @@ Status Cache::Impl::ReadBelowLocked(const storage::Namespace& ns, std::string_vi
   }
   Status s = store_->Get(ns, key, &record);
   if (s.IsNotFound()) Bump(counters_.disk_misses);
+  if (s.IsCorruption()) return Corrupt(ns, key, s);  // a damaged block: RocksDB's checksum
   if (!s.ok()) return s;
   return Promote(ns, key, record, /*from_disk=*/true, entry);
 }
 
+// A record below L1 failed its checks: counted, and answered as the options say.
+Status Cache::Impl::Corrupt(const storage::Namespace& ns, std::string_view key,
+                            const Status& s) {
+  Bump(counters_.corrupt);
+  return Damaged(options_.on_corrupt_record,
+                 fmt::format("{}: {}", Describe(ns.name, key), s.message()));
+}
+
 Status Cache::Impl::Promote(const storage::Namespace& ns, std::string_view key,
                             std::string_view record, bool from_disk, Entry* entry) {
-  Status s = storage::DecodeRecord(record, entry);
-  if (!s.ok()) {
-    Bump(counters_.corrupt);
-    return Status::Corruption(fmt::format("{}: {}", Describe(ns.name, key), s.message()));
-  }
+  const Status s = storage::DecodeRecord(record, entry);
+  if (!s.ok()) return Corrupt(ns, key, s);
   const TimePoint now = clock_->Now();
   if (entry->ExpiredAt(now)) {
     if (from_disk) Bump(counters_.disk_misses);

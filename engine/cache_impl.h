@@ -83,6 +83,9 @@ class Cache::Impl {
                   Entry* entry);
   Status ReadBelow(const storage::Namespace& ns, std::string_view key, Entry* entry);
   Status ReadBelowLocked(const storage::Namespace& ns, std::string_view key, Entry* entry);
+  // A record below L1 failed its checks (`s` says how): counted, then
+  // Corruption or, by Options::on_corrupt_record, NotFound.
+  Status Corrupt(const storage::Namespace& ns, std::string_view key, const Status& s);
   // Decodes a record found below L1 (the write buffer's, or RocksDB's when
   // from_disk) and, unless it has expired, puts it in L1 as read once more.
   Status Promote(const storage::Namespace& ns, std::string_view key, std::string_view record,
@@ -108,6 +111,9 @@ class Cache::Impl {
   Status WriteLocked(const storage::Namespace& ns, const Entry& entry);
   void Written(const storage::Namespace& ns, const Entry& entry);
   Status WriteBatch(const std::vector<const engine::BufferedWrite*>& batch);
+  Status WriteInParts(const std::vector<const engine::BufferedWrite*>& sorted,
+                      std::size_t part_bytes);
+  Status WritePart(storage::StoreBatch* batch);
   Status PutManyAtomically(const storage::Namespace& ns, const std::vector<KeyValue>& pairs,
                            const WriteOptions& write);
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -20,6 +21,11 @@ using std::chrono::milliseconds;
 constexpr milliseconds kMaxTtl = std::chrono::hours(24 * 365 * 100);
 // A thread keeps its last value's buffer for the next write up to this size.
 constexpr std::size_t kKeptValueCapacity = 64 * 1024;
+
+// Write-behind's batch when the whole is refused for want of space: small
+// against any free-space reserve (at least 1 MiB), large enough that a part
+// still costs RocksDB little per entry.
+constexpr std::size_t kPartBytes = 64 * 1024;
 
 // A buffered write and the head of its RocksDB key (namespace id, big-endian,
 // then the key's bytes): the id and the key's first 8 bytes as a big-endian
@@ -223,27 +229,52 @@ Status Cache::Impl::DropNamespace(std::string_view ns) {
   return s;
 }
 
-// The flusher's batch. Writes of a namespace dropped since they were buffered
-// are left out: the namespace's records are gone, and so are they. (The store
-// refuses the whole batch should a drop come between this check and the write.)
+// The flusher's batch, in key order, as one store batch. Near the free-space
+// reserve the store may refuse a whole batch whose parts still fit: it is then
+// written in parts of kPartBytes, so that a buffer larger than half the
+// headroom does not stall until far more space is freed. A retry after a
+// failed part writes the earlier parts again, unchanged: harmless, since the
+// buffer keeps the newest write of each key until the whole batch is in, and
+// reads look there first.
 Status Cache::Impl::WriteBatch(const std::vector<const engine::BufferedWrite*>& writes) {
+  std::vector<const engine::BufferedWrite*> sorted;
+  sorted.reserve(writes.size());
+  for (const KeyOrder& item : InKeyOrder(writes)) sorted.push_back(item.write);
+  Status s = WriteInParts(sorted, std::numeric_limits<std::size_t>::max());
+  if (s.IsNoSpace()) s = WriteInParts(sorted, kPartBytes);
+  return s;
+}
+
+// Writes `sorted` as store batches of about part_bytes each. Writes of a
+// namespace dropped since they were buffered are left out: the namespace's
+// records are gone, and so are they. (The store refuses a batch should a drop
+// come between this check and the write.)
+Status Cache::Impl::WriteInParts(const std::vector<const engine::BufferedWrite*>& sorted,
+                                 std::size_t part_bytes) {
   storage::StoreBatch batch = store_->NewBatch();
   storage::Namespace ns{0, {}};
   bool live = false;
-  for (const KeyOrder& item : InKeyOrder(writes)) {
-    const engine::BufferedWrite* write = item.write;
+  for (const engine::BufferedWrite* write : sorted) {
     if (write->ns != ns.id) {  // in key order, a namespace's writes come together
       ns.id = write->ns;
       live = namespaces_->IsLive(ns.id);
     }
     if (!live) continue;
-    const Status s = write->is_delete ? batch.Delete(ns, write->key)
-                                      : batch.Put(ns, write->key, write->record);
+    Status s = write->is_delete ? batch.Delete(ns, write->key)
+                                : batch.Put(ns, write->key, write->record);
+    if (s.ok() && batch.ApproximateBytes() >= part_bytes) s = WritePart(&batch);
     if (!s.ok()) return s;
   }
-  if (batch.Count() == 0) return Status::OK();
-  Status s = store_->Write(&batch);
-  if (s.ok()) counters_.disk_writes.fetch_add(batch.Count(), std::memory_order_relaxed);
+  return WritePart(&batch);
+}
+
+// Writes the batch to the store, unless it is empty, and clears it.
+Status Cache::Impl::WritePart(storage::StoreBatch* batch) {
+  if (batch->Count() == 0) return Status::OK();
+  Status s = store_->Write(batch);
+  if (!s.ok()) return s;
+  counters_.disk_writes.fetch_add(batch->Count(), std::memory_order_relaxed);
+  batch->Clear();
   return s;
 }
 

@@ -59,6 +59,11 @@ Status ValidateValues(const Options& o) {
   if (o.negative_ttl < milliseconds(0) || o.negative_ttl > kMaxNegativeTtl) {
     return OutOfRange("negative_ttl", o.negative_ttl, "must be 0 (not remembered) .. 1 day");
   }
+  if (o.on_corrupt_record != CorruptRecordAction::kReportCorruption &&
+      o.on_corrupt_record != CorruptRecordAction::kTreatAsMiss) {
+    return OutOfRange("on_corrupt_record", static_cast<int>(o.on_corrupt_record),
+                      "must be kReportCorruption or kTreatAsMiss");
+  }
   if (o.free_space_reserve < kMinReserve || o.free_space_reserve > kMaxReserve) {
     return OutOfRange("free_space_reserve", o.free_space_reserve, "must be 1 MiB .. 1 TiB");
   }

@@ -31,8 +31,9 @@ struct BufferedWrite {
   std::size_t Charge() const;
 };
 
-// What the flusher hands to RocksDB: the writes of one batch, all or none.
-// Returns the store's status; on failure the writes stay buffered.
+// What the flusher hands to RocksDB: the writes of one batch. Returns the
+// store's status; on failure the writes stay buffered and the whole batch is
+// handed over again, so a writer may have written part of it.
 using BatchWriter = std::function<Status(const std::vector<const BufferedWrite*>& batch)>;
 // Told of each write once RocksDB holds it.
 using FlushedCallback = std::function<void(const BufferedWrite& write)>;

@@ -50,20 +50,22 @@ Status FreeSpaceGuard::Reprobe(std::uint64_t cost, std::int64_t now_ms) {
   const Status probed = options_.probe ? options_.probe(options_.path, &free_bytes)
                                        : StatvfsFreeSpace(options_.path, &free_bytes);
   if (!probed.ok()) return probed;
-  const std::uint64_t headroom = free_bytes > options_.reserve ? free_bytes - options_.reserve : 0;
+  const std::uint64_t reserve =
+      options_.reserve + (options_.extra_reserve ? options_.extra_reserve() : 0);
+  const std::uint64_t headroom = free_bytes > reserve ? free_bytes - reserve : 0;
   if (cost > headroom) {
     // Leave the budget empty: the next write probes again, and succeeds as
     // soon as space has been freed.
     budget_.store(0, std::memory_order_relaxed);
-    if (free_bytes < options_.reserve) {
+    if (free_bytes < reserve) {
       return Status::NoSpace(
           fmt::format("free space on FS of {} is {} bytes, below the reserve of {} bytes",
-                      options_.path, free_bytes, options_.reserve));
+                      options_.path, free_bytes, reserve));
     }
     return Status::NoSpace(
         fmt::format("free space on FS of {} is {} bytes; a write needing about {} bytes would go "
                     "below the reserve of {} bytes",
-                    options_.path, free_bytes, cost, options_.reserve));
+                    options_.path, free_bytes, cost, reserve));
   }
   const std::uint64_t half = headroom / 2;
   budget_.store(half > cost ? half - cost : 0, std::memory_order_relaxed);

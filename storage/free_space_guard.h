@@ -47,6 +47,9 @@ class FreeSpaceGuard {
     std::chrono::milliseconds recheck_interval{1000};  // the longest a reading is trusted
     FreeSpaceProbe probe;                              // empty: StatvfsFreeSpace
     std::shared_ptr<Clock> clock;                      // nullptr: the system clock
+    // Bytes to keep free besides `reserve`, read at each probe because they
+    // change as the store grows (room for RocksDB's compactions). Empty: none.
+    std::function<std::uint64_t()> extra_reserve;
   };
 
   explicit FreeSpaceGuard(Options options);

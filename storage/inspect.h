@@ -162,8 +162,10 @@ struct VerifyResult {
 
 // Checks RocksDB's block checksums in every SST file of the store, then every
 // record of every namespace in full (header, lengths, checksum, payload),
-// sending each problem to `bad` and going on. A non-OK status only when the
-// check itself could not run (the namespaces cannot be listed).
+// sending each problem to `bad` and going on. A damaged SST block is reported
+// with its file, and hides about its own records only: a namespace is walked
+// from both ends up to it. A non-OK status only when the check itself could not run
+// (the namespaces cannot be listed).
 [[nodiscard]] Status Verify(const Store& store, const ProgressFn& progress, const BadRecordFn& bad,
                             VerifyResult* result);
 

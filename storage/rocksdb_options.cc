@@ -38,6 +38,22 @@ rocksdb::DBOptions MakeDbOptions(const StoreOptions& options, bool create) {
   db.keep_log_file_num = 3;
   db.max_log_file_size = 4 * 1024 * 1024;
   db.bytes_per_sync = 1024 * 1024;  // smooth writeback instead of bursts at file close
+  // RocksDB reserves 4 MiB for each new MANIFEST by default: space the
+  // free-space guard does not see, and a cache's MANIFEST grows by a few
+  // hundred bytes per flush or compaction.
+  db.manifest_preallocation_size = 256 * 1024;
+  // A damaged WAL record ends the replay there (also RocksDB 7.8's default;
+  // the cache relies on it): the store opens with the writes before the
+  // damage, a prefix in write order, so namespaces, the version ceiling and
+  // entries stay consistent. A cache can lose that tail; kAbsoluteConsistency
+  // would refuse to open instead, and kSkipAnyCorruptedRecords would replay
+  // writes past a hole, such as entries of a namespace whose creation was lost.
+  db.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  // On (the default) because only then does a failed WAL write stop all later
+  // writes: without it, acknowledged writes could follow a torn record, and
+  // recovery stops at that record. The price: a damaged SST footer or index,
+  // or a cut SST file, fails Open with Corruption (tests/engine/corruption_test).
+  db.paranoid_checks = true;
   return db;
 }
 
@@ -76,6 +92,9 @@ rocksdb::ColumnFamilyOptions MakeDataOptions(const StoreOptions& options,
   // afford.
   data.compaction_style = rocksdb::kCompactionStyleLevel;
   data.level_compaction_dynamic_level_bytes = true;
+  // Bounds the free space a compaction needs (Store keeps it free); the
+  // default, 25 x the 64 MiB target file size, would be 1.6 GiB.
+  data.max_compaction_bytes = kMaxCompactionBytes;
   data.compression = BlockCompression();
   data.compaction_filter = expiry_filter;
   data.table_factory.reset(rocksdb::NewBlockBasedTableFactory(MakeTableOptions(cache)));

@@ -17,6 +17,11 @@ inline constexpr std::size_t kDefaultFamilyIndex = 0;
 inline constexpr std::size_t kMetaFamilyIndex = 1;
 inline constexpr std::size_t kDataFamilyIndex = 2;
 
+// The most a compaction of the data column family reads (its
+// max_compaction_bytes), and so about the most it writes before it deletes
+// its inputs.
+inline constexpr std::uint64_t kMaxCompactionBytes = 256 * 1024 * 1024;
+
 // What DB::Open and DB::OpenAsSecondary take.
 struct RocksDbConfig {
   rocksdb::DBOptions db;

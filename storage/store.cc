@@ -4,6 +4,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <charconv>
 #include <mutex>
 #include <utility>
@@ -137,7 +138,7 @@ Store::Store(const StoreOptions& options, std::unique_ptr<rocksdb::CompactionFil
   if (options_.mode == StoreOptions::Mode::kReadWrite) {
     guard_ = std::make_unique<FreeSpaceGuard>(FreeSpaceGuard::Options{
         options_.path, options_.EffectiveFreeSpaceReserve(), options_.free_space_recheck_interval,
-        options_.free_space_probe, options_.clock});
+        options_.free_space_probe, options_.clock, [this] { return CompactionRoom(); }});
   }
   handles_->data_write = DataWriteOptions(options_.durability);
 }
@@ -409,6 +410,22 @@ Status Store::Write(StoreBatch* batch) {
     return FromRocksDb(
         rs, fmt::format("writing a batch of {} to the store at {}", batch->Count(), options_.path));
   });
+}
+
+// The free space a compaction may need besides the reserve: it writes its
+// output before it deletes its inputs. On a small store a compaction rewrites
+// about all the data (with dynamic level sizes the data sits in one level,
+// and a cache's keys overlap every file of it); on a large one, at most
+// kMaxCompactionBytes. Without this room a compaction meets the full disk,
+// which stops RocksDB's writes, or worse races a WAL write to it.
+std::uint64_t Store::CompactionRoom() const {
+  std::uint64_t live = 0;
+  if (handles_->data == nullptr ||
+      !handles_->db->GetIntProperty(handles_->data, rocksdb::DB::Properties::kLiveSstFilesSize,
+                                    &live)) {
+    return 0;
+  }
+  return std::min(live, kMaxCompactionBytes);
 }
 
 Status Store::CheckWritable(std::string_view what) const {

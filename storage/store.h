@@ -51,7 +51,8 @@ struct StoreOptions {
 
   // Writes fail with NoSpace while the file system of `path` has fewer free
   // bytes than this plus room for RocksDB's own flushes (see
-  // EffectiveFreeSpaceReserve). 0 disables the check. Read-write only.
+  // EffectiveFreeSpaceReserve) and compactions (Store::CompactionRoom). 0
+  // disables the check. Read-write only.
   std::uint64_t free_space_reserve = 64 * 1024 * 1024;
 
   // The longest a free-space reading is trusted. Range 1 ms .. 1 hour.
@@ -148,6 +149,9 @@ class StoreIterator {
 
   bool Valid() const;
   void Next();
+  // Backward: to the last key of the walk, then each key before it.
+  void SeekToLast();
+  void Prev();
   // The entry's key (without namespace) and its record; valid until Next.
   // REQUIRES: Valid().
   std::string_view key() const;
@@ -205,6 +209,9 @@ class Store {
   using Visitor = std::function<bool(std::string_view key, std::string_view record)>;
   [[nodiscard]] Status ForEach(const Namespace& ns, std::string_view prefix,
                                const Visitor& fn) const;
+  // The same from the last key to the first.
+  [[nodiscard]] Status ForEachBackward(const Namespace& ns, std::string_view prefix,
+                                       const Visitor& fn) const;
 
   // Secondary: replays what the primary wrote since open or the last CatchUp.
   // Read-write: nothing to do.
@@ -235,6 +242,7 @@ class Store {
   Status LookupNamespace(std::string_view name, Namespace* ns) const;
   Status CreateNamespace(std::string_view name, Namespace* ns);
   Status CheckWritable(std::string_view what) const;
+  std::uint64_t CompactionRoom() const;
   Status CheckLive(const Namespace& ns) const;
   Status CommitMeta(rocksdb::WriteBatch* batch, std::string_view what);
   Status WriteOne(const Namespace& ns, std::string_view key, std::string_view record, bool is_put);

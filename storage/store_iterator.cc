@@ -30,6 +30,10 @@ bool StoreIterator::Valid() const { return impl_->it->Valid(); }
 
 void StoreIterator::Next() { impl_->it->Next(); }
 
+void StoreIterator::SeekToLast() { impl_->it->SeekToLast(); }
+
+void StoreIterator::Prev() { impl_->it->Prev(); }
+
 std::string_view StoreIterator::key() const {
   const rocksdb::Slice key = impl_->it->key();
   return UserKeyOf({key.data(), key.size()});
@@ -75,6 +79,19 @@ Status Store::ForEach(const Namespace& ns, std::string_view prefix, const Visito
     Status s = NewIterator(ns, prefix, &it);
     if (!s.ok()) return s;
     for (; it->Valid(); it->Next()) {
+      if (!fn(it->key(), it->record())) return Status::OK();
+    }
+    return it->status();
+  });
+}
+
+Status Store::ForEachBackward(const Namespace& ns, std::string_view prefix,
+                              const Visitor& fn) const {
+  return Guarded("ForEachBackward", options_.path, [&]() -> Status {
+    std::unique_ptr<StoreIterator> it;
+    Status s = NewIterator(ns, prefix, &it);
+    if (!s.ok()) return s;
+    for (it->SeekToLast(); it->Valid(); it->Prev()) {
       if (!fn(it->key(), it->record())) return Status::OK();
     }
     return it->status();

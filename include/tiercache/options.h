@@ -44,6 +44,15 @@ struct WriteBufferOptions {
   std::chrono::milliseconds max_wait{1000};
 };
 
+// What Get does with a record on disk that fails its checks (its checksum,
+// its lengths, its payload; or a damaged RocksDB block holding it). Either
+// way the damaged value is never returned, and CacheStats::disk.corrupt counts
+// each such read.
+enum class CorruptRecordAction {
+  kReportCorruption,  // Get answers Corruption naming the key
+  kTreatAsMiss,       // Get answers as for a missing key: read-through calls the loader
+};
+
 // Everything a cache is opened with. A plain struct: set the fields, call
 // Validate() (Open does too), open. Every field has a default that works.
 struct Options {
@@ -85,8 +94,14 @@ struct Options {
 
   Durability durability = Durability::kProcessCrash;
 
+  // What Get does with a damaged record. kTreatAsMiss suits a cache that can
+  // always refill from its source; kReportCorruption lets the application see
+  // and act on damage to its disk.
+  CorruptRecordAction on_corrupt_record = CorruptRecordAction::kReportCorruption;
+
   // Writes fail with NoSpace while the store's file system has less than this
-  // many bytes free, so that RocksDB never meets a full disk.
+  // many bytes free, plus RocksDB's working room (flushes and a compaction, see
+  // the README), so that RocksDB never meets a full disk.
   // Range 1 MiB .. 1 TiB.
   std::uint64_t free_space_reserve = 64 * 1024 * 1024;
 

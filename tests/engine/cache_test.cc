@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "storage/store.h"
 #include "tests/util/temp_dir.h"
 
 namespace tiercache {
@@ -75,6 +76,33 @@ TEST_F(CacheTest, EntriesSurviveCloseAndReopenInTheirNamespaces) {
   EXPECT_EQ(Get(*cache, "thumbnails", "alice"), "\x89PNG");
   EXPECT_TRUE(cache->Contains("users", "bob").IsNotFound());
   EXPECT_EQ(cache->GetStats().disk.hits, 2u);
+}
+
+// Near the free-space reserve, a flush the store refuses as a whole goes in
+// parts that fit, rather than waiting for far more space to be freed.
+TEST_F(CacheTest, WriteBehindWritesABatchTooLargeForTheHeadroomInParts) {
+  options_.write_policy = WritePolicy::kWriteBehind;
+  options_.max_value_bytes = 64 * 1024;
+  options_.write_buffer.max_bytes = 2 * 1024 * 1024;
+  options_.adjust_store_for_testing = [](storage::StoreOptions* store) {
+    // 1.5 MiB above the reserve: room for the batch's 1 MiB, not for the
+    // twice as much (WAL, then SST) the guard charges for all of it at once.
+    const std::uint64_t free = store->EffectiveFreeSpaceReserve() + 1536 * 1024;
+    store->free_space_probe = [free](const std::string&, std::uint64_t* bytes) {
+      *bytes = free;
+      return Status::OK();
+    };
+  };
+  auto cache = Open();
+  const std::string value(4096, 'v');
+  constexpr int kEntries = 256;
+  for (int i = 0; i < kEntries; ++i) {
+    ASSERT_TRUE(cache->Put("ns", "k" + std::to_string(i), value).ok());
+  }
+  ASSERT_TRUE(cache->Flush(kDeadline).ok());
+  const CacheStats stats = cache->GetStats();
+  EXPECT_EQ(stats.write_buffer.flush_failures, 0u);
+  EXPECT_EQ(stats.disk.writes, static_cast<std::uint64_t>(kEntries));
 }
 
 TEST_F(CacheTest, TheSameKeyInTwoNamespacesIsTwoEntries) {

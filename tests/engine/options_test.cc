@@ -121,6 +121,14 @@ TEST(OptionsTest, RejectsFreeSpaceReserveOutOfRange) {
                  "free_space_reserve", "1099511627777");
 }
 
+TEST(OptionsTest, RejectsACorruptRecordActionThatIsNoneOfTheTwo) {
+  Options o = Valid();
+  o.on_corrupt_record = CorruptRecordAction::kTreatAsMiss;
+  EXPECT_TRUE(o.Validate().ok());
+  ExpectRejected([](Options& o) { o.on_corrupt_record = static_cast<CorruptRecordAction>(7); },
+                 "on_corrupt_record", "7");
+}
+
 TEST(OptionsTest, RejectsAWriteBufferLargerThanTheMemoryBudget) {
   ExpectRejected(
       [](Options& o) {

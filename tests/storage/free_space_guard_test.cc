@@ -24,10 +24,11 @@ class FreeSpaceGuardTest : public ::testing::Test {
                                   *free_bytes = free_bytes_;
                                   return probe_status_;
                                 },
-                                clock_});
+                                clock_, [this] { return extra_reserve_; }});
   }
 
   std::uint64_t free_bytes_ = 100 * kMiB;
+  std::uint64_t extra_reserve_ = 0;
   Status probe_status_ = Status::OK();
   int probes_ = 0;
   std::shared_ptr<ManualClock> clock_ = std::make_shared<ManualClock>();
@@ -53,6 +54,18 @@ TEST_F(FreeSpaceGuardTest, RefusesAWriteThatWouldCrossTheReserve) {
   const Status s = guard.Admit(2 * kMiB);
   EXPECT_TRUE(s.IsNoSpace()) << s.ToString();
   EXPECT_NE(s.message().find("would go below the reserve"), std::string::npos) << s.ToString();
+}
+
+TEST_F(FreeSpaceGuardTest, AddsTheExtraReserveAsReadAtEachProbe) {
+  free_bytes_ = 15 * kMiB;
+  FreeSpaceGuard guard = MakeGuard(10 * kMiB);
+  EXPECT_TRUE(guard.Admit(1000).ok());
+  extra_reserve_ = 6 * kMiB;  // the store grew: a compaction needs more room
+  clock_->Advance(milliseconds(1000));
+  const Status s = guard.Admit(1000);
+  EXPECT_TRUE(s.IsNoSpace()) << s.ToString();
+  EXPECT_EQ(s.message(),
+            "free space on FS of /store is 15728640 bytes, below the reserve of 16777216 bytes");
 }
 
 TEST_F(FreeSpaceGuardTest, ProbesOnceWhileTheBudgetLasts) {
