@@ -77,8 +77,10 @@ class CacheStressTest : public ::testing::TestWithParam<Config> {
     options_.compression = seed_ % 2 ? Compression::kLz4 : Compression::kNone;
     options_.compression_threshold = 64;
     options_.clock = clock_;
-    read_through_ = (static_cast<int>(std::get<0>(GetParam())) +
-                     static_cast<int>(std::get<1>(GetParam()))) % 2 == 1;
+    // Read-through in every other configuration of the grid.
+    const int cell =
+        static_cast<int>(std::get<0>(GetParam())) + static_cast<int>(std::get<1>(GetParam()));
+    read_through_ = cell % 2 == 1;
     if (read_through_) {
       options_.read_policy = ReadPolicy::kReadThrough;
       options_.loader = [](std::string_view ns, std::string_view key, LoadedValue* out) {
@@ -120,8 +122,8 @@ class CacheStressTest : public ::testing::TestWithParam<Config> {
   std::atomic<std::uint64_t> written_{0};
 };
 
-void CacheStressTest::Saw(int thread, std::string_view ns, std::string_view key,
-                          const Status& s, const std::string& value, std::uint64_t version) {
+void CacheStressTest::Saw(int thread, std::string_view ns, std::string_view key, const Status& s,
+                          const std::string& value, std::uint64_t version) {
   if (s.IsNotFound()) return;
   ASSERT_TRUE(s.ok()) << ns << "/" << key << ": " << s.ToString();
   EXPECT_TRUE(BelongsTo(value, ns, key)) << ns << "/" << key << " served '" << value << "'";
@@ -138,8 +140,8 @@ bool Refused(const Status& s, std::string_view ns) {
   return s.IsBusy() || s.IsConflict() || (s.IsNotFound() && ns == kDropped);
 }
 
-void CacheStressTest::Wrote(int thread, std::string_view ns, std::string_view key,
-                            const Status& s, std::uint64_t version) {
+void CacheStressTest::Wrote(int thread, std::string_view ns, std::string_view key, const Status& s,
+                            std::uint64_t version) {
   if (Refused(s, ns)) return;
   ASSERT_TRUE(s.ok()) << ns << "/" << key << ": " << s.ToString();
   written_.fetch_add(1, std::memory_order_relaxed);
@@ -158,10 +160,15 @@ void CacheStressTest::OneOp(std::mt19937_64& rng, int thread) {
   std::uint64_t version = 0;
   Status s;
   switch (rng() % 20) {
-    case 0: case 1: case 2: case 3:
+    case 0:
+    case 1:
+    case 2:
+    case 3:
       s = cache_->Get(ns, key, &value);
       return Saw(thread, ns, key, s, value, 0);
-    case 4: case 5: case 6:
+    case 4:
+    case 5:
+    case 6:
       s = cache_->GetEntry(ns, key, &entry);
       return Saw(thread, ns, key, s, entry.value, entry.version);
     case 7:
@@ -175,18 +182,21 @@ void CacheStressTest::OneOp(std::mt19937_64& rng, int thread) {
       cache_->GetMany(ns, keys, &statuses, &values);
       ASSERT_EQ(statuses.size(), keys.size());
       ASSERT_EQ(values.size(), keys.size());
-      for (std::size_t i = 0; i < keys.size(); ++i) Saw(thread, ns, keys[i], statuses[i], values[i], 0);
+      for (std::size_t i = 0; i < keys.size(); ++i)
+        Saw(thread, ns, keys[i], statuses[i], values[i], 0);
       return;
     }
-    case 9: case 10: case 11: case 12:
+    case 9:
+    case 10:
+    case 11:
+    case 12:
       s = cache_->Put(ns, key, MadeValue(ns, key, thread, rng() % 1500), write, &version);
       return Wrote(thread, ns, key, s, version);
     case 13: {
       s = cache_->GetEntry(ns, key, &entry);
       Saw(thread, ns, key, s, entry.value, entry.version);
       const std::uint64_t expected = s.ok() ? entry.version : 0;
-      s = cache_->CompareAndPut(ns, key, expected, MadeValue(ns, key, thread, 40), write,
-                                &version);
+      s = cache_->CompareAndPut(ns, key, expected, MadeValue(ns, key, thread, 40), write, &version);
       return Wrote(thread, ns, key, s, version);
     }
     case 14: {
@@ -200,7 +210,8 @@ void CacheStressTest::OneOp(std::mt19937_64& rng, int thread) {
       EXPECT_TRUE(s.ok() || Refused(s, ns)) << s.ToString();
       return;
     }
-    case 15: case 16:
+    case 15:
+    case 16:
       s = cache_->Delete(ns, key);
       EXPECT_TRUE(s.ok() || Refused(s, ns)) << s.ToString();
       return;

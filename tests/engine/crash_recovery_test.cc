@@ -344,9 +344,8 @@ TEST_F(CrashRecoveryTest, WriteBehindKeepsEveryFlushedWrite) {
   RunRounds(WritePolicy::kWriteBehind);
 }
 
-const std::vector<WritePolicy> kAllPolicies = {WritePolicy::kWriteThrough,
-                                               WritePolicy::kWriteBehind,
-                                               WritePolicy::kWriteAround};
+const std::vector<WritePolicy> kAllPolicies = {
+    WritePolicy::kWriteThrough, WritePolicy::kWriteBehind, WritePolicy::kWriteAround};
 
 TEST_F(CrashRecoveryTest, KilledInsideAFlushKeepsEveryFlushedWrite) {
   RunRounds("flush", test_util::Rounds(kRoundsPerPhase), {WritePolicy::kWriteBehind}, "flush");

@@ -136,8 +136,7 @@ class PhaseSignal {
   void Announce() {
     if (!armed() || announced_.exchange(true)) return;
     // One write(2), no stdio buffer: the line is in the pipe when it returns.
-    if (::write(STDOUT_FILENO, line_.data(), line_.size()) !=
-        static_cast<ssize_t>(line_.size())) {
+    if (::write(STDOUT_FILENO, line_.data(), line_.size()) != static_cast<ssize_t>(line_.size())) {
       Die("announcing the phase", Status::IOError(std::strerror(errno)));
     }
   }
@@ -162,7 +161,8 @@ class CompactionSignal : public rocksdb::FileSystemWrapper {
                                     std::unique_ptr<rocksdb::FSWritableFile>* file,
                                     rocksdb::IODebugContext* dbg) override {
     char thread[16] = {};
-    if (name.ends_with(".sst") && ::pthread_getname_np(::pthread_self(), thread, sizeof thread) == 0 &&
+    if (name.ends_with(".sst") &&
+        ::pthread_getname_np(::pthread_self(), thread, sizeof thread) == 0 &&
         std::string_view(thread) == "rocksdb:low") {
       signal_.Announce();
     }
@@ -503,8 +503,7 @@ int Run(const Config& config) {
   const SteadyClock::time_point warmed_up = SteadyClock::now() + warm_up;
   signal.Arm(warmed_up);
   const bool closing = config.phase == Phase::kClose;
-  const SteadyClock::time_point until =
-      closing ? warmed_up : SteadyClock::now() + kMaxRun;
+  const SteadyClock::time_point until = closing ? warmed_up : SteadyClock::now() + kMaxRun;
   const int owners = kOwnerThreads + (config.phase == Phase::kDrop ? 1 : 0);
   std::vector<std::string> pending(static_cast<std::size_t>(owners + kCounterThreads));
   std::vector<std::thread> threads;
@@ -513,9 +512,8 @@ int Run(const Config& config) {
         [&, t] { pending[t] = OwnerThread(*cache, log, config, t, signal).Run(until); });
   }
   for (int t = 0; t < kCounterThreads; ++t) {
-    threads.emplace_back([&, t] {
-      pending[owners + t] = CounterThread(*cache, log, config, t).Run(until);
-    });
+    threads.emplace_back(
+        [&, t] { pending[owners + t] = CounterThread(*cache, log, config, t).Run(until); });
   }
   if (config.phase == Phase::kFlush) {
     threads.emplace_back([&] { FlushLoop(*cache, signal, until); });
