@@ -37,7 +37,7 @@ constexpr std::string_view kDropped = "s2";  // the namespace DropNamespace drop
 constexpr std::size_t kL1Entries = 32;
 constexpr auto kDeadline = std::chrono::seconds(60);
 
-int OpsPerThread() { return test_util::Rounds(1000); }
+int OpsPerThread() { return test_util::Rounds(2000); }
 
 std::string KeyName(std::uint64_t index) { return "key" + std::to_string(index); }
 
@@ -130,7 +130,8 @@ void CacheStressTest::Saw(int thread, std::string_view ns, std::string_view key,
   served_.fetch_add(1, std::memory_order_relaxed);
   if (version == 0) return;  // Get and GetMany do not say the version
   std::uint64_t& newest = Newest(thread, ns, key);
-  EXPECT_GE(version, newest) << ns << "/" << key << ": a version went back";
+  EXPECT_GE(version, newest) << ns << "/" << key << ": a version went back, to '"
+                             << value.substr(0, 30) << "'";
   newest = std::max(newest, version);
 }
 
