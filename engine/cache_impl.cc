@@ -270,17 +270,26 @@ Status Cache::Impl::Load(std::string_view ns, std::string_view key, Entry* entry
   }
   bool shared = false;
   Status s = loads_.Do(
-      flight, [&](Entry* out) { return LoadAndStore(ns, key, out); }, entry, &shared);
+      flight, [&](Entry* out) { return LoadAndStore(ns, key, flight, out); }, entry, &shared);
   if (shared) Bump(counters_.loads_shared);
   return s;
 }
 
-Status Cache::Impl::LoadAndStore(std::string_view ns, std::string_view key, Entry* entry) {
+// Callers that join the flight share its result. One that joins after the
+// result was settled may have seen a newer version meanwhile (written, then
+// deleted or expired) and would get an older one back: the flight is sealed
+// before the version of the loaded value is taken, or, for an entry found
+// below, before the key's lock lets a newer write in.
+Status Cache::Impl::LoadAndStore(std::string_view ns, std::string_view key,
+                                 const std::string& flight, Entry* entry) {
   // A load that finished just before this one began may have stored the key.
   std::uint32_t id = 0;
-  if (namespaces_->Find(ns, &id) &&
-      ReadBelow(storage::Namespace{id, std::string(ns)}, key, entry).ok()) {
-    return Status::OK();
+  if (namespaces_->Find(ns, &id)) {
+    auto lock = locks_.Lock(id, key);
+    if (ReadBelowLocked(storage::Namespace{id, std::string(ns)}, key, entry).ok()) {
+      loads_.Seal(flight);
+      return Status::OK();
+    }
   }
   LoadedValue loaded;
   Bump(counters_.loads);
@@ -305,6 +314,7 @@ Status Cache::Impl::LoadAndStore(std::string_view ns, std::string_view key, Entr
   }
   WriteOptions write{loaded.ttl, std::move(loaded.metadata)};
   std::uint64_t version = 0;
+  loads_.Seal(flight);
   s = Write(ns, key, loaded.value, write, std::nullopt, &version);
   if (!s.ok()) return s;
   entry->key = key;

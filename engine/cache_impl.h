@@ -101,7 +101,9 @@ class Cache::Impl {
   bool LookupMemory(std::uint32_t ns, std::string_view key, Entry* entry);
   bool LookupMemoryValue(std::uint32_t ns, std::string_view key, std::string* value);
   Status Load(std::string_view ns, std::string_view key, Entry* entry);
-  Status LoadAndStore(std::string_view ns, std::string_view key, Entry* entry);
+  // The leader's part of a load; seals the flight once its result is settled.
+  Status LoadAndStore(std::string_view ns, std::string_view key, const std::string& flight,
+                      Entry* entry);
   Status CurrentVersion(const storage::Namespace& ns, std::string_view key,
                         std::uint64_t* version);
 

@@ -20,11 +20,17 @@ Status SingleFlight::Do(const std::string& key, const Work& work, Entry* entry, 
 
   lock.lock();
   call->done = true;
-  calls_.erase(key);
+  // Sealed, the key may already belong to a newer run.
+  if (auto it = calls_.find(key); it != calls_.end() && it->second == call) calls_.erase(it);
   done_.notify_all();
   *shared = false;
   *entry = call->entry;
   return call->status;
+}
+
+void SingleFlight::Seal(const std::string& key) {
+  std::lock_guard lock(mu_);
+  calls_.erase(key);
 }
 
 }  // namespace tiercache::engine

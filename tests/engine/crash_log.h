@@ -24,6 +24,12 @@ inline constexpr int kKeysPerThread = 64;
 inline constexpr int kGroupsPerThread = 8;  // written whole by PutMany
 inline constexpr int kGroupMembers = 4;
 inline constexpr int kCounters = 4;
+// The drop phase: one more owner thread writes its own keys into a namespace
+// of their own, which it drops and fills again (a drop acknowledges a Delete
+// of each of its keys).
+inline constexpr std::string_view kDropNamespace = "crash-drop";
+inline constexpr int kDropperThread = kOwnerThreads;
+inline constexpr int kDropperKeys = 16;
 
 enum class KeyKind { kOwned, kCounter, kGroupMember, kUnknown };
 

@@ -3,6 +3,11 @@
 // against what the writer had acknowledged (tests/engine/crash_check.h), then
 // starts the next round on the same store. 20 rounds per write policy, ten
 // times as many with TIERCACHE_LONG=1; TIERCACHE_SEED replays a run.
+//
+// Then the kills aimed at a phase: the writer announces that it entered a
+// write-behind Flush, a compaction, a namespace drop or Close, and is killed
+// a few milliseconds later, inside it or just after. 5 rounds per phase (50
+// in the long mode), the write policy changing from round to round.
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -39,13 +44,23 @@ namespace tiercache::crash {
 namespace {
 
 constexpr int kRoundsPerPolicy = 20;
+constexpr int kRoundsPerPhase = 5;
 constexpr int kMinKillDelayMs = 20;
 constexpr int kMaxKillDelayMs = 300;
+// The longest wait after the phase's announcement: short enough for most
+// kills to land inside the phase, which lasts about this long (a drop or a
+// Close a few milliseconds; Flush and compaction come again and again).
+int MaxKillDelayMs(std::string_view phase) {
+  if (phase == "close") return 5;
+  if (phase == "drop") return 10;
+  return 25;
+}
 constexpr int kReadyTimeoutMs = 120'000;  // opening under ASan on a busy machine
 constexpr std::size_t kProblemsShown = 20;
 
-// crash_writer as a child process, its stdout a pipe to us. It prints one
-// line ("ready ...") and then nothing: the pipe's end of file is its end.
+// crash_writer as a child process, its stdout a pipe to us. It prints
+// "ready ..." and, when asked to, "phase ...": the pipe's end of file is its
+// end.
 class WriterProcess {
  public:
   explicit WriterProcess(std::vector<std::string> args) {
@@ -78,8 +93,8 @@ class WriterProcess {
   WriterProcess(const WriterProcess&) = delete;
   WriterProcess& operator=(const WriterProcess&) = delete;
 
-  // The writer's first line; empty when it ended or was silent for timeout_ms.
-  std::string WaitReady(int timeout_ms) {
+  // The writer's next line; empty when it ended or was silent for timeout_ms.
+  std::string NextLine(int timeout_ms) {
     std::string line;
     char c = 0;
     while (WaitReadable(timeout_ms) && ::read(out_, &c, 1) == 1) {
@@ -89,8 +104,17 @@ class WriterProcess {
     return "";
   }
 
-  // Waits `ms`; false when the writer ended meanwhile.
-  bool RunsFor(int ms) { return !WaitReadable(ms); }
+  // Waits `ms`, reading what the writer prints; false when it ended meanwhile.
+  bool RunsFor(int ms) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    char buffer[256];
+    while (true) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          until - std::chrono::steady_clock::now());
+      if (left.count() <= 0 || !WaitReadable(static_cast<int>(left.count()))) return true;
+      if (::read(out_, buffer, sizeof buffer) <= 0) return false;
+    }
+  }
 
   // Kills the writer; false (with *how) when it had ended by itself.
   bool Kill(std::string* how) {
@@ -209,13 +233,22 @@ class CrashRecoveryTest : public ::testing::Test {
     RecordProperty("seed", std::to_string(seed_));
   }
 
-  // Rounds of write, kill, recover and check on one store.
+  // Rounds of write, kill, recover and check on one store, killed at random.
   void RunRounds(WritePolicy policy) {
-    std::mt19937_64 rng(seed_ ^ static_cast<std::uint64_t>(policy));
-    for (int round = 1; round <= test_util::Rounds(kRoundsPerPolicy) && !HasFailure(); ++round) {
-      RunRound(policy, static_cast<std::uint32_t>(round), rng);
+    RunRounds(Name(policy), test_util::Rounds(kRoundsPerPolicy), {policy}, "random");
+  }
+
+  // Rounds of write, kill, recover and check on one store, killed in `phase`
+  // (crash_writer's PHASE argument; "random": anywhere). Round r writes by
+  // policies[r % policies.size()].
+  void RunRounds(std::string_view label, int rounds, const std::vector<WritePolicy>& policies,
+                 std::string_view phase) {
+    std::mt19937_64 rng(seed_ ^ std::hash<std::string_view>()(label));
+    for (int round = 1; round <= rounds && !HasFailure(); ++round) {
+      const WritePolicy policy = policies[static_cast<std::size_t>(round) % policies.size()];
+      RunRound(policy, phase, static_cast<std::uint32_t>(round), rng);
     }
-    std::cout << Name(policy) << ": " << rounds_ << " rounds killed and recovered; checked "
+    std::cout << label << ": " << rounds_ << " rounds killed and recovered; checked "
               << acks_[AckKind::kPut] << " acknowledged Puts, " << acks_[AckKind::kDelete]
               << " Deletes, " << acks_[AckKind::kGroup] << " PutManys, " << acks_[AckKind::kCounter]
               << " CompareAndPuts, " << keys_checked_ << " key states\n";
@@ -223,19 +256,27 @@ class CrashRecoveryTest : public ::testing::Test {
     EXPECT_GT(acks_[AckKind::kCounter], 0u);
   }
 
-  void RunRound(WritePolicy policy, std::uint32_t round, std::mt19937_64& rng) {
+  void RunRound(WritePolicy policy, std::string_view phase, std::uint32_t round,
+                std::mt19937_64& rng) {
     const std::string acks_path = dir_.Sub("acks-" + std::to_string(round));
     const std::uint64_t writer_seed = rng();
+    const bool aimed = phase != "random";
     const int delay_ms =
-        kMinKillDelayMs + static_cast<int>(rng() % (kMaxKillDelayMs - kMinKillDelayMs + 1));
-    SCOPED_TRACE(
-        fmt::format("round {}, writer seed {}, killed after {} ms", round, writer_seed, delay_ms));
+        aimed ? static_cast<int>(rng() % (MaxKillDelayMs(phase) + 1))
+              : kMinKillDelayMs + static_cast<int>(rng() % (kMaxKillDelayMs - kMinKillDelayMs + 1));
+    SCOPED_TRACE(fmt::format("round {} ({}, phase {}), writer seed {}, killed after {} ms", round,
+                             Name(policy), phase, writer_seed, delay_ms));
     {
       WriterProcess writer({writer_, store_path(), std::string(Name(policy)), acks_path,
-                            std::to_string(round), std::to_string(writer_seed)});
-      const std::string ready = writer.WaitReady(kReadyTimeoutMs);
+                            std::to_string(round), std::to_string(writer_seed),
+                            std::string(phase)});
+      const std::string ready = writer.NextLine(kReadyTimeoutMs);
       ASSERT_TRUE(ready.starts_with("ready")) << "the writer did not open the store";
       SCOPED_TRACE(ready);
+      if (aimed) {
+        const std::string entered = writer.NextLine(kReadyTimeoutMs);
+        ASSERT_EQ(entered, fmt::format("phase {}", phase)) << "the writer did not enter the phase";
+      }
       ASSERT_TRUE(writer.RunsFor(delay_ms)) << "the writer ended before it was killed";
       std::string how;
       ASSERT_TRUE(writer.Kill(&how)) << how;
@@ -261,7 +302,10 @@ class CrashRecoveryTest : public ::testing::Test {
     const std::vector<std::string> broken = CheckRound({round, &before_, &acks, &after});
     problems.insert(problems.end(), broken.begin(), broken.end());
     ASSERT_TRUE(problems.empty()) << Report(problems);
-    for (const Ack& ack : acks) ++acks_[ack.kind];
+    for (const Ack& ack : acks) {
+      ++acks_[ack.kind];
+      if (ack.ns == kDropNamespace && ack.kind == AckKind::kDelete) ++drop_deletes_;
+    }
     keys_checked_ += keys.size();
     before_ = std::move(after);
   }
@@ -282,6 +326,7 @@ class CrashRecoveryTest : public ::testing::Test {
   StoreState before_;
   int rounds_ = 0;
   std::map<AckKind, std::uint64_t> acks_;
+  std::uint64_t drop_deletes_ = 0;  // Deletes acknowledged by a namespace drop
   std::uint64_t keys_checked_ = 0;
 };
 
@@ -297,6 +342,30 @@ TEST_F(CrashRecoveryTest, WriteAroundKeepsEveryAcknowledgedWrite) {
 
 TEST_F(CrashRecoveryTest, WriteBehindKeepsEveryFlushedWrite) {
   RunRounds(WritePolicy::kWriteBehind);
+}
+
+const std::vector<WritePolicy> kAllPolicies = {
+    WritePolicy::kWriteThrough, WritePolicy::kWriteBehind, WritePolicy::kWriteAround};
+
+TEST_F(CrashRecoveryTest, KilledInsideAFlushKeepsEveryFlushedWrite) {
+  RunRounds("flush", test_util::Rounds(kRoundsPerPhase), {WritePolicy::kWriteBehind}, "flush");
+}
+
+TEST_F(CrashRecoveryTest, KilledInsideACompactionKeepsEveryAcknowledgedWrite) {
+  RunRounds("compaction", test_util::Rounds(kRoundsPerPhase), kAllPolicies, "compaction");
+}
+
+TEST_F(CrashRecoveryTest, KilledWhileDroppingANamespaceKeepsItEmptyOrRefilledByLaterWrites) {
+  RunRounds("drop", test_util::Rounds(kRoundsPerPhase), kAllPolicies, "drop");
+  EXPECT_GT(drop_deletes_, 0u);
+}
+
+TEST_F(CrashRecoveryTest, KilledInsideCloseKeepsWhatCloseAcknowledged) {
+  // Write-behind has the most to do in Close: it has every other round.
+  RunRounds("close", test_util::Rounds(kRoundsPerPhase),
+            {WritePolicy::kWriteBehind, WritePolicy::kWriteBehind, WritePolicy::kWriteThrough,
+             WritePolicy::kWriteAround},
+            "close");
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 // killed, appending an acknowledgement line (tests/engine/crash_log.h) for
 // every write the durability contract promises to keep.
 //
-//   crash_writer STORE POLICY ACK_FILE ROUND SEED
+//   crash_writer STORE POLICY ACK_FILE ROUND SEED [PHASE]
 //
 // Under write-through and write-around a line follows each Put, Delete,
 // PutMany and CompareAndPut that returned OK. Under write-behind a thread
@@ -12,17 +12,36 @@
 // drawn from SEED. Prints "ready <options>" once the cache is open; exits 1 at
 // an unexpected error or a malformed value read back, 2 on bad usage, 3 when
 // nobody killed it within a minute.
+//
+// PHASE (default "random": none) names the phase the test means to kill it
+// in. After a warm-up drawn from SEED the writer prints "phase <PHASE>" once,
+// on entering it:
+//   flush       a thread calls Flush in a loop; printed before a Flush with
+//               writes buffered (write-behind);
+//   compaction  memtables of 64 KiB; printed when RocksDB's compaction thread
+//               starts writing a table file;
+//   drop        one more thread writes keys of its own into kDropNamespace
+//               and drops it now and then; printed before a DropNamespace;
+//   close       the writers stop after the warm-up and the cache closes with
+//               their writes still buffered; printed before Close. A Close
+//               that returns OK acknowledges everything written, and the
+//               writer then waits to be killed.
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <pthread.h>
+#include <rocksdb/file_system.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -30,6 +49,7 @@
 #include <thread>
 #include <vector>
 
+#include "storage/store.h"
 #include "tests/engine/crash_log.h"
 #include "tiercache/cache.h"
 
@@ -47,25 +67,111 @@ constexpr auto kFlushDeadline = std::chrono::seconds(30);
   std::_Exit(1);
 }
 
+enum class Phase { kRandom, kFlush, kCompaction, kDrop, kClose };
+
+std::optional<Phase> ParsePhase(std::string_view name) {
+  if (name == "random") return Phase::kRandom;
+  if (name == "flush") return Phase::kFlush;
+  if (name == "compaction") return Phase::kCompaction;
+  if (name == "drop") return Phase::kDrop;
+  if (name == "close") return Phase::kClose;
+  return std::nullopt;
+}
+
 struct Config {
   std::string store;
   WritePolicy policy = WritePolicy::kWriteThrough;
   std::string acks;
   std::uint32_t round = 0;
   std::uint64_t seed = 0;
+  Phase phase = Phase::kRandom;
 };
 
+std::string_view PhaseName(Phase phase) {
+  switch (phase) {
+    case Phase::kRandom:
+      return "random";
+    case Phase::kFlush:
+      return "flush";
+    case Phase::kCompaction:
+      return "compaction";
+    case Phase::kDrop:
+      return "drop";
+    case Phase::kClose:
+      return "close";
+  }
+  return "?";
+}
+
 bool ParseArgs(int argc, char** argv, Config* config) {
-  if (argc != 6) return false;
+  if (argc != 6 && argc != 7) return false;
   const std::optional<WritePolicy> policy = ParseWritePolicy(argv[2]);
-  if (!policy) return false;
+  const std::optional<Phase> phase = ParsePhase(argc == 7 ? argv[6] : "random");
+  if (!policy || !phase) return false;
   config->store = argv[1];
   config->policy = *policy;
   config->acks = argv[3];
   config->round = static_cast<std::uint32_t>(std::strtoul(argv[4], nullptr, 10));
   config->seed = std::strtoull(argv[5], nullptr, 10);
+  config->phase = *phase;
   return true;
 }
+
+// Tells the test, once, that the writer has entered the phase it is to be
+// killed in; silent during the warm-up, so that the store holds data first.
+// Thread-safe: RocksDB's threads announce too.
+class PhaseSignal {
+ public:
+  explicit PhaseSignal(std::string_view phase) : line_(fmt::format("phase {}\n", phase)) {}
+
+  // Announce does nothing before `at`.
+  void Arm(SteadyClock::time_point at) {
+    armed_at_.store(at.time_since_epoch().count(), std::memory_order_release);
+  }
+  bool armed() const {
+    return SteadyClock::now().time_since_epoch().count() >=
+           armed_at_.load(std::memory_order_acquire);
+  }
+
+  void Announce() {
+    if (!armed() || announced_.exchange(true)) return;
+    // One write(2), no stdio buffer: the line is in the pipe when it returns.
+    if (::write(STDOUT_FILENO, line_.data(), line_.size()) != static_cast<ssize_t>(line_.size())) {
+      Die("announcing the phase", Status::IOError(std::strerror(errno)));
+    }
+  }
+
+ private:
+  const std::string line_;
+  std::atomic<SteadyClock::rep> armed_at_{std::numeric_limits<SteadyClock::rep>::max()};
+  std::atomic<bool> announced_{false};
+};
+
+// Announces the compaction phase when a thread of RocksDB's low-priority
+// pool, where its compactions run ("rocksdb:low"; flushes run in
+// "rocksdb:high"), starts writing a table file.
+class CompactionSignal : public rocksdb::FileSystemWrapper {
+ public:
+  CompactionSignal(const std::shared_ptr<rocksdb::FileSystem>& target, PhaseSignal& signal)
+      : FileSystemWrapper(target), signal_(signal) {}
+
+  const char* Name() const override { return "CompactionSignal"; }
+
+  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* file,
+                                    rocksdb::IODebugContext* dbg) override {
+    char thread[16] = {};
+    if (name.ends_with(".sst") &&
+        ::pthread_getname_np(::pthread_self(), thread, sizeof thread) == 0 &&
+        std::string_view(thread) == "rocksdb:low") {
+      signal_.Announce();
+    }
+    return target()->NewWritableFile(name, options, file, dbg);
+  }
+
+ private:
+  PhaseSignal& signal_;
+};
 
 template <typename T, std::size_t N>
 T Pick(std::mt19937_64& rng, const T (&choices)[N]) {
@@ -74,7 +180,7 @@ T Pick(std::mt19937_64& rng, const T (&choices)[N]) {
 
 // Options drawn from the seed, so that the rounds between them cover small
 // and large L1s and buffers, each eviction policy, lz4 and both durabilities.
-Options MakeOptions(const Config& config, std::mt19937_64& rng) {
+Options MakeOptions(const Config& config, std::mt19937_64& rng, PhaseSignal& signal) {
   Options options;
   options.path = config.store;
   options.write_policy = config.policy;
@@ -88,6 +194,21 @@ Options MakeOptions(const Config& config, std::mt19937_64& rng) {
   options.compression = Pick(rng, {Compression::kNone, Compression::kLz4});
   options.compression_threshold = 64;
   options.durability = rng() % 4 == 0 ? Durability::kPowerLoss : Durability::kProcessCrash;
+  if (config.phase == Phase::kClose) {
+    // The writers do not Flush: all they wrote is still buffered when Close
+    // starts, the longest drain.
+    options.write_buffer.max_entries = 10'000;
+    options.write_buffer.flush_interval = milliseconds(1000);
+  }
+  if (config.phase == Phase::kCompaction) {
+    // The smallest memtables: RocksDB flushes and compacts every few hundred
+    // writes.
+    options.adjust_store_for_testing = [&signal](storage::StoreOptions* store) {
+      store->write_buffer_bytes = 64 * 1024;
+      store->file_system = std::make_shared<CompactionSignal>(
+          store->file_system ? store->file_system : rocksdb::FileSystem::Default(), signal);
+    };
+  }
   return options;
 }
 
@@ -121,38 +242,63 @@ class AckLog {
 };
 
 // One thread's acknowledgements: written at once, or under write-behind kept
-// until a Flush called after the writes returns OK.
+// until a Flush called after the writes returns OK; in the close phase, until
+// Close returns OK.
 class Acknowledger {
  public:
-  Acknowledger(const AckLog& log, Cache& cache, bool after_flush, std::mt19937_64& rng)
-      : log_(log), cache_(cache), after_flush_(after_flush), rng_(rng) {}
+  Acknowledger(const AckLog& log, Cache& cache, const Config& config, std::mt19937_64& rng)
+      : log_(log),
+        cache_(cache),
+        after_flush_(config.policy == WritePolicy::kWriteBehind),
+        flushes_(config.phase != Phase::kClose),
+        rng_(rng) {}
 
   // Written at once under every policy: the write may land any time after.
   void Intent(const Ack& ack) const { log_.Append(FormatAck(ack)); }
+  void Intents(const std::vector<Ack>& acks) const {
+    std::string lines;
+    for (const Ack& ack : acks) lines += FormatAck(ack);
+    log_.Append(lines);
+  }
 
   void Done(const Ack& ack) {
     if (!after_flush_) return log_.Append(FormatAck(ack));
-    pending_ += FormatAck(ack);
+    pending_.push_back(ack);
   }
 
   // Write-behind: after a random number of writes, flushes and acknowledges
   // them. REQUIRES: called after each write of the thread.
   void MaybeFlush() {
-    if (!after_flush_ || ++since_flush_ < flush_every_) return;
+    if (!after_flush_ || !flushes_ || ++since_flush_ < flush_every_) return;
     const Status s = cache_.Flush(kFlushDeadline);
     if (!s.ok()) Die("Flush", s);
-    log_.Append(pending_);
-    pending_.clear();
+    log_.Append(TakePending());
     since_flush_ = 0;
     flush_every_ = 1 + rng_() % 40;
+  }
+
+  // The lines still waiting for a Flush: a Close that returns OK acknowledges
+  // them.
+  // As lines, the last one per key alone: SIGKILL can cut a long append
+  // short, and every prefix of it must hold. A Put and a later Delete of one
+  // key, cut between the two, would claim the Put although the flushed Delete
+  // removed it (the Delete's intent line went out before both).
+  std::string TakePending() {
+    std::map<std::pair<std::string, std::string>, const Ack*> last;
+    for (const Ack& ack : pending_) last[{ack.ns, ack.key}] = &ack;
+    std::string lines;
+    for (const auto& [key, ack] : last) lines += FormatAck(*ack);
+    pending_.clear();
+    return lines;
   }
 
  private:
   const AckLog& log_;
   Cache& cache_;
   const bool after_flush_;
+  const bool flushes_;
   std::mt19937_64& rng_;
-  std::string pending_;
+  std::vector<Ack> pending_;
   std::uint64_t since_flush_ = 0;
   std::uint64_t flush_every_ = 1;
 };
@@ -166,30 +312,40 @@ std::size_t ValueSize(std::mt19937_64& rng) {
 }
 
 // A thread with keys of its own: Puts, Deletes and (but under write-behind,
-// where PutMany is not atomic) whole-group PutManys.
+// where PutMany is not atomic) whole-group PutManys. The dropper
+// (kDropperThread) writes no groups but drops its namespace now and then.
 class OwnerThread {
  public:
-  OwnerThread(Cache& cache, const AckLog& log, const Config& config, int thread)
+  OwnerThread(Cache& cache, const AckLog& log, const Config& config, int thread,
+              PhaseSignal& signal)
       : cache_(cache),
         config_(config),
         thread_(thread),
-        ns_(NamespaceOf(thread)),
+        dropper_(thread == kDropperThread),
+        ns_(dropper_ ? kDropNamespace : NamespaceOf(thread)),
+        keys_(dropper_ ? kDropperKeys : kKeysPerThread),
+        signal_(signal),
         rng_(config.seed * 31 + static_cast<std::uint64_t>(thread)),
-        acks_(log, cache, config.policy == WritePolicy::kWriteBehind, rng_),
-        newest_(kKeysPerThread, 0) {}
+        acks_(log, cache, config, rng_),
+        newest_(static_cast<std::size_t>(keys_), 0) {}
 
-  void Run(SteadyClock::time_point until) {
+  // Writes until `until`; returns the acknowledgements still waiting for a
+  // Flush.
+  std::string Run(SteadyClock::time_point until) {
     while (SteadyClock::now() < until) {
       const std::uint64_t r = rng_() % 100;
-      if (r < 8 && config_.policy != WritePolicy::kWriteBehind) {
+      if (r < 8 && dropper_) {
+        DropAll();
+      } else if (r < 8 && config_.policy != WritePolicy::kWriteBehind) {
         PutGroup(static_cast<int>(rng_() % kGroupsPerThread));
       } else if (r < 14) {
-        DeleteKey(static_cast<int>(rng_() % kKeysPerThread));
+        DeleteKey(static_cast<int>(rng_() % keys_));
       } else {
-        PutKey(static_cast<int>(rng_() % kKeysPerThread));
+        PutKey(static_cast<int>(rng_() % keys_));
       }
       acks_.MaybeFlush();
     }
+    return acks_.TakePending();
   }
 
  private:
@@ -218,6 +374,22 @@ class OwnerThread {
     acks_.Done({AckKind::kDelete, std::string(ns_), key, newest_[index], 0});
   }
 
+  // A drop deletes every key of the namespace: an intent for each before,
+  // a Delete for each once it returned.
+  void DropAll() {
+    std::vector<Ack> intents;
+    for (int i = 0; i < keys_; ++i) {
+      intents.push_back({AckKind::kDeleteIntent, std::string(ns_), OwnedKey(thread_, i), 0, 0});
+    }
+    acks_.Intents(intents);
+    signal_.Announce();
+    const Status s = cache_.DropNamespace(ns_);
+    if (!s.ok() && !s.IsNotFound()) Die("DropNamespace", s);
+    for (int i = 0; i < keys_; ++i) {
+      acks_.Done({AckKind::kDelete, std::string(ns_), OwnedKey(thread_, i), newest_[i], 0});
+    }
+  }
+
   void PutGroup(int group) {
     const std::string name = GroupName(thread_, group);
     std::vector<KeyValue> pairs;
@@ -235,7 +407,10 @@ class OwnerThread {
   Cache& cache_;
   const Config& config_;
   const int thread_;
+  const bool dropper_;
   const std::string_view ns_;
+  const int keys_;
+  PhaseSignal& signal_;
   std::mt19937_64 rng_;
   Acknowledger acks_;
   std::vector<std::uint64_t> newest_;  // per key: the newest version this thread wrote
@@ -251,12 +426,15 @@ class CounterThread {
         config_(config),
         thread_(100 + thread),
         rng_(config.seed * 37 + static_cast<std::uint64_t>(thread)),
-        acks_(log, cache, config.policy == WritePolicy::kWriteBehind, rng_) {}
+        acks_(log, cache, config, rng_) {}
 
-  void Run(SteadyClock::time_point until) {
+  // Increments until `until`; returns the acknowledgements still waiting for
+  // a Flush.
+  std::string Run(SteadyClock::time_point until) {
     while (SteadyClock::now() < until) {
       if (Increment(CounterKey(static_cast<int>(rng_() % kCounters)))) acks_.MaybeFlush();
     }
+    return acks_.TakePending();
   }
 
  private:
@@ -290,9 +468,31 @@ class CounterThread {
   std::uint64_t seq_ = 0;
 };
 
+// The flush phase: Flush after Flush while the writers fill the buffer.
+void FlushLoop(Cache& cache, PhaseSignal& signal, SteadyClock::time_point until) {
+  while (SteadyClock::now() < until) {
+    if (signal.armed() && cache.GetStats().write_buffer.entries > 0) signal.Announce();
+    const Status s = cache.Flush(kFlushDeadline);
+    if (!s.ok()) Die("Flush", s);
+  }
+}
+
+// The close phase: the writers have stopped; what they wrote is still
+// buffered. A Close that returns OK keeps it all.
+[[noreturn]] void CloseAndWait(std::unique_ptr<Cache> cache, const AckLog& log,
+                               const std::vector<std::string>& pending, PhaseSignal& signal) {
+  signal.Announce();
+  const Status s = cache->Close(kFlushDeadline);
+  if (!s.ok()) Die("Close", s);
+  for (const std::string& lines : pending) log.Append(lines);
+  while (true) ::pause();
+}
+
 int Run(const Config& config) {
   std::mt19937_64 rng(config.seed);
-  const Options options = MakeOptions(config, rng);
+  const milliseconds warm_up(20 + rng() % 230);
+  PhaseSignal signal(PhaseName(config.phase));
+  const Options options = MakeOptions(config, rng, signal);
   std::unique_ptr<Cache> cache;
   const Status s = Cache::Open(options, &cache);
   if (!s.ok()) Die("Open " + config.store, s);
@@ -300,15 +500,26 @@ int Run(const Config& config) {
   std::printf("ready %s\n", Describe(options).c_str());
   std::fflush(stdout);
 
-  const SteadyClock::time_point until = SteadyClock::now() + kMaxRun;
+  const SteadyClock::time_point warmed_up = SteadyClock::now() + warm_up;
+  signal.Arm(warmed_up);
+  const bool closing = config.phase == Phase::kClose;
+  const SteadyClock::time_point until = closing ? warmed_up : SteadyClock::now() + kMaxRun;
+  const int owners = kOwnerThreads + (config.phase == Phase::kDrop ? 1 : 0);
+  std::vector<std::string> pending(static_cast<std::size_t>(owners + kCounterThreads));
   std::vector<std::thread> threads;
-  for (int t = 0; t < kOwnerThreads; ++t) {
-    threads.emplace_back([&, t] { OwnerThread(*cache, log, config, t).Run(until); });
+  for (int t = 0; t < owners; ++t) {
+    threads.emplace_back(
+        [&, t] { pending[t] = OwnerThread(*cache, log, config, t, signal).Run(until); });
   }
   for (int t = 0; t < kCounterThreads; ++t) {
-    threads.emplace_back([&, t] { CounterThread(*cache, log, config, t).Run(until); });
+    threads.emplace_back(
+        [&, t] { pending[owners + t] = CounterThread(*cache, log, config, t).Run(until); });
+  }
+  if (config.phase == Phase::kFlush) {
+    threads.emplace_back([&] { FlushLoop(*cache, signal, until); });
   }
   for (std::thread& thread : threads) thread.join();
+  if (closing) CloseAndWait(std::move(cache), log, pending, signal);
   fmt::print(stderr, "crash_writer: nobody killed me within {} s\n", kMaxRun.count());
   std::_Exit(3);
 }
@@ -319,7 +530,9 @@ int Run(const Config& config) {
 int main(int argc, char** argv) {
   tiercache::crash::Config config;
   if (!tiercache::crash::ParseArgs(argc, argv, &config)) {
-    std::fprintf(stderr, "usage: crash_writer STORE POLICY ACK_FILE ROUND SEED\n");
+    std::fprintf(stderr,
+                 "usage: crash_writer STORE POLICY ACK_FILE ROUND SEED "
+                 "[random|flush|compaction|drop|close]\n");
     return 2;
   }
   return tiercache::crash::Run(config);

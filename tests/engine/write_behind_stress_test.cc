@@ -1,0 +1,247 @@
+// Write-behind's buffer under many threads at once, against a store stand-in
+// that refuses every few batches: writers Add and Flush, readers Find, the
+// flusher retries. Nothing here reaches RocksDB, so the engine suite runs it
+// under ThreadSanitizer too.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/write_behind.h"
+#include "tests/util/run_mode.h"
+
+namespace tiercache::engine {
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr int kWriters = 4;
+constexpr int kReaders = 2;
+constexpr int kKeysPerWriter = 24;
+constexpr int kFailEvery = 4;  // the store refuses every fourth batch
+constexpr auto kDeadline = std::chrono::seconds(60);
+
+int OpsPerWriter() { return test_util::Rounds(1500); }
+
+// A key's state: a version, or nullopt for deleted (or never written).
+using KeyState = std::optional<std::uint64_t>;
+
+std::string KeyOf(int writer, int index) {
+  return "w" + std::to_string(writer) + "-k" + std::to_string(index);
+}
+
+// The value a version of a key carries: it names both, so that a write of
+// one key served for another, or a torn one, shows.
+std::string ValueOf(const std::string& key, std::uint64_t version, std::size_t padding) {
+  return key + "#" + std::to_string(version) + "#" + std::string(padding, 'v');
+}
+
+bool ValueMatches(const Entry& entry, std::uint64_t version) {
+  return entry.value.starts_with(entry.key + "#" + std::to_string(version) + "#");
+}
+
+// The store stand-in: applies a batch all or none, refusing every
+// kFailEvery-th call.
+class FakeStore {
+ public:
+  Status Write(const std::vector<const BufferedWrite*>& batch) {
+    std::lock_guard lock(mu_);
+    if (++calls_ % kFailEvery == 0) return Status::IOError("injected failure");
+    for (const BufferedWrite* write : batch) {
+      if (write->is_delete) {
+        data_.erase(write->entry.key);
+      } else if (!ValueMatches(write->entry, write->entry.version)) {
+        ++malformed_;
+      } else {
+        KeyState& state = data_[write->entry.key];
+        if (state && *state > write->entry.version) ++backwards_;
+        state = write->entry.version;
+      }
+    }
+    return Status::OK();
+  }
+
+  KeyState Get(const std::string& key) const {
+    std::lock_guard lock(mu_);
+    auto it = data_.find(key);
+    return it == data_.end() ? KeyState() : it->second;
+  }
+
+  std::uint64_t calls() const {
+    std::lock_guard lock(mu_);
+    return calls_;
+  }
+  std::uint64_t backwards() const {
+    std::lock_guard lock(mu_);
+    return backwards_;
+  }
+  std::uint64_t malformed() const {
+    std::lock_guard lock(mu_);
+    return malformed_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, KeyState> data_;  // GUARDED_BY(mu_)
+  std::uint64_t calls_ = 0;               // GUARDED_BY(mu_)
+  std::uint64_t backwards_ = 0;           // GUARDED_BY(mu_): a key's version went back
+  std::uint64_t malformed_ = 0;           // GUARDED_BY(mu_): a value not of its version
+};
+
+class WriteBehindStressTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    seed_ = test_util::SeedFromEnvironment();
+    std::cout << "seed " << seed_ << " (TIERCACHE_SEED=" << seed_ << " replays it)\n";
+    WriteBufferOptions options;
+    options.max_entries = 16;
+    options.max_bytes = 8 * 1024;
+    options.flush_interval = milliseconds(20);
+    options.max_wait = milliseconds(20);
+    buffer_ = std::make_unique<WriteBehind>(
+        options, clock_, [this](const auto& batch) { return store_.Write(batch); },
+        [this](const BufferedWrite&) { flushed_.fetch_add(1, std::memory_order_relaxed); },
+        [this](const Status&, std::size_t, std::uint64_t) {
+          failed_.fetch_add(1, std::memory_order_relaxed);
+        });
+  }
+
+  void Writer(int writer);
+  void Reader(int reader);
+  // The writer's own check after a Flush returned OK: the store holds the
+  // latest write of each of its keys.
+  void ExpectStoreHolds(const std::vector<KeyState>& latest, int writer);
+  // Find right after writing: the latest write, or nothing once it is flushed.
+  void ExpectFindSees(const std::string& key, const KeyState& latest);
+
+  std::uint64_t seed_ = 0;
+  std::shared_ptr<ManualClock> clock_ = std::make_shared<ManualClock>();
+  FakeStore store_;
+  std::unique_ptr<WriteBehind> buffer_;
+  std::atomic<std::uint64_t> flushed_{0};
+  std::atomic<std::uint64_t> failed_{0};
+  std::atomic<std::uint64_t> busy_{0};
+  std::atomic<std::uint64_t> flushes_checked_{0};
+  std::atomic<bool> writers_done_{false};
+  std::vector<std::vector<KeyState>> final_;  // per writer, set when it ends
+  std::mutex final_mu_;
+};
+
+void WriteBehindStressTest::ExpectStoreHolds(const std::vector<KeyState>& latest, int writer) {
+  for (int i = 0; i < kKeysPerWriter; ++i) {
+    const std::string key = KeyOf(writer, i);
+    EXPECT_EQ(store_.Get(key), latest[i]) << key << " after a Flush returned OK";
+  }
+  flushes_checked_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void WriteBehindStressTest::ExpectFindSees(const std::string& key, const KeyState& latest) {
+  Entry entry;
+  switch (buffer_->Find(1, key, &entry)) {
+    case WriteBehind::Found::kNo:
+      EXPECT_EQ(store_.Get(key), latest) << key << ": neither buffered nor in the store";
+      break;
+    case WriteBehind::Found::kDelete:
+      EXPECT_FALSE(latest.has_value()) << key << ": Find sees a deletion, not the latest put";
+      break;
+    case WriteBehind::Found::kPut:
+      EXPECT_TRUE(latest.has_value() && entry.version == *latest && ValueMatches(entry, *latest))
+          << key << ": Find sees version " << entry.version;
+      break;
+  }
+}
+
+void WriteBehindStressTest::Writer(int writer) {
+  std::mt19937_64 rng(seed_ + static_cast<std::uint64_t>(writer));
+  std::vector<KeyState> latest(kKeysPerWriter);
+  std::uint64_t version = 0;
+  for (int op = 0; op < OpsPerWriter() && !HasFailure(); ++op) {
+    const int index = static_cast<int>(rng() % kKeysPerWriter);
+    BufferedWrite write;
+    write.ns = 1;
+    write.entry.key = KeyOf(writer, index);
+    write.is_delete = rng() % 6 == 0;
+    if (!write.is_delete) {
+      write.entry.version = ++version;
+      write.entry.value = ValueOf(write.entry.key, version, rng() % 600);
+    }
+    const Status s = buffer_->Add(write);
+    if (s.IsBusy()) {
+      busy_.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      ASSERT_TRUE(s.ok()) << s.ToString();
+      latest[index] = write.is_delete ? KeyState() : KeyState(version);
+      ExpectFindSees(write.entry.key, latest[index]);
+    }
+    if (rng() % 8 == 0) clock_->Advance(milliseconds(5));
+    if (rng() % 64 == 0) {
+      ASSERT_TRUE(buffer_->Flush(kDeadline).ok());
+      ExpectStoreHolds(latest, writer);
+    }
+  }
+  std::lock_guard lock(final_mu_);
+  final_[writer] = latest;
+}
+
+// Readers look up keys of every writer while they write: whatever Find
+// returns must be a whole write of that key.
+void WriteBehindStressTest::Reader(int reader) {
+  std::mt19937_64 rng(seed_ * 31 + static_cast<std::uint64_t>(reader));
+  while (!writers_done_.load(std::memory_order_acquire)) {
+    const std::string key =
+        KeyOf(static_cast<int>(rng() % kWriters), static_cast<int>(rng() % kKeysPerWriter));
+    Entry entry;
+    if (buffer_->Find(1, key, &entry) == WriteBehind::Found::kPut) {
+      EXPECT_EQ(entry.key, key);
+      EXPECT_TRUE(ValueMatches(entry, entry.version)) << key << ": " << entry.value;
+    }
+    if (rng() % 16 == 0) buffer_->GetStats();
+  }
+}
+
+TEST_F(WriteBehindStressTest, EveryFlushedWriteReachesTheStoreWhileBatchesFail) {
+  final_.resize(kWriters);
+  std::vector<std::thread> readers;
+  for (int r = 0; r < kReaders; ++r) readers.emplace_back([this, r] { Reader(r); });
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) writers.emplace_back([this, w] { Writer(w); });
+  for (std::thread& t : writers) t.join();
+  writers_done_.store(true, std::memory_order_release);
+  for (std::thread& t : readers) t.join();
+  ASSERT_FALSE(HasFailure());
+
+  std::vector<const BufferedWrite*> unwritten;
+  ASSERT_TRUE(buffer_->Close(kDeadline, &unwritten).ok());
+  EXPECT_TRUE(unwritten.empty());
+  for (int w = 0; w < kWriters; ++w) ExpectStoreHolds(final_[w], w);
+  EXPECT_EQ(store_.backwards(), 0u);
+  EXPECT_EQ(store_.malformed(), 0u);
+  BufferedWrite late;
+  late.entry.key = "late";
+  EXPECT_TRUE(buffer_->Add(late).IsInvalidArgument());
+
+  const WriteBehind::Stats stats = buffer_->GetStats();
+  EXPECT_EQ(stats.entries, 0u);
+  EXPECT_EQ(stats.bytes, 0u);
+  EXPECT_GT(stats.failures, 0u);
+  EXPECT_EQ(stats.failures, failed_.load());
+  EXPECT_EQ(stats.flushes + stats.failures, store_.calls());
+  EXPECT_EQ(stats.refused, busy_.load());
+  EXPECT_GT(flushed_.load(), 0u);
+  EXPECT_GT(flushes_checked_.load(), 0u);
+  std::cout << stats.flushes << " batches written, " << stats.failures << " refused by the store, "
+            << flushed_.load() << " writes flushed, " << busy_.load() << " Adds refused as Busy, "
+            << flushes_checked_.load() << " Flushes checked\n";
+}
+
+}  // namespace
+}  // namespace tiercache::engine
