@@ -20,7 +20,7 @@
 //                                  the same through a tiercache::Cache with
 //                                  write policy POLICY (write-through,
 //                                  write-behind, write-around) on an 8 MiB
-//                                  tmpfs that also holds a 2 MiB filler file:
+//                                  tmpfs that also holds a 3 MiB filler file:
 //                                  writes until refused, reads, deletes the
 //                                  filler, writes again, reopens and reads
 //                                  every acknowledged write back; prints one
@@ -153,7 +153,7 @@ using tiercache::Cache;
 using tiercache::WritePolicy;
 
 constexpr char kFillNamespace[] = "fill";
-constexpr std::size_t kFillerBytes = 2 * 1024 * 1024;
+constexpr std::size_t kFillerBytes = 3 * 1024 * 1024;
 constexpr std::size_t kFillValueBytes = 4096;
 constexpr int kPutsPerFlush = 32;
 constexpr int kWritesAfterFreeing = 16;

@@ -65,10 +65,15 @@ class ChildProcess {
 
   // The child's next line without its newline; "" at end of file.
   std::string ReadLine() {
+    std::string line;
     char buffer[256];
-    if (stdout_ == nullptr || std::fgets(buffer, sizeof buffer, stdout_) == nullptr) return "";
-    std::string line(buffer);
-    if (!line.empty() && line.back() == '\n') line.pop_back();
+    while (stdout_ != nullptr && std::fgets(buffer, sizeof buffer, stdout_) != nullptr) {
+      line += buffer;
+      if (line.back() == '\n') {
+        line.pop_back();
+        break;
+      }
+    }
     return line;
   }
 
