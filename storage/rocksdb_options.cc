@@ -38,10 +38,6 @@ rocksdb::DBOptions MakeDbOptions(const StoreOptions& options, bool create) {
   db.keep_log_file_num = 3;
   db.max_log_file_size = 4 * 1024 * 1024;
   db.bytes_per_sync = 1024 * 1024;  // smooth writeback instead of bursts at file close
-  // After a failed write RocksDB would retry on a thread of its own, once a
-  // second; the store resumes it at its next write instead (Store::Write*),
-  // so that a writer learns at once whether the fault has cleared.
-  db.max_bgerror_resume_count = 0;
   return db;
 }
 

@@ -378,7 +378,6 @@ Status Store::WriteOne(const Namespace& ns, std::string_view key, std::string_vi
   const std::string_view what = is_put ? "Put" : "Delete";
   Status s = CheckWritable(what);
   if (s.ok()) s = CheckKey(key);
-  if (s.ok()) s = ResumeIfStopped();
   if (!s.ok()) return s;
   thread_local std::string data_key;  // as in Get
   EncodeDataKey(ns.id, key, &data_key);
@@ -389,7 +388,7 @@ Status Store::WriteOne(const Namespace& ns, std::string_view key, std::string_vi
   const rocksdb::Status rs =
       is_put ? handles_->db->Put(handles_->data_write, handles_->data, data_key, ToSlice(record))
              : handles_->db->Delete(handles_->data_write, handles_->data, data_key);
-  return WriteResult(rs, Describe(what, ns));
+  return rs.ok() ? Status::OK() : FromRocksDb(rs, Describe(what, ns));
 }
 
 StoreBatch Store::NewBatch() const { return StoreBatch(handles_->data); }
@@ -397,7 +396,6 @@ StoreBatch Store::NewBatch() const { return StoreBatch(handles_->data); }
 Status Store::Write(StoreBatch* batch) {
   return Guarded("Write", options_.path, [&]() -> Status {
     Status s = CheckWritable("Write");
-    if (s.ok()) s = ResumeIfStopped();
     if (!s.ok()) return s;
     std::shared_lock lock(namespaces_mu_);
     for (std::uint32_t id : batch->namespace_ids_) {
@@ -408,7 +406,7 @@ Status Store::Write(StoreBatch* batch) {
     if (!s.ok()) return s;
     const rocksdb::Status rs = handles_->db->Write(handles_->data_write, batch->batch_.get());
     if (rs.ok()) return Status::OK();
-    return WriteResult(
+    return FromRocksDb(
         rs, fmt::format("writing a batch of {} to the store at {}", batch->Count(), options_.path));
   });
 }
@@ -430,31 +428,12 @@ Status Store::CheckLive(const Namespace& ns) const {
 }
 
 Status Store::CommitMeta(rocksdb::WriteBatch* batch, std::string_view what) {
-  Status s = ResumeIfStopped();
-  if (s.ok() && guard_) s = guard_->Admit(batch->GetDataSize() + kWriteOverheadBytes);
-  if (!s.ok()) return s;
-  const rocksdb::Status rs = handles_->db->Write(MetaWriteOptions(), batch);
-  return WriteResult(rs, fmt::format("{} in the store at {}", what, options_.path));
-}
-
-// After a failed write or flush RocksDB refuses writes until DB::Resume; it
-// succeeds once the fault has cleared (RocksDB's own retries are off:
-// rocksdb_options.cc). A fatal error stays until the store is reopened.
-Status Store::ResumeIfStopped() {
-  if (!write_failed_.load(std::memory_order_acquire)) return Status::OK();
-  const rocksdb::Status rs = handles_->db->Resume();
-  if (!rs.ok()) {
-    return FromRocksDb(rs, fmt::format("resuming writes to the store at {} after a failed write",
-                                       options_.path));
+  if (guard_) {
+    Status s = guard_->Admit(batch->GetDataSize() + kWriteOverheadBytes);
+    if (!s.ok()) return s;
   }
-  write_failed_.store(false, std::memory_order_release);
-  return Status::OK();
-}
-
-Status Store::WriteResult(const rocksdb::Status& status, std::string_view what) {
-  if (status.ok()) return Status::OK();
-  write_failed_.store(true, std::memory_order_release);
-  return FromRocksDb(status, what);
+  const rocksdb::Status rs = handles_->db->Write(MetaWriteOptions(), batch);
+  return FromRocksDb(rs, fmt::format("{} in the store at {}", what, options_.path));
 }
 
 std::string Store::Describe(std::string_view what, const Namespace& ns) const {

@@ -28,7 +28,6 @@ class CompactionFilter;
 class DB;
 class FileSystem;
 class Iterator;
-class Status;
 class WriteBatch;
 }  // namespace rocksdb
 
@@ -238,8 +237,6 @@ class Store {
   Status CheckWritable(std::string_view what) const;
   Status CheckLive(const Namespace& ns) const;
   Status CommitMeta(rocksdb::WriteBatch* batch, std::string_view what);
-  Status ResumeIfStopped();
-  Status WriteResult(const rocksdb::Status& status, std::string_view what);
   Status WriteOne(const Namespace& ns, std::string_view key, std::string_view record, bool is_put);
   std::string Describe(std::string_view what, const Namespace& ns) const;
 
@@ -259,10 +256,6 @@ class Store {
   std::uint32_t next_id_ = kFirstNamespaceId;
 
   std::atomic<std::uint64_t> version_ceiling_{1};
-
-  // Set by a failed write: RocksDB may have stopped taking writes since (its
-  // background error), and the next write asks it to resume first.
-  std::atomic<bool> write_failed_{false};
 };
 
 }  // namespace tiercache::storage
