@@ -77,31 +77,23 @@ class TrackedFile : public rocksdb::FSWritableFileOwnerWrapper {
     if (s.ok()) fs_->Truncated(name_, size);
     return s;
   }
-  rocksdb::IOStatus Sync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
-    return SyncWith([&] { return target()->Sync(options, dbg); });
+  rocksdb::IOStatus Sync(const rocksdb::IOOptions& /*options*/,
+                         rocksdb::IODebugContext* /*dbg*/) override {
+    return fs_->SyncFile(name_);
   }
-  rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options,
-                          rocksdb::IODebugContext* dbg) override {
-    return SyncWith([&] { return target()->Fsync(options, dbg); });
+  rocksdb::IOStatus Fsync(const rocksdb::IOOptions& /*options*/,
+                          rocksdb::IODebugContext* /*dbg*/) override {
+    return fs_->SyncFile(name_);
   }
-  // sync_file_range(2) makes no promise of durability, so it can fail like a
+  // sync_file_range(2) makes no promise of durability: it can fail like a
   // sync but never counts as one.
-  rocksdb::IOStatus RangeSync(std::uint64_t offset, std::uint64_t bytes,
-                              const rocksdb::IOOptions& options,
-                              rocksdb::IODebugContext* dbg) override {
-    rocksdb::IOStatus s = fs_->Check(kFileSync, name_);
-    return s.ok() ? target()->RangeSync(offset, bytes, options, dbg) : s;
+  rocksdb::IOStatus RangeSync(std::uint64_t /*offset*/, std::uint64_t /*bytes*/,
+                              const rocksdb::IOOptions& /*options*/,
+                              rocksdb::IODebugContext* /*dbg*/) override {
+    return fs_->Check(kFileSync, name_);
   }
 
  private:
-  template <typename Fn>
-  rocksdb::IOStatus SyncWith(Fn&& sync) {
-    rocksdb::IOStatus s = fs_->Check(kFileSync, name_);
-    if (s.ok()) s = sync();
-    if (s.ok()) fs_->Synced(name_);
-    return s;
-  }
-
   FaultFileSystem* const fs_;
   const std::string name_;
 };
@@ -114,12 +106,9 @@ class TrackedDirectory : public rocksdb::FSDirectoryWrapper {
                    std::unique_ptr<rocksdb::FSDirectory> directory)
       : FSDirectoryWrapper(std::move(directory)), fs_(fs), name_(std::move(name)) {}
 
-  rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options,
-                          rocksdb::IODebugContext* dbg) override {
-    rocksdb::IOStatus s = fs_->Check(kFileSync, name_);
-    if (s.ok()) s = FSDirectoryWrapper::Fsync(options, dbg);
-    if (s.ok()) fs_->DirectorySynced(name_);
-    return s;
+  rocksdb::IOStatus Fsync(const rocksdb::IOOptions& /*options*/,
+                          rocksdb::IODebugContext* /*dbg*/) override {
+    return fs_->SyncDirectory(name_);
   }
   rocksdb::IOStatus FsyncWithDirOptions(const rocksdb::IOOptions& options,
                                         rocksdb::IODebugContext* dbg,
@@ -189,11 +178,10 @@ rocksdb::IOStatus FaultFileSystem::Check(FileOp op, const std::string& name, std
   }
   if (fail) {
     ++injected_;
-    rocksdb::IOStatus s = rocksdb::IOStatus::IOError(
+    // Not retryable, as the local file system's errors are not: RocksDB then
+    // stops writes until the store is reopened.
+    return rocksdb::IOStatus::IOError(
         fmt::format("injected fault: {} #{} of {}", OpName(op), nth, name));
-    // A fault that may go away: RocksDB then lets DB::Resume recover.
-    s.SetRetryable(true);
-    return s;
   }
   if (op == kFileWrite && has_budget_) {
     if (bytes > budget_) {
@@ -222,17 +210,25 @@ void FaultFileSystem::Truncated(const std::string& name, std::uint64_t size) {
   file.synced = std::min(file.synced, size);
 }
 
-void FaultFileSystem::Synced(const std::string& name) {
+// Syncs are recorded, not performed: durability is what DropUnsyncedData
+// makes of the records, and a real fsync would cost milliseconds per write.
+rocksdb::IOStatus FaultFileSystem::SyncFile(const std::string& name) {
+  rocksdb::IOStatus s = Check(kFileSync, name);
+  if (!s.ok()) return s;
   std::lock_guard lock(mu_);
   FileState& file = files_[name];
   file.synced = file.size;
+  return s;
 }
 
-void FaultFileSystem::DirectorySynced(const std::string& directory) {
+rocksdb::IOStatus FaultFileSystem::SyncDirectory(const std::string& directory) {
+  rocksdb::IOStatus s = Check(kFileSync, directory);
+  if (!s.ok()) return s;
   std::lock_guard lock(mu_);
   for (auto& [name, file] : files_) {
     if (ParentOf(name) == directory) file.entry_synced = true;
   }
+  return s;
 }
 
 rocksdb::IOStatus FaultFileSystem::OpenTracked(const std::string& name, bool reopen,

@@ -27,7 +27,7 @@ inline constexpr unsigned kAnyFileOp = kFileWrite | kFileSync | kFileRename | kF
 // forget what was never synced, as a power cut would.
 //
 // Faults: InjectAt picks the nth operation of a set of kinds, counted from the
-// call; it fails with a retryable IOError, once (kOnce) or with every later
+// call; it fails with an IOError, once (kOnce) or with every later
 // operation of those kinds too (kForGood), until ClearFaults. CutPower fails
 // every later operation of every kind. A failed operation leaves its file
 // unchanged.
@@ -37,7 +37,8 @@ inline constexpr unsigned kAnyFileOp = kFileWrite | kFileSync | kFileRename | kF
 // its directory has followed its creation. DropUnsyncedData, once RocksDB has
 // closed, cuts each such file back to its synced size and deletes those whose
 // directory entry was never synced. Files it did not write are taken as
-// durable. A rename moves the tracking to the new name; one that replaces a
+// durable. Syncs are recorded but never reach the disk below: only a
+// simulated power cut needs them. A rename moves the tracking to the new name; one that replaces a
 // file counts as durable at once, so a cut between a rename and its directory
 // sync keeps the new file rather than the old (RocksDB syncs the directory
 // right after the renames it depends on).
@@ -117,8 +118,8 @@ class FaultFileSystem : public rocksdb::FileSystemWrapper {
   rocksdb::IOStatus Check(FileOp op, const std::string& name, std::uint64_t bytes = 0);
   void Wrote(const std::string& name, std::uint64_t end);
   void Truncated(const std::string& name, std::uint64_t size);
-  void Synced(const std::string& name);
-  void DirectorySynced(const std::string& directory);
+  rocksdb::IOStatus SyncFile(const std::string& name);
+  rocksdb::IOStatus SyncDirectory(const std::string& directory);
   rocksdb::IOStatus TruncateFile(const std::string& name, std::uint64_t size);
   rocksdb::IOStatus OpenTracked(const std::string& name, bool reopen,
                                 std::unique_ptr<rocksdb::FSWritableFile>* file);
