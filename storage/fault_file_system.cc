@@ -225,9 +225,7 @@ rocksdb::IOStatus FaultFileSystem::SyncDirectory(const std::string& directory) {
   rocksdb::IOStatus s = Check(kFileSync, directory);
   if (!s.ok()) return s;
   std::lock_guard lock(mu_);
-  for (auto& [name, file] : files_) {
-    if (ParentOf(name) == directory) file.entry_synced = true;
-  }
+  MarkEntriesSynced(directory);
   return s;
 }
 
@@ -336,12 +334,21 @@ rocksdb::IOStatus FaultFileSystem::RenameFile(const std::string& from, const std
       replaces && (replaced == files_.end() || replaced->second.entry_synced);
   if (replaced != files_.end()) files_.erase(replaced);
   const auto source = files_.find(from);
-  if (source == files_.end()) return s;
-  FileState moved = source->second;
-  files_.erase(source);
-  moved.entry_synced = moved.entry_synced || durable_target;
-  files_[to] = moved;
+  if (source != files_.end()) {
+    files_[to] = source->second;
+    files_.erase(source);
+  }
+  // As on a file system that journals its metadata in order, a durable rename
+  // makes the entries made before it in its directory durable too.
+  if (durable_target) MarkEntriesSynced(ParentOf(to));
   return s;
+}
+
+// REQUIRES: mu_ held.
+void FaultFileSystem::MarkEntriesSynced(const std::string& directory) {
+  for (auto& [name, file] : files_) {
+    if (ParentOf(name) == directory) file.entry_synced = true;
+  }
 }
 
 rocksdb::IOStatus FaultFileSystem::DeleteFile(const std::string& name,

@@ -38,10 +38,12 @@ inline constexpr unsigned kAnyFileOp = kFileWrite | kFileSync | kFileRename | kF
 // closed, cuts each such file back to its synced size and deletes those whose
 // directory entry was never synced. Files it did not write are taken as
 // durable. Syncs are recorded but never reach the disk below: only a
-// simulated power cut needs them. A rename moves the tracking to the new name; one that replaces a
-// file counts as durable at once, so a cut between a rename and its directory
-// sync keeps the new file rather than the old (RocksDB syncs the directory
-// right after the renames it depends on).
+// simulated power cut needs them. A rename moves the tracking to the new name.
+// One that replaces a file counts as durable at once, with every entry made
+// before it in the same directory, as on a file system that journals its
+// metadata in order: a cut between a rename and its directory sync keeps the
+// new file rather than the old (RocksDB syncs the directory right after the
+// renames it depends on, such as CURRENT's).
 //
 // NewRandomRWFile and ReuseWritableFile are refused: the store uses neither,
 // and writes through them would escape the tracking.
@@ -120,6 +122,7 @@ class FaultFileSystem : public rocksdb::FileSystemWrapper {
   void Truncated(const std::string& name, std::uint64_t size);
   rocksdb::IOStatus SyncFile(const std::string& name);
   rocksdb::IOStatus SyncDirectory(const std::string& directory);
+  void MarkEntriesSynced(const std::string& directory);
   rocksdb::IOStatus TruncateFile(const std::string& name, std::uint64_t size);
   rocksdb::IOStatus OpenTracked(const std::string& name, bool reopen,
                                 std::unique_ptr<rocksdb::FSWritableFile>* file);
