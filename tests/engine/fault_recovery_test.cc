@@ -55,9 +55,9 @@ class KeyModel {
   void Failed(Held held) { unacknowledged_.push_back(std::move(held)); }
 
   bool Allows(const Held& got) const {
-    if (Same(acknowledged_, got)) return true;
+    if (test_util::Matches(acknowledged_, got)) return true;
     for (const Held& held : unacknowledged_) {
-      if (Same(held, got)) return true;
+      if (test_util::Matches(held, got)) return true;
     }
     return false;
   }
@@ -68,13 +68,6 @@ class KeyModel {
   }
 
  private:
-  // A version 0 is one the write did not report (PutMany, or a failed Put).
-  static bool Same(const Held& want, const Held& got) {
-    if (want.present != got.present) return false;
-    if (!want.present) return true;
-    return want.value == got.value && (want.version == 0 || want.version == got.version);
-  }
-
   Held acknowledged_;
   std::vector<Held> unacknowledged_;
 };

@@ -48,6 +48,14 @@ inline std::string Describe(const Held& held) {
   return fmt::format("'{}' v{}", held.value.substr(0, 12), held.version);
 }
 
+// True when `got` is the write `want`; a version 0 in `want` is one the write
+// did not report (PutMany, or a failed Put), and any version matches it.
+inline bool Matches(const Held& want, const Held& got) {
+  if (want.present != got.present) return false;
+  if (!want.present) return true;
+  return want.value == got.value && (want.version == 0 || want.version == got.version);
+}
+
 // Reads `key` of namespace `ns` from the store below the cache, decoded.
 inline Status ReadHeld(storage::Store* store, const storage::Namespace& ns, const std::string& key,
                        Held* held) {
