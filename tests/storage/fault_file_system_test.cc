@@ -134,16 +134,26 @@ TEST_F(FaultFileSystemTest, DroppingUnsyncedDataKeepsWhatWasSynced) {
   EXPECT_EQ(fs_->injected(), 0u);
 }
 
-TEST_F(FaultFileSystemTest, ARenameOverADurableFileKeepsItsEntry) {
-  { std::ofstream(dir_.Sub("CURRENT")) << "old"; }
+// As RocksDB makes a new MANIFEST current: the rename over CURRENT is
+// durable, and so is the MANIFEST created before it.
+TEST_F(FaultFileSystemTest, ARenameOverADurableFileKeepsItAndTheEntriesMadeBefore) {
+  std::ofstream(dir_.Sub("CURRENT")) << "old";
+  auto manifest = Create("MANIFEST-2");
+  ASSERT_TRUE(Append(manifest.get(), "edits").ok());
+  ASSERT_TRUE(manifest->Sync(io_, nullptr).ok());
   auto temp = Create("CURRENT.tmp");
   ASSERT_TRUE(Append(temp.get(), "new").ok());
   ASSERT_TRUE(temp->Sync(io_, nullptr).ok());
   ASSERT_TRUE(temp->Close(io_, nullptr).ok());
   ASSERT_TRUE(fs_->RenameFile(dir_.Sub("CURRENT.tmp"), dir_.Sub("CURRENT"), io_, nullptr).ok());
+  auto later = Create("later");  // after the rename, never made durable
+  ASSERT_TRUE(manifest->Close(io_, nullptr).ok());
+  ASSERT_TRUE(later->Close(io_, nullptr).ok());
   const rocksdb::IOStatus dropped = fs_->DropUnsyncedData();
   ASSERT_TRUE(dropped.ok()) << dropped.ToString();
   EXPECT_EQ(Contents(dir_.Sub("CURRENT")), "new");
+  EXPECT_EQ(Contents(dir_.Sub("MANIFEST-2")), "edits");
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("later")));
 }
 
 // ---------------------------------------------------------------------------
