@@ -27,10 +27,10 @@ inline constexpr unsigned kAnyFileOp = kFileWrite | kFileSync | kFileRename | kF
 // forget what was never synced, as a power cut would.
 //
 // Faults: InjectAt picks the nth operation of a set of kinds, counted from the
-// call; it fails with an IOError, once (kOnce) or with every later
-// operation of those kinds too (kForGood), until ClearFaults. CutPower fails
-// every later operation of every kind. A failed operation leaves its file
-// unchanged.
+// call, to fail with an IOError (not retryable, like the local file system's),
+// once (kOnce) or with every later operation of those kinds too (kForGood),
+// until ClearFaults. CutPower fails every later operation of every kind. A
+// failed operation leaves its file unchanged.
 //
 // Power cuts: the file system tracks each file it created or reopened for
 // writing: its size, the size when it was last synced, and whether a sync of
