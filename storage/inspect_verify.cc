@@ -22,35 +22,32 @@ void Report(const BadRecordFn& bad, VerifyResult* result, BadRecord record) {
   if (bad) bad(record);
 }
 
-// The SST files in the store's directory, by name. A live writer may add and
-// remove files meanwhile: a listing is a snapshot.
-std::vector<fs::path> SstFiles(const std::string& path) {
-  std::vector<fs::path> files;
-  std::error_code ec;
-  for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->path().extension() == ".sst") files.push_back(it->path());
+// RocksDB's block checksums of each live SST file, read through RocksDB's own
+// table reader. The Store exposes no DB::VerifyChecksum, and a file-by-file
+// check never waits on a live writer. Only live files: a power cut can leave
+// a table RocksDB was writing and will never read, which is no damage.
+void VerifySstFiles(const Store& store, const BadRecordFn& bad, VerifyResult* result) {
+  std::vector<std::string> files;
+  const Status listed = store.LiveTableFiles(&files);
+  if (!listed.ok()) {
+    Report(bad, result, BadRecord{{}, std::nullopt, listed.ToString()});
+    return;
   }
   std::sort(files.begin(), files.end());
-  return files;
-}
-
-// RocksDB's block checksums of each SST file, read through RocksDB's own
-// table reader. The Store exposes no DB::VerifyChecksum, and a file-by-file
-// check needs no database at all, so it never waits on a live writer.
-void VerifySstFiles(const std::string& path, const BadRecordFn& bad, VerifyResult* result) {
   const rocksdb::Options options;
   const rocksdb::EnvOptions env_options;
-  for (const fs::path& file : SstFiles(path)) {
-    const rocksdb::Status s = rocksdb::VerifySstFileChecksum(options, env_options, file.string());
+  for (const std::string& file : files) {
+    const rocksdb::Status s = rocksdb::VerifySstFileChecksum(options, env_options, file);
     std::error_code ec;
     // A file compacted away since the listing was not damaged: skip it.
     if (!s.ok() && !fs::exists(file, ec)) continue;
     ++result->sst_files;
     if (!s.ok()) {
       Report(bad, result,
-             BadRecord{{},
-                       std::nullopt,
-                       fmt::format("SST file {}: {}", file.filename().string(), s.ToString())});
+             BadRecord{
+                 {},
+                 std::nullopt,
+                 fmt::format("SST file {}: {}", fs::path(file).filename().string(), s.ToString())});
     }
   }
 }
@@ -94,7 +91,7 @@ Status Verify(const Store& store, const ProgressFn& progress, const BadRecordFn&
               VerifyResult* result) {
   return Guarded("verifying", store.path(), [&]() -> Status {
     *result = VerifyResult{};
-    VerifySstFiles(store.path(), bad, result);
+    VerifySstFiles(store, bad, result);
     std::vector<Namespace> namespaces;
     Status s = SelectNamespaces(store, {}, &namespaces);
     if (!s.ok()) return s;

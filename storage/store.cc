@@ -487,6 +487,18 @@ Status Store::GetStats(StoreStats* stats) const {
   });
 }
 
+Status Store::LiveTableFiles(std::vector<std::string>* paths) const {
+  return Guarded("LiveTableFiles", options_.path, [&]() -> Status {
+    std::vector<rocksdb::LiveFileMetaData> files;
+    handles_->db->GetLiveFilesMetaData(&files);
+    paths->clear();
+    for (const rocksdb::LiveFileMetaData& file : files) {
+      paths->push_back(file.directory + "/" + file.relative_filename);
+    }
+    return Status::OK();
+  });
+}
+
 Status Store::Compact() {
   return Guarded("Compact", options_.path, [&]() -> Status {
     Status s = CheckWritable("Compact");

@@ -225,6 +225,10 @@ class Store {
   [[nodiscard]] Status RaiseVersionCeiling(std::uint64_t ceiling);
 
   [[nodiscard]] Status GetStats(StoreStats* stats) const;
+  // The paths of the SST files the store's current version reads. Leftovers
+  // RocksDB no longer uses, such as a table a flush was writing when the
+  // power went, are not among them.
+  [[nodiscard]] Status LiveTableFiles(std::vector<std::string>* paths) const;
   // Compacts all data, running the expiry filter over every record.
   [[nodiscard]] Status Compact();
 

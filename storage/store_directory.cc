@@ -36,13 +36,31 @@ bool IsRocksDbCreationLeftover(std::string_view name) {
          starts("OPTIONS-") || ends(".log") || ends(".dbtmp");
 }
 
+// True when the database at `path` holds no data at all: no table file and
+// no WAL record. RocksDB writes CURRENT before it adds the column families it
+// was asked to create, so a store's creation that stopped in between leaves
+// such a database with the default column family alone.
+bool HoldsNoData(const std::string& path) {
+  std::error_code ec;
+  for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::path& file = it->path();
+    if (file.extension() == ".sst") return false;
+    if (file.extension() == ".log" && fs::file_size(file, ec) != 0) return false;
+  }
+  return !ec;
+}
+
 Status ClassifyRocksDb(const std::string& path, DirectoryKind* kind) {
   std::vector<std::string> families;
   const rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &families);
   if (!s.ok()) return FromRocksDb(s, fmt::format("reading the column families of {}", path));
   const bool has_meta =
       std::find(families.begin(), families.end(), kMetaColumnFamily) != families.end();
-  *kind = has_meta ? DirectoryKind::kStore : DirectoryKind::kForeignRocksDb;
+  const bool unfinished = families == std::vector<std::string>{rocksdb::kDefaultColumnFamilyName} &&
+                          HoldsNoData(path);
+  *kind = has_meta     ? DirectoryKind::kStore
+          : unfinished ? DirectoryKind::kEmpty
+                       : DirectoryKind::kForeignRocksDb;
   return Status::OK();
 }
 

@@ -11,7 +11,9 @@ namespace tiercache::storage {
 enum class DirectoryKind {
   kMissing,         // nothing at the path
   kEmpty,           // an empty directory, or one left by a creation that
-                    // stopped before RocksDB wrote its CURRENT file
+                    // stopped before RocksDB wrote its CURRENT file or
+                    // before it added tiercache's column families (an empty
+                    // database with the default column family alone)
   kStore,           // a RocksDB database with tiercache's meta column family
   kForeignRocksDb,  // a RocksDB database without it
   kForeign,         // a directory holding other files

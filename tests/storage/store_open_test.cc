@@ -63,7 +63,9 @@ class StoreOpenTest : public ::testing::Test {
     rocksdb::DB* db = nullptr;
     ASSERT_TRUE(rocksdb::DB::Open(options, path_, descriptors, &handles, &db).ok());
     for (const auto& [key, value] : keys) {
-      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles.at(1), key, value).ok());
+      // Into the first family named, else the default one.
+      ASSERT_TRUE(
+          db->Put(rocksdb::WriteOptions(), handles.at(families.empty() ? 0 : 1), key, value).ok());
     }
     for (rocksdb::ColumnFamilyHandle* handle : handles) {
       ASSERT_TRUE(db->DestroyColumnFamilyHandle(handle).ok());
@@ -178,6 +180,22 @@ TEST_F(StoreOpenTest, ReadWriteOpenCompletesAStoreWhoseFormatVersionWasNeverWrit
   Namespace ns;
   ASSERT_TRUE(store->OpenNamespace("a", &ns).ok());
   EXPECT_EQ(ns.id, kFirstNamespaceId);
+}
+
+// RocksDB writes CURRENT before it adds the families a store asks for.
+TEST_F(StoreOpenTest, ReadWriteOpenCompletesAStoreWhoseCreationStoppedBeforeItsFamilies) {
+  MakeRawRocksDb({}, {});
+  EXPECT_TRUE(OpenStatus(Secondary()).IsNotFound());
+  auto store = OpenOk(ReadWrite());
+  Namespace ns;
+  ASSERT_TRUE(store->OpenNamespace("a", &ns).ok());
+  EXPECT_EQ(ns.id, kFirstNamespaceId);
+}
+
+TEST_F(StoreOpenTest, ARocksDbDatabaseWithDataInItsDefaultFamilyAloneIsRefused) {
+  MakeRawRocksDb({}, {{"key", "value"}});
+  const Status s = OpenStatus(ReadWrite());
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
 }
 
 // ---------------------------------------------------------------------------
