@@ -172,8 +172,7 @@ Status Cache::Impl::GetBelow(std::string_view ns, std::optional<std::uint32_t> i
 // Under the key's lock, so that the copy put back into L1 is the newest.
 Status Cache::Impl::ReadBelow(const storage::Namespace& ns, std::string_view key,
                               Entry* entry) {
-  const engine::RemovalHold hold(options_.listener != nullptr);  // ends after the lock
-  auto lock = locks_.Lock(ns.id, key);
+  auto lock = LockKey(ns.id, key);
   return ReadBelowLocked(ns, key, entry);
 }
 
@@ -285,7 +284,7 @@ Status Cache::Impl::LoadAndStore(std::string_view ns, std::string_view key,
   // A load that finished just before this one began may have stored the key.
   std::uint32_t id = 0;
   if (namespaces_->Find(ns, &id)) {
-    auto lock = locks_.Lock(id, key);
+    auto lock = LockKey(id, key);
     if (ReadBelowLocked(storage::Namespace{id, std::string(ns)}, key, entry).ok()) {
       loads_.Seal(flight);
       return Status::OK();

@@ -49,7 +49,7 @@ std::string FlightKey(std::string_view ns, std::string_view key);
 // version and update both tiers; a Get that refills L1 from below holds it
 // too. Lock order: a key stripe, then the locks inside the tiers, the write
 // buffer and the namespace table (none of which is held while taking another).
-// The listener is told of removals with none of these held (RemovalHold).
+// The listener is told of removals with none of these held (LockKey).
 class Cache::Impl {
  public:
   static Status Open(const Options& options, std::unique_ptr<Impl>* impl);
@@ -118,6 +118,21 @@ class Cache::Impl {
   Status WritePart(storage::StoreBatch* batch);
   Status PutManyAtomically(const storage::Namespace& ns, const std::vector<KeyValue>& pairs,
                            const WriteOptions& write);
+
+  // A key's lock (or several keys') as the cache takes it: removal events
+  // raised while it is held reach the listener once it is released.
+  template <typename Locks>
+  struct Held {
+    engine::RemovalHold hold;  // declared first: ends after the locks
+    Locks locks;
+  };
+  Held<std::unique_lock<std::mutex>> LockKey(std::uint32_t ns, std::string_view key) {
+    return {engine::RemovalHold(options_.listener != nullptr), locks_.Lock(ns, key)};
+  }
+  Held<std::vector<std::unique_lock<std::mutex>>> LockKeys(
+      std::uint32_t ns, const std::vector<std::string_view>& keys) {
+    return {engine::RemovalHold(options_.listener != nullptr), locks_.LockMany(ns, keys)};
+  }
 
   void OnRemoval(const engine::Removal& removal);
   std::string Describe(std::string_view ns, std::string_view key) const;

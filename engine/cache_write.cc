@@ -109,8 +109,7 @@ Status Cache::Impl::Write(std::string_view ns, std::string_view key, std::string
   if (s.ok()) s = namespaces_->Open(ns, &n);
   if (!s.ok()) return s;
 
-  const engine::RemovalHold hold(options_.listener != nullptr);  // ends after the lock
-  auto lock = locks_.Lock(n.id, key);
+  auto lock = LockKey(n.id, key);
   if (expected) {
     std::uint64_t current = 0;
     s = CurrentVersion(n, key, &current);
@@ -184,8 +183,7 @@ Status Cache::Impl::PutManyAtomically(const storage::Namespace& ns,
   std::vector<std::string_view> keys;
   keys.reserve(pairs.size());
   for (const KeyValue& pair : pairs) keys.push_back(pair.key);
-  const engine::RemovalHold hold(options_.listener != nullptr);  // ends after the locks
-  auto locks = locks_.LockMany(ns.id, keys);
+  auto locks = LockKeys(ns.id, keys);
 
   std::vector<Entry> entries(pairs.size());
   storage::StoreBatch batch = store_->NewBatch();
@@ -210,8 +208,7 @@ Status Cache::Impl::Delete(std::string_view ns, std::string_view key) {
   std::uint32_t id = 0;
   if (!namespaces_->Find(ns, &id)) return Status::OK();
   const storage::Namespace n{id, std::string(ns)};
-  const engine::RemovalHold hold(options_.listener != nullptr);  // ends after the lock
-  auto lock = locks_.Lock(id, key);
+  auto lock = LockKey(id, key);
   if (write_behind_) {
     s = write_behind_->Add(engine::BufferedWrite{id, std::string(key), {}, true});
   } else {
