@@ -49,7 +49,7 @@ class RecordPayload {
   T Read(boost::archive::binary_iarchive& ar, const char* what);
   std::uint32_t ReadLength(boost::archive::binary_iarchive& ar, const char* what);
   void ReadString(boost::archive::binary_iarchive& ar, const char* what, std::string* s);
-  void LoadVersion(boost::archive::binary_iarchive& ar);
+  std::uint8_t LoadVersion(boost::archive::binary_iarchive& ar);
   void LoadValue(boost::archive::binary_iarchive& ar);
   void LoadCompressedValue(boost::archive::binary_iarchive& ar);
   void LoadMetadata(boost::archive::binary_iarchive& ar);
@@ -73,12 +73,20 @@ namespace tiercache::storage {
 namespace {
 
 void RecordPayload::save(boost::archive::binary_oarchive& ar, unsigned int) const {
+  const bool access_data = in_->access_count != 0 || in_->last_accessed != in_->created_at;
+  const bool metadata = !in_->metadata.empty();
+  const std::uint8_t present =
+      (access_data ? kPayloadHasAccessData : 0) | (metadata ? kPayloadHasMetadata : 0);
   ar << kPayloadVersion;
+  ar << present;
   ar << static_cast<std::int64_t>(in_->created_at.time_since_epoch().count());
-  ar << static_cast<std::int64_t>(in_->last_accessed.time_since_epoch().count());
-  ar << static_cast<std::uint64_t>(in_->access_count);
+  if (access_data) {
+    ar << static_cast<std::int64_t>(in_->last_accessed.time_since_epoch().count());
+    ar << static_cast<std::uint64_t>(in_->access_count);
+  }
   if (stored_.codec == kCodecLz4) ar << stored_.value_length;
   SaveBytes(ar, stored_.bytes);
+  if (!metadata) return;
   ar << static_cast<std::uint32_t>(in_->metadata.size());
   for (const auto& [key, value] : in_->metadata) {
     SaveBytes(ar, key);
@@ -92,12 +100,29 @@ void RecordPayload::SaveBytes(boost::archive::binary_oarchive& ar, std::string_v
 }
 
 void RecordPayload::load(boost::archive::binary_iarchive& ar, unsigned int) {
-  LoadVersion(ar);
+  // Version 1 holds every field.
+  std::uint8_t present = kPayloadHasAccessData | kPayloadHasMetadata;
+  if (LoadVersion(ar) >= 2) {
+    present = Read<std::uint8_t>(ar, "present fields");
+    if ((present & ~kPayloadPresentMask) != 0) {
+      throw PayloadCorruption(
+          fmt::format("record: present-fields byte 0x{:02x} has unknown bits set", present));
+    }
+  }
   out_->created_at = TimePoint(Milliseconds(Read<std::int64_t>(ar, "created_at")));
-  out_->last_accessed = TimePoint(Milliseconds(Read<std::int64_t>(ar, "last_accessed")));
-  out_->access_count = Read<std::uint64_t>(ar, "access_count");
+  if ((present & kPayloadHasAccessData) != 0) {
+    out_->last_accessed = TimePoint(Milliseconds(Read<std::int64_t>(ar, "last_accessed")));
+    out_->access_count = Read<std::uint64_t>(ar, "access_count");
+  } else {
+    out_->last_accessed = out_->created_at;
+    out_->access_count = 0;
+  }
   LoadValue(ar);
-  LoadMetadata(ar);
+  if ((present & kPayloadHasMetadata) != 0) {
+    LoadMetadata(ar);
+  } else {
+    out_->metadata.clear();
+  }
 }
 
 // Checks that the field is all there first, so that Boost never runs out of
@@ -129,13 +154,14 @@ void RecordPayload::ReadString(boost::archive::binary_iarchive& ar, const char* 
   ar.load_binary(s->data(), s->size());
 }
 
-void RecordPayload::LoadVersion(boost::archive::binary_iarchive& ar) {
+std::uint8_t RecordPayload::LoadVersion(boost::archive::binary_iarchive& ar) {
   const auto version = Read<std::uint8_t>(ar, "payload version");
   if (version > kPayloadVersion) {
     throw PayloadCorruption(fmt::format(
         "record payload version {} is newer than this tiercache ({})", version, kPayloadVersion));
   }
   if (version == 0) throw PayloadCorruption("record: payload version 0 is not valid");
+  return version;
 }
 
 void RecordPayload::LoadValue(boost::archive::binary_iarchive& ar) {

@@ -207,9 +207,24 @@ TEST(MalformedRecordTest, SealedValidPayloadDecodes) {
 
 TEST(MalformedRecordTest, NewerPayloadVersionIsNamed) {
   PayloadBuilder payload;
-  payload.FixedFields(2).Bytes("value").Put(std::uint32_t{0});
+  payload.FixedFields(3).Bytes("value").Put(std::uint32_t{0});
   ExpectCorruptionNaming(SealedRecord(payload.bytes()),
-                         "record payload version 2 is newer than this tiercache (1)");
+                         "record payload version 3 is newer than this tiercache (2)");
+}
+
+TEST(MalformedRecordTest, UnknownPresentFieldBitsAreCorruption) {
+  PayloadBuilder payload;
+  payload.Put(std::uint8_t{2}).Put(std::uint8_t{0x04}).Put(std::int64_t{1}).Bytes("value");
+  ExpectCorruptionNaming(SealedRecord(payload.bytes()), "present-fields byte 0x04");
+}
+
+// Version 2 leaves out the access data and the metadata count: a payload that
+// then still carries them has bytes after its last field.
+TEST(MalformedRecordTest, FieldsThePresentByteLeavesOutAreTrailingBytes) {
+  PayloadBuilder payload;
+  payload.Put(std::uint8_t{2}).Put(std::uint8_t{0}).Put(std::int64_t{1}).Bytes("value");
+  payload.Put(std::uint32_t{0});
+  ExpectCorruptionNaming(SealedRecord(payload.bytes()), "4 bytes follow the payload's last field");
 }
 
 TEST(MalformedRecordTest, PayloadVersionZeroIsCorruption) {

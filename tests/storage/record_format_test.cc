@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <random>
 #include <string>
 #include <thread>
@@ -219,20 +220,21 @@ TEST_F(RecordFormatTest, WritesTheDocumentedLayout) {
   RecordEncoder encoder(Compression::kNone, 1);
   ASSERT_TRUE(encoder.Encode(entry, &record_).ok());
   const std::string payload(
-      "\x01"                                  // payload version
+      "\x02"                                  // payload version
+      "\x03"                                  // present: access data, metadata
       "\x08\x07\x06\x05\x04\x03\x02\x01"      // created_at
       "\x28\x27\x26\x25\x24\x23\x22\x21"      // last_accessed
       "\x38\x37\x36\x35\x34\x33\x32\x31"      // access_count
       "\x02\x00\x00\x00hi"                    // value
       "\x01\x00\x00\x00"                      // metadata count
       "\x01\x00\x00\x00k\x02\x00\x00\x00vv",  // metadata item
-      46);
+      47);
   const std::string header(
       "TCR\xc9"                           // magic
       "\x01\x04\x00\x00"                  // format version, flags (has expiry), reserved
       "\x18\x17\x16\x15\x14\x13\x12\x11"  // expires_at
       "\x48\x47\x46\x45\x44\x43\x42\x41"  // version
-      "\x2e\x00\x00\x00",                 // payload length
+      "\x2f\x00\x00\x00",                 // payload length
       28);
   ASSERT_EQ(kRecordHeaderSize + payload.size(), record_.size());
   EXPECT_EQ(header, record_.substr(0, 28));
@@ -243,6 +245,68 @@ TEST_F(RecordFormatTest, WritesTheDocumentedLayout) {
   XXH3_64bits_update(&state, payload.data(), payload.size());
   const std::uint64_t checksum = XXH3_64bits_digest(&state);
   EXPECT_EQ(0, std::memcmp(&checksum, record_.data() + 28, 8));
+}
+
+// A fresh write (never read, no metadata) leaves its access data and metadata
+// count out of the payload.
+TEST_F(RecordFormatTest, WritesAFreshEntryWithoutItsDefaultFields) {
+  Entry entry;
+  entry.value = "hi";
+  entry.created_at = entry.last_accessed = TimePoint(milliseconds(0x0102030405060708));
+  entry.version = 9;
+  RecordEncoder encoder(Compression::kNone, 1);
+  ASSERT_TRUE(encoder.Encode(entry, &record_).ok());
+  const std::string payload(
+      "\x02"                              // payload version
+      "\x00"                              // present: nothing optional
+      "\x08\x07\x06\x05\x04\x03\x02\x01"  // created_at
+      "\x02\x00\x00\x00hi",               // value
+      16);
+  EXPECT_EQ(payload, record_.substr(kRecordHeaderSize));
+  Entry decoded;
+  decoded.metadata = {{"left", "over"}};  // a reused entry: nothing may remain
+  decoded.access_count = 5;
+  ASSERT_TRUE(DecodeRecord(record_, &decoded).ok());
+  EXPECT_EQ(decoded.last_accessed, entry.created_at);
+  EXPECT_EQ(decoded.access_count, 0u);
+  EXPECT_TRUE(decoded.metadata.empty());
+  EXPECT_EQ(decoded.value, "hi");
+}
+
+// Stores written before payload version 2 stay readable.
+TEST_F(RecordFormatTest, ReadsPayloadVersionOne) {
+  const std::string payload(
+      "\x01"                                  // payload version
+      "\x08\x07\x06\x05\x04\x03\x02\x01"      // created_at
+      "\x28\x27\x26\x25\x24\x23\x22\x21"      // last_accessed
+      "\x38\x37\x36\x35\x34\x33\x32\x31"      // access_count
+      "\x02\x00\x00\x00hi"                    // value
+      "\x01\x00\x00\x00"                      // metadata count
+      "\x01\x00\x00\x00k\x02\x00\x00\x00vv",  // metadata item
+      46);
+  std::string record(
+      "TCR\xc9"                           // magic
+      "\x01\x00\x00\x00"                  // format version, flags, reserved
+      "\x00\x00\x00\x00\x00\x00\x00\x00"  // expires_at
+      "\x07\x00\x00\x00\x00\x00\x00\x00"  // version
+      "\x2e\x00\x00\x00",                 // payload length
+      28);
+  XXH3_state_t state;
+  XXH3_64bits_reset(&state);
+  XXH3_64bits_update(&state, record.data(), record.size());
+  XXH3_64bits_update(&state, payload.data(), payload.size());
+  const std::uint64_t checksum = XXH3_64bits_digest(&state);
+  record.append(reinterpret_cast<const char*>(&checksum), sizeof checksum);
+  record += payload;
+  Entry entry;
+  ASSERT_TRUE(DecodeRecord(record, &entry).ok());
+  EXPECT_EQ(entry.value, "hi");
+  EXPECT_EQ(entry.version, 7u);
+  EXPECT_EQ(entry.created_at, TimePoint(milliseconds(0x0102030405060708)));
+  EXPECT_EQ(entry.last_accessed, TimePoint(milliseconds(0x2122232425262728)));
+  EXPECT_EQ(entry.access_count, 0x3132333435363738u);
+  EXPECT_EQ(entry.metadata, (std::map<std::string, std::string>{{"k", "vv"}}));
+  EXPECT_FALSE(entry.expires_at.has_value());
 }
 
 TEST_F(RecordFormatTest, ParsesTheHeaderAlone) {
