@@ -133,6 +133,7 @@ Status Cache::Impl::Get(std::string_view ns, std::string_view key, std::string* 
   entry.value = std::move(*value);
   s = GetBelow(ns, known ? std::optional(id) : std::nullopt, key, &entry);
   *value = std::move(entry.value);
+  if (!s.ok()) value->clear();  // it may hold an expired or damaged record's value
   return s;
 }
 
@@ -173,49 +174,49 @@ Status Cache::Impl::GetBelow(std::string_view ns, std::optional<std::uint32_t> i
 Status Cache::Impl::ReadBelow(const storage::Namespace& ns, std::string_view key,
                               Entry* entry) {
   auto lock = LockKey(ns.id, key);
-  return ReadBelowLocked(ns, key, entry);
+  return ReadBelowLocked(ns, key, entry, Counting::kCounted);
 }
 
 // REQUIRES: the key's lock held.
 Status Cache::Impl::ReadBelowLocked(const storage::Namespace& ns, std::string_view key,
-                                    Entry* entry) {
+                                    Entry* entry, Counting counting) {
   if (LookupMemory(ns.id, key, entry)) return Status::OK();
   thread_local std::string record;
-  if (write_behind_) {
-    switch (write_behind_->Find(ns.id, key, &record)) {
-      case engine::WriteBehind::Found::kDelete:
-        return Status::NotFound(Describe(ns.name, key));
-      case engine::WriteBehind::Found::kPut:
-        return Promote(ns, key, record, /*from_disk=*/false, entry);
-      case engine::WriteBehind::Found::kNo:
-        break;
-    }
+  const engine::WriteBehind::Found buffered =
+      write_behind_ ? write_behind_->Find(ns.id, key, &record) : engine::WriteBehind::Found::kNo;
+  if (buffered == engine::WriteBehind::Found::kDelete) {
+    return Status::NotFound(Describe(ns.name, key));
   }
-  Status s = store_->Get(ns, key, &record);
-  if (s.IsNotFound()) Bump(counters_.disk_misses);
-  if (s.IsCorruption()) return Corrupt(ns, key, s);  // a damaged block: RocksDB's checksum
-  if (!s.ok()) return s;
-  return Promote(ns, key, record, /*from_disk=*/true, entry);
+  const bool from_disk = buffered == engine::WriteBehind::Found::kNo;
+  Status s = from_disk ? store_->Get(ns, key, &record) : Status::OK();
+  if (s.ok()) s = Promote(ns, key, record, entry);
+  if (counting == Counting::kCounted) CountRead(s, from_disk);
+  // A damaged block (RocksDB's checksum) and a damaged record get one answer.
+  if (s.IsCorruption()) {
+    return Damaged(options_.on_corrupt_record,
+                   fmt::format("{}: {}", Describe(ns.name, key), s.message()));
+  }
+  return s;
 }
 
-// A record below L1 failed its checks: counted, and answered as the options say.
-Status Cache::Impl::Corrupt(const storage::Namespace& ns, std::string_view key,
-                            const Status& s) {
-  Bump(counters_.corrupt);
-  return Damaged(options_.on_corrupt_record,
-                 fmt::format("{}: {}", Describe(ns.name, key), s.message()));
+void Cache::Impl::CountRead(const Status& s, bool from_disk) {
+  if (s.IsCorruption()) {
+    Bump(counters_.corrupt);
+  } else if (from_disk && s.ok()) {
+    Bump(counters_.disk_hits);
+  } else if (from_disk && s.IsNotFound()) {
+    Bump(counters_.disk_misses);
+  }
 }
 
 Status Cache::Impl::Promote(const storage::Namespace& ns, std::string_view key,
-                            std::string_view record, bool from_disk, Entry* entry) {
-  const Status s = storage::DecodeRecord(record, entry);
-  if (!s.ok()) return Corrupt(ns, key, s);
+                            std::string_view record, Entry* entry) {
+  Status s = storage::DecodeRecord(record, entry);
+  if (!s.ok()) return s;
   const TimePoint now = clock_->Now();
   if (entry->ExpiredAt(now)) {
-    if (from_disk) Bump(counters_.disk_misses);
     return Status::NotFound(fmt::format("{}: expired", Describe(ns.name, key)));
   }
-  if (from_disk) Bump(counters_.disk_hits);
   ++entry->access_count;
   entry->last_accessed = now;
   StoreInMemory(ns.id, key, *entry, /*with_access_data=*/true);
@@ -285,7 +286,8 @@ Status Cache::Impl::LoadAndStore(std::string_view ns, std::string_view key,
   std::uint32_t id = 0;
   if (namespaces_->Find(ns, &id)) {
     auto lock = LockKey(id, key);
-    if (ReadBelowLocked(storage::Namespace{id, std::string(ns)}, key, entry).ok()) {
+    const storage::Namespace n{id, std::string(ns)};
+    if (ReadBelowLocked(n, key, entry, Counting::kQuiet).ok()) {
       loads_.Seal(flight);
       return Status::OK();
     }
@@ -333,7 +335,7 @@ Status Cache::Impl::CurrentVersion(const storage::Namespace& ns, std::string_vie
                                    std::uint64_t* version) {
   Entry entry;
   *version = 0;
-  Status s = ReadBelowLocked(ns, key, &entry);
+  Status s = ReadBelowLocked(ns, key, &entry, Counting::kCounted);
   if (s.IsNotFound()) return Status::OK();
   if (s.ok()) *version = entry.version;
   return s;

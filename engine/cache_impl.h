@@ -48,7 +48,8 @@ std::string FlightKey(std::string_view ns, std::string_view key);
 // calls. Writers of a key hold its stripe of locks_ while they pick its next
 // version and update both tiers; a Get that refills L1 from below holds it
 // too. Lock order: a key stripe, then the locks inside the tiers, the write
-// buffer and the namespace table (none of which is held while taking another).
+// buffer, the namespace table and the read-through flights (none of which is
+// held while taking another).
 // The listener is told of removals with none of these held (LockKey).
 class Cache::Impl {
  public:
@@ -82,14 +83,17 @@ class Cache::Impl {
   Status GetBelow(std::string_view ns, std::optional<std::uint32_t> id, std::string_view key,
                   Entry* entry);
   Status ReadBelow(const storage::Namespace& ns, std::string_view key, Entry* entry);
-  Status ReadBelowLocked(const storage::Namespace& ns, std::string_view key, Entry* entry);
-  // A record below L1 failed its checks (`s` says how): counted, then
-  // Corruption or, by Options::on_corrupt_record, NotFound.
-  Status Corrupt(const storage::Namespace& ns, std::string_view key, const Status& s);
-  // Decodes a record found below L1 (the write buffer's, or RocksDB's when
-  // from_disk) and, unless it has expired, puts it in L1 as read once more.
+  // Whether a read below L1 counts in the statistics (disk hits and misses,
+  // damaged records): a load's second look, for a load that finished
+  // meanwhile, does not, so that one Get counts once.
+  enum class Counting { kCounted, kQuiet };
+  Status ReadBelowLocked(const storage::Namespace& ns, std::string_view key, Entry* entry,
+                         Counting counting);
+  void CountRead(const Status& s, bool from_disk);
+  // Decodes a record found below L1 and, unless it has expired (NotFound),
+  // puts it in L1 as read once more. Corruption when it fails its checks.
   Status Promote(const storage::Namespace& ns, std::string_view key, std::string_view record,
-                 bool from_disk, Entry* entry);
+                 Entry* entry);
   // REQUIRES: the key's lock held. Puts the entry under `key` in L1 (its own
   // key field is not read), compressed when compression is on;
   // with_access_data: keep the entry's access count and time (else L1 carries

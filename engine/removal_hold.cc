@@ -1,15 +1,19 @@
 #include "engine/removal_hold.h"
 
+#include <cstdint>
 #include <utility>
 #include <vector>
 
 namespace tiercache::engine {
 namespace {
 
+// What a RemovalEvent needs, owned: not the value, which the event lacks.
 struct HeldRemoval {
   EventListener* listener;
   std::string ns;
-  Removal removal;
+  std::string key;
+  std::uint64_t version;
+  RemovalCause cause;
 };
 
 struct ThreadHolds {
@@ -18,8 +22,13 @@ struct ThreadHolds {
 };
 thread_local ThreadHolds holds;
 
-void TellNow(EventListener* listener, std::string_view ns, const Removal& removal) {
-  listener->OnRemoval(RemovalEvent{ns, removal.key, removal.version, removal.cause});
+// A listener must not throw (events.h); one that does loses the exception
+// here rather than the process, since this runs in a destructor too.
+void TellNow(EventListener* listener, const RemovalEvent& event) noexcept {
+  try {
+    listener->OnRemoval(event);
+  } catch (...) {
+  }
 }
 
 }  // namespace
@@ -34,15 +43,18 @@ RemovalHold::~RemovalHold() {
   // no hold is left.
   std::vector<HeldRemoval> held = std::move(holds.held);
   holds.held.clear();
-  for (const HeldRemoval& h : held) TellNow(h.listener, h.ns, h.removal);
+  for (const HeldRemoval& h : held) {
+    TellNow(h.listener, RemovalEvent{h.ns, h.key, h.version, h.cause});
+  }
 }
 
 void RemovalHold::Tell(EventListener* listener, std::string ns, const Removal& removal) {
   if (holds.depth == 0) {
-    TellNow(listener, ns, removal);
+    TellNow(listener, RemovalEvent{ns, removal.key, removal.version, removal.cause});
     return;
   }
-  holds.held.push_back(HeldRemoval{listener, std::move(ns), removal});
+  holds.held.push_back(
+      HeldRemoval{listener, std::move(ns), removal.key, removal.version, removal.cause});
 }
 
 }  // namespace tiercache::engine

@@ -51,8 +51,8 @@ class Cache {
 
   // The value, or NotFound. Under read-through a miss in both tiers calls the
   // loader (once per key, however many callers wait) and stores its value.
-  // *value is reused (a loop reading into one string allocates little); it
-  // is left as it was by a failure other than Corruption.
+  // *value's buffer is reused (a loop reading into one string allocates
+  // little); a failure leaves it empty.
   [[nodiscard]] Status Get(std::string_view ns, std::string_view key, std::string* value);
   // The same, with every field of the entry.
   [[nodiscard]] Status GetEntry(std::string_view ns, std::string_view key, Entry* entry);

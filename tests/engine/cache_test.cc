@@ -234,13 +234,24 @@ TEST_F(CacheTest, GetEntryCarriesEveryField) {
   EXPECT_EQ(from_disk.metadata.at("content-type"), "text/plain");
 }
 
-TEST_F(CacheTest, AFailedGetLeavesTheValueAsItWas) {
+// Also when the record read below L1 had expired: its value is not left
+// behind in the caller's string.
+TEST_F(CacheTest, AFailedGetLeavesTheValueEmpty) {
+  {
+    auto cache = Open();
+    WriteOptions write;
+    write.ttl = milliseconds(10);
+    ASSERT_TRUE(cache->Put("ns", "expiring", "stale", write).ok());
+    ASSERT_TRUE(cache->Put("ns", "k", "v").ok());
+  }
+  clock_->Advance(milliseconds(20));
   auto cache = Open();
-  ASSERT_TRUE(cache->Put("ns", "k", "v").ok());
-  std::string value = "untouched";
-  EXPECT_TRUE(cache->Get("ns", "missing", &value).IsNotFound());
-  EXPECT_TRUE(cache->Get("no-such-namespace", "k", &value).IsNotFound());
-  EXPECT_EQ(value, "untouched");
+  for (const auto& [ns, key] : {std::pair{"ns", "missing"}, {"no-such-namespace", "k"},
+                                {"ns", "expiring"}}) {
+    std::string value = "left over";
+    EXPECT_TRUE(cache->Get(ns, key, &value).IsNotFound()) << key;
+    EXPECT_EQ(value, "") << key;
+  }
 }
 
 // The expired record read from disk must not lend its expiry to the value
@@ -520,6 +531,30 @@ TEST_F(CacheTest, AListenerMayCallBackIntoTheCache) {
   std::string cause;
   ASSERT_TRUE(cache->Get("audit", "k", &cause).ok());
   EXPECT_EQ(cause, "deleted");
+}
+
+class ThrowingListener : public EventListener {
+ public:
+  void OnRemoval(const RemovalEvent&) override {
+    ++calls;
+    throw std::runtime_error("listener failed");
+  }
+  int calls = 0;
+};
+
+// A listener must not throw; one that does must not take the cache (or the
+// process: removal events are told from a destructor) down with it.
+TEST_F(CacheTest, AThrowingListenerLosesItsExceptionNotTheCache) {
+  auto listener = std::make_shared<ThrowingListener>();
+  options_.listener = listener;
+  options_.l1_max_entries = 1;
+  options_.l1_shards = 1;
+  auto cache = Open();
+  ASSERT_TRUE(cache->Put("ns", "a", "1").ok());
+  ASSERT_TRUE(cache->Put("ns", "b", "2").ok());  // evicts a
+  ASSERT_TRUE(cache->Delete("ns", "b").ok());
+  EXPECT_EQ(listener->calls, 2);
+  EXPECT_EQ(Get(*cache, "ns", "a"), "1");
 }
 
 // The thread that wrote into the dropped namespace looks the name up again:
