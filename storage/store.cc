@@ -197,6 +197,11 @@ Status Store::CheckFormat(bool may_initialise) {
         fmt::format("{}: store format version {} is newer than this tiercache ({})", options_.path,
                     version, kStoreFormatVersion));
   }
+  if (version < kStoreFormatVersion && may_initialise) {
+    rocksdb::WriteBatch batch;
+    batch.Put(handles_->meta, ToSlice(kFormatVersionKey), std::to_string(kStoreFormatVersion));
+    return CommitMeta(&batch, "raising the format version");
+  }
   return Status::OK();
 }
 

@@ -74,6 +74,24 @@ class StoreOpenTest : public ::testing::Test {
     delete db;
   }
 
+  // The value of `key` in the store's meta column family, read by RocksDB alone.
+  std::string ReadRawMeta(const std::string& key) {
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
+        {rocksdb::kDefaultColumnFamilyName, {}}, {kMetaColumnFamily, {}}, {kDataColumnFamily, {}}};
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    std::string value;
+    if (rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path_, descriptors, &handles, &db)
+            .ok()) {
+      if (!db->Get(rocksdb::ReadOptions(), handles[1], key, &value).ok()) value = "(none)";
+      for (rocksdb::ColumnFamilyHandle* handle : handles) {
+        static_cast<void>(db->DestroyColumnFamilyHandle(handle));
+      }
+      delete db;
+    }
+    return value;
+  }
+
   test_util::TempDir dir_;
   const std::string path_ = dir_.Sub("store");
 };
@@ -134,13 +152,26 @@ TEST_F(StoreOpenTest, ReadWriteOpenWhileAnotherProcessHoldsTheStoreIsBusyNamingT
 
 TEST_F(StoreOpenTest, ANewerFormatVersionIsRefused) {
   OpenOk(ReadWrite()).reset();
-  MakeRawRocksDb({kMetaColumnFamily, kDataColumnFamily}, {{"format_version", "2"}});
+  const std::uint32_t newer = kStoreFormatVersion + 1;
+  MakeRawRocksDb({kMetaColumnFamily, kDataColumnFamily},
+                 {{"format_version", std::to_string(newer)}});
   for (const StoreOptions& options : {ReadWrite(), Secondary()}) {
     const Status s = OpenStatus(options);
     EXPECT_TRUE(s.IsNotSupported()) << s.ToString();
-    EXPECT_EQ(s.message(),
-              fmt::format("{}: store format version 2 is newer than this tiercache (1)", path_));
+    EXPECT_EQ(s.message(), fmt::format("{}: store format version {} is newer than this tiercache ({})",
+                                       path_, newer, kStoreFormatVersion));
   }
+}
+
+// A store of format 1 (records of payload version 1 only) is read as it is;
+// a read-write open raises it to 2 before writing records of version 2.
+TEST_F(StoreOpenTest, AnOlderFormatVersionIsRaisedByAReadWriteOpen) {
+  OpenOk(ReadWrite()).reset();
+  MakeRawRocksDb({kMetaColumnFamily, kDataColumnFamily}, {{"format_version", "1"}});
+  OpenOk(Secondary()).reset();
+  EXPECT_EQ(ReadRawMeta("format_version"), "1");
+  OpenOk(ReadWrite()).reset();
+  EXPECT_EQ(ReadRawMeta("format_version"), "2");
 }
 
 TEST_F(StoreOpenTest, ADirectoryWithOtherFilesIsRefusedAndLeftAlone) {

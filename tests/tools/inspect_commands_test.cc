@@ -194,11 +194,12 @@ TEST_F(InspectCommandsTest, AnEmptyDirectoryIsNoStoreExceptForLoad) {
 
 TEST_F(InspectCommandsTest, ANewerFormatIsRefused) {
   MakeStore();
-  SetFormatVersion("2");
+  const std::string newer = std::to_string(storage::kStoreFormatVersion + 1);
+  SetFormatVersion(newer);
   for (const Subcommand& command : kSubcommands) {
     const ToolRun run = RunTool(Args(command, path_));
     EXPECT_EQ(run.exit_code, 3) << command.name;
-    EXPECT_TRUE(Contains(run.err, "store format version 2 is newer")) << run.err;
+    EXPECT_TRUE(Contains(run.err, "store format version " + newer + " is newer")) << run.err;
   }
 }
 
@@ -344,8 +345,11 @@ TEST_F(InspectCommandsTest, NamespacesAndStatsDescribeTheStore) {
   EXPECT_EQ(RunTool({"namespaces", path_}).out, "NAMESPACE  ID\nthumbs     2\nusers      1\n");
   const ToolRun json = RunTool({"stats", path_, "--json"});
   EXPECT_EQ(json.exit_code, 0);
-  for (const char* part : {"\"format_version\":1", "\"namespaces\":2", "\"entries\":4",
-                           "\"expired_entries\":1", "\"corrupt_records\":0", "\"sst_files\":"}) {
+  const std::vector<std::string> parts = {
+      "\"format_version\":" + std::to_string(storage::kStoreFormatVersion),
+      "\"namespaces\":2", "\"entries\":4", "\"expired_entries\":1", "\"corrupt_records\":0",
+      "\"sst_files\":"};
+  for (const std::string& part : parts) {
     EXPECT_TRUE(Contains(json.out, part)) << part << " in " << json.out;
   }
   EXPECT_TRUE(Contains(RunTool({"stats", path_}).out, "expired, not yet purged   1\n"));
