@@ -12,6 +12,7 @@
 #include <map>
 #include <random>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -21,6 +22,16 @@ namespace tiercache::storage {
 namespace {
 
 using std::chrono::milliseconds;
+
+// The checksum as record_format.h documents it, computed independently of
+// the encoder: XXH3-64 of the header's first 28 bytes, then the payload.
+std::uint64_t DocumentedChecksum(std::string_view header, std::string_view payload) {
+  XXH3_state_t state;
+  XXH3_64bits_reset(&state);
+  XXH3_64bits_update(&state, header.data(), header.size());
+  XXH3_64bits_update(&state, payload.data(), payload.size());
+  return XXH3_64bits_digest(&state);
+}
 
 void ExpectSameEntry(const Entry& expected, const Entry& actual) {
   EXPECT_EQ(expected.value, actual.value);
@@ -239,11 +250,7 @@ TEST_F(RecordFormatTest, WritesTheDocumentedLayout) {
   ASSERT_EQ(kRecordHeaderSize + payload.size(), record_.size());
   EXPECT_EQ(header, record_.substr(0, 28));
   EXPECT_EQ(payload, record_.substr(kRecordHeaderSize));
-  XXH3_state_t state;
-  XXH3_64bits_reset(&state);
-  XXH3_64bits_update(&state, header.data(), header.size());
-  XXH3_64bits_update(&state, payload.data(), payload.size());
-  const std::uint64_t checksum = XXH3_64bits_digest(&state);
+  const std::uint64_t checksum = DocumentedChecksum(header, payload);
   EXPECT_EQ(0, std::memcmp(&checksum, record_.data() + 28, 8));
 }
 
@@ -291,11 +298,7 @@ TEST_F(RecordFormatTest, ReadsPayloadVersionOne) {
       "\x07\x00\x00\x00\x00\x00\x00\x00"  // version
       "\x2e\x00\x00\x00",                 // payload length
       28);
-  XXH3_state_t state;
-  XXH3_64bits_reset(&state);
-  XXH3_64bits_update(&state, record.data(), record.size());
-  XXH3_64bits_update(&state, payload.data(), payload.size());
-  const std::uint64_t checksum = XXH3_64bits_digest(&state);
+  const std::uint64_t checksum = DocumentedChecksum(record, payload);
   record.append(reinterpret_cast<const char*>(&checksum), sizeof checksum);
   record += payload;
   Entry entry;
