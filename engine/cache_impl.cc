@@ -177,26 +177,36 @@ Status Cache::Impl::ReadBelow(const storage::Namespace& ns, std::string_view key
   return ReadBelowLocked(ns, key, entry, Counting::kCounted);
 }
 
-// REQUIRES: the key's lock held.
+// REQUIRES: the key's lock held. L1 is not looked at again: a Get comes here
+// after missing it, and whatever a concurrent reader put there meanwhile is
+// also in the write buffer or in RocksDB, which hold every acknowledged write.
 Status Cache::Impl::ReadBelowLocked(const storage::Namespace& ns, std::string_view key,
                                     Entry* entry, Counting counting) {
-  if (LookupMemory(ns.id, key, entry)) return Status::OK();
   thread_local std::string record;
+  bool from_disk = false;
+  Status s = FindRecordLocked(ns, key, &record, &from_disk);
+  if (s.ok()) s = Promote(ns, key, record, entry);
+  if (counting == Counting::kCounted) CountRead(s, from_disk);
+  return Undamaged(ns, key, std::move(s));
+}
+
+// REQUIRES: the key's lock held.
+Status Cache::Impl::FindRecordLocked(const storage::Namespace& ns, std::string_view key,
+                                     std::string* record, bool* from_disk) {
   const engine::WriteBehind::Found buffered =
-      write_behind_ ? write_behind_->Find(ns.id, key, &record) : engine::WriteBehind::Found::kNo;
+      write_behind_ ? write_behind_->Find(ns.id, key, record) : engine::WriteBehind::Found::kNo;
+  *from_disk = buffered == engine::WriteBehind::Found::kNo;
   if (buffered == engine::WriteBehind::Found::kDelete) {
     return Status::NotFound(Describe(ns.name, key));
   }
-  const bool from_disk = buffered == engine::WriteBehind::Found::kNo;
-  Status s = from_disk ? store_->Get(ns, key, &record) : Status::OK();
-  if (s.ok()) s = Promote(ns, key, record, entry);
-  if (counting == Counting::kCounted) CountRead(s, from_disk);
-  // A damaged block (RocksDB's checksum) and a damaged record get one answer.
-  if (s.IsCorruption()) {
-    return Damaged(options_.on_corrupt_record,
-                   fmt::format("{}: {}", Describe(ns.name, key), s.message()));
-  }
-  return s;
+  return *from_disk ? store_->Get(ns, key, record) : Status::OK();
+}
+
+// A damaged block (RocksDB's checksum) and a damaged record get one answer.
+Status Cache::Impl::Undamaged(const storage::Namespace& ns, std::string_view key, Status s) const {
+  if (!s.IsCorruption()) return s;
+  return Damaged(options_.on_corrupt_record,
+                 fmt::format("{}: {}", Describe(ns.name, key), s.message()));
 }
 
 void Cache::Impl::CountRead(const Status& s, bool from_disk) {
@@ -330,15 +340,24 @@ Status Cache::Impl::LoadAndStore(std::string_view ns, std::string_view key,
   return Status::OK();
 }
 
-// REQUIRES: the key's lock held. 0 when the key holds no live entry.
+// REQUIRES: the key's lock held. 0 when the key holds no live entry. Below
+// L1 the record's checksummed header has the version: the entry is neither
+// decoded nor promoted, since the caller is about to replace it.
 Status Cache::Impl::CurrentVersion(const storage::Namespace& ns, std::string_view key,
                                    std::uint64_t* version) {
-  Entry entry;
   *version = 0;
-  Status s = ReadBelowLocked(ns, key, &entry, Counting::kCounted);
+  if (memory_->LookupValue(ns.id, key, nullptr, version)) return Status::OK();
+  thread_local std::string record;
+  bool from_disk = false;
+  Status s = FindRecordLocked(ns, key, &record, &from_disk);
+  storage::RecordHeader header;
+  if (s.ok()) s = storage::VerifyRecord(record, &header);
+  CountRead(s, from_disk);
+  s = Undamaged(ns, key, std::move(s));
   if (s.IsNotFound()) return Status::OK();
-  if (s.ok()) *version = entry.version;
-  return s;
+  if (!s.ok()) return s;
+  if (!header.expires_at || *header.expires_at > clock_->Now()) *version = header.version;
+  return Status::OK();
 }
 
 }  // namespace tiercache

@@ -89,6 +89,12 @@ class Cache::Impl {
   enum class Counting { kCounted, kQuiet };
   Status ReadBelowLocked(const storage::Namespace& ns, std::string_view key, Entry* entry,
                          Counting counting);
+  // The newest record of the key below L1, the write buffer's or RocksDB's
+  // (*from_disk); NotFound when there is none or the buffer holds a delete.
+  Status FindRecordLocked(const storage::Namespace& ns, std::string_view key,
+                          std::string* record, bool* from_disk);
+  // `s`, or for Corruption what Options::on_corrupt_record asks, naming the key.
+  Status Undamaged(const storage::Namespace& ns, std::string_view key, Status s) const;
   void CountRead(const Status& s, bool from_disk);
   // Decodes a record found below L1 and, unless it has expired (NotFound),
   // puts it in L1 as read once more. Corruption when it fails its checks.

@@ -105,7 +105,8 @@ class MemoryTier {
   // Copies the entry out and counts a hit (last_accessed, access_count);
   // false on a miss. An expired entry is a miss.
   virtual bool Lookup(std::uint32_t ns, std::string_view key, Entry* out) = 0;
-  // The fast path: the value (and the version when asked) only.
+  // The fast path: the value (unless `value` is null) and the version (when
+  // asked) only.
   virtual bool LookupValue(std::uint32_t ns, std::string_view key, std::string* value,
                            std::uint64_t* version = nullptr) = 0;
 

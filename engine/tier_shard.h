@@ -53,7 +53,7 @@ class alignas(64) TierShard {
   bool LookupValue(std::uint32_t ns, std::string_view key, std::uint64_t hash, std::uint64_t now,
                    std::string* value, std::uint64_t* version, Removals removed) {
     return Hit(ns, key, hash, now, removed, [value, version](const Node& n) {
-      CopyValue(n.value(), value);
+      if (value != nullptr) CopyValue(n.value(), value);
       if (version != nullptr) *version = n.version();
     });
   }

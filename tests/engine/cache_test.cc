@@ -153,6 +153,42 @@ TEST_F(CacheTest, CompareAndPutSeesTheVersionOnDiskAfterRestart) {
   EXPECT_TRUE(cache->CompareAndPut("ns", "k", v, "2").ok());
 }
 
+// Below L1 the version comes from the record's header: an expired record
+// counts as no entry, and CompareAndPut leaves L1 holding only what it wrote.
+TEST_F(CacheTest, CompareAndPutTreatsAnExpiredRecordOnDiskAsAbsent) {
+  std::uint64_t v = 0;
+  {
+    auto cache = Open();
+    WriteOptions write;
+    write.ttl = milliseconds(1000);
+    ASSERT_TRUE(cache->Put("ns", "k", "old", write, &v).ok());
+  }
+  clock_->Advance(milliseconds(1000));
+  auto cache = Open();
+  EXPECT_TRUE(cache->CompareAndPut("ns", "k", v, "x").IsConflict());
+  std::uint64_t next = 0;
+  ASSERT_TRUE(cache->CompareAndPut("ns", "k", 0, "new", {}, &next).ok());
+  EXPECT_GT(next, v);
+  EXPECT_EQ(Get(*cache, "ns", "k"), "new");
+  EXPECT_EQ(cache->GetStats().disk.hits, 2u);  // the two CompareAndPuts' reads
+}
+
+TEST_F(CacheTest, CompareAndPutSeesTheVersionInTheWriteBufferAfterEviction) {
+  options_.write_policy = WritePolicy::kWriteBehind;
+  options_.l1_max_entries = 1;
+  options_.l1_shards = 1;
+  options_.write_buffer.flush_interval = std::chrono::hours(1);
+  auto cache = Open();
+  std::uint64_t v = 0;
+  ASSERT_TRUE(cache->Put("ns", "k", "1", {}, &v).ok());
+  ASSERT_TRUE(cache->Put("ns", "other", "evicts k").ok());
+  EXPECT_TRUE(cache->CompareAndPut("ns", "k", v - 1, "x").IsConflict());
+  EXPECT_TRUE(cache->CompareAndPut("ns", "k", v, "2").ok());
+  EXPECT_EQ(cache->GetStats().disk.hits, 0u);  // the buffer answered
+  ASSERT_TRUE(cache->Flush(kDeadline).ok());
+  EXPECT_EQ(Get(*cache, "ns", "k"), "2");
+}
+
 TEST_F(CacheTest, ConcurrentCompareAndPutLosesNoIncrement) {
   options_.l1_max_entries = 16;
   options_.l1_shards = 1;

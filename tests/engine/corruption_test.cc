@@ -211,6 +211,38 @@ TEST_F(CorruptionTest, ADamagedRecordIsAMissWhenAskedAndCounted) {
   EXPECT_EQ(cache->GetStats().disk.corrupt, damaged.size());
 }
 
+// CompareAndPut reads only a record's header and checksum: a damaged record
+// is Corruption and stays as it was, or, treated as a miss, an absent entry
+// that expected version 0 replaces.
+TEST_F(CorruptionTest, CompareAndPutOverADamagedRecordFollowsTheSameChoice) {
+  ASSERT_NO_FATAL_FAILURE(WriteAll(/*to_sst=*/false));
+  std::set<std::string> damaged;
+  {
+    std::unique_ptr<storage::Store> store = OpenStore();
+    damaged = DamageRecords(*store, random_);
+  }
+  const std::string key = damaged.begin()->substr(std::string(kNamespace).size() + 1);
+  {
+    std::unique_ptr<Cache> cache;
+    ASSERT_TRUE(Cache::Open(options_, &cache).ok());
+    const Status s = cache->CompareAndPut(kNamespace, key, 0, "new");
+    EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+    EXPECT_NE(s.message().find(key), std::string::npos) << s.message();
+    EXPECT_EQ(cache->GetStats().disk.corrupt, 1u);
+    std::string value;
+    EXPECT_TRUE(cache->Get(kNamespace, key, &value).IsCorruption());
+    ASSERT_TRUE(cache->Close(kDeadline).ok());
+  }
+  options_.on_corrupt_record = CorruptRecordAction::kTreatAsMiss;
+  std::unique_ptr<Cache> cache;
+  ASSERT_TRUE(Cache::Open(options_, &cache).ok());
+  EXPECT_TRUE(cache->CompareAndPut(kNamespace, key, 1, "stale").IsConflict());
+  ASSERT_TRUE(cache->CompareAndPut(kNamespace, key, 0, "new").ok());
+  std::string value;
+  ASSERT_TRUE(cache->Get(kNamespace, key, &value).ok());
+  EXPECT_EQ(value, "new");
+}
+
 TEST_F(CorruptionTest, TheLoaderRefillsADamagedRecordTreatedAsAMiss) {
   options_.on_corrupt_record = CorruptRecordAction::kTreatAsMiss;
   ASSERT_NO_FATAL_FAILURE(WriteAll(/*to_sst=*/false));
