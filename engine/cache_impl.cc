@@ -36,8 +36,6 @@ ThreadCodec& CodecFor(const Options& options) {
     slot.threshold = options.compression_threshold;
     slot.encoder = std::make_unique<storage::RecordEncoder>(options.compression,
                                                             options.compression_threshold);
-    slot.compressor = std::make_unique<storage::ValueCompressor>(options.compression,
-                                                                 options.compression_threshold);
   }
   return slot;
 }
@@ -221,7 +219,8 @@ void Cache::Impl::CountRead(const Status& s, bool from_disk) {
 
 Status Cache::Impl::Promote(const storage::Namespace& ns, std::string_view key,
                             std::string_view record, Entry* entry) {
-  Status s = storage::DecodeRecord(record, entry);
+  storage::StoredValue stored;
+  Status s = storage::DecodeRecord(record, entry, &stored);
   if (!s.ok()) return s;
   const TimePoint now = clock_->Now();
   if (entry->ExpiredAt(now)) {
@@ -229,20 +228,20 @@ Status Cache::Impl::Promote(const storage::Namespace& ns, std::string_view key,
   }
   ++entry->access_count;
   entry->last_accessed = now;
-  StoreInMemory(ns.id, key, *entry, /*with_access_data=*/true);
+  StoreInMemory(ns.id, key, *entry, stored, /*with_access_data=*/true);
   return Status::OK();
 }
 
 // REQUIRES: the key's lock held.
 void Cache::Impl::StoreInMemory(std::uint32_t ns, std::string_view key, const Entry& entry,
-                                bool with_access_data) {
+                                const storage::StoredValue& stored, bool with_access_data) {
   engine::TierWrite write;
   write.ns = ns;
   write.key = key;
   write.value = entry.value;
   if (compress_in_memory_) {
     engine::ThreadCodec& codec = engine::CodecFor(options_);
-    engine::ToMemoryForm(*codec.compressor, entry.value, &codec.memory_value);
+    engine::ToMemoryForm(stored, &codec.memory_value);
     write.value = codec.memory_value;
     counters_.memory_value_bytes.fetch_add(entry.value.size(), std::memory_order_relaxed);
     counters_.memory_stored_bytes.fetch_add(codec.memory_value.size(), std::memory_order_relaxed);

@@ -19,7 +19,6 @@
 #include "engine/write_behind.h"
 #include "storage/record_format.h"
 #include "storage/store.h"
-#include "storage/value_compressor.h"
 #include "tiercache/cache.h"
 
 namespace tiercache {
@@ -31,7 +30,6 @@ struct ThreadCodec {
   Compression compression = Compression::kNone;
   std::size_t threshold = 0;
   std::unique_ptr<storage::RecordEncoder> encoder;
-  std::unique_ptr<storage::ValueCompressor> compressor;
   std::string record;        // the last record encoded
   std::string memory_value;  // the last value put in L1 form
 };
@@ -101,12 +99,12 @@ class Cache::Impl {
   Status Promote(const storage::Namespace& ns, std::string_view key, std::string_view record,
                  Entry* entry);
   // REQUIRES: the key's lock held. Puts the entry under `key` in L1 (its own
-  // key field is not read), compressed when compression is on;
-  // with_access_data: keep the entry's access count and time (else L1 carries
-  // over those of the version it replaces). An entry L1 cannot take must not
-  // leave an older version behind.
+  // key field is not read); with compression on, its value as `stored` (how
+  // its record holds it) says; with_access_data: keep the entry's access
+  // count and time (else L1 carries over those of the version it replaces).
+  // An entry L1 cannot take must not leave an older version behind.
   void StoreInMemory(std::uint32_t ns, std::string_view key, const Entry& entry,
-                     bool with_access_data);
+                     const storage::StoredValue& stored, bool with_access_data);
   // L1 lookups that undo L1's compression.
   bool LookupMemory(std::uint32_t ns, std::string_view key, Entry* entry);
   bool LookupMemoryValue(std::uint32_t ns, std::string_view key, std::string* value);
@@ -121,7 +119,8 @@ class Cache::Impl {
   Status MakeEntry(std::string_view key, std::string_view value, const WriteOptions& write,
                    Entry* entry);
   Status WriteLocked(const storage::Namespace& ns, const Entry& entry);
-  void Written(const storage::Namespace& ns, const Entry& entry);
+  void Written(const storage::Namespace& ns, const Entry& entry,
+               const storage::StoredValue& stored);
   Status WriteBatch(const std::vector<const engine::BufferedWrite*>& batch);
   Status WriteInParts(const std::vector<const engine::BufferedWrite*>& sorted,
                       std::size_t part_bytes);

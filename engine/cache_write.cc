@@ -139,7 +139,8 @@ Status Cache::Impl::Write(std::string_view ns, std::string_view key, std::string
 // L1, so that L1 is never newer than what is acknowledged below it.
 Status Cache::Impl::WriteLocked(const storage::Namespace& ns, const Entry& entry) {
   engine::ThreadCodec& codec = engine::CodecFor(options_);
-  Status s = codec.encoder->Encode(entry, &codec.record);
+  storage::StoredValue stored;
+  Status s = codec.encoder->Encode(entry, &codec.record, &stored);
   if (s.ok() && write_behind_) {
     s = write_behind_->Add(engine::BufferedWrite{ns.id, entry.key, codec.record, false});
   } else if (s.ok()) {
@@ -147,18 +148,19 @@ Status Cache::Impl::WriteLocked(const storage::Namespace& ns, const Entry& entry
     if (s.ok()) counters_.disk_writes.fetch_add(1, std::memory_order_relaxed);
   }
   if (!s.ok()) return s;
-  Written(ns, entry);
+  Written(ns, entry, stored);
   return Status::OK();
 }
 
 // REQUIRES: the key's lock held, and the entry acknowledged below L1. L1 takes
 // it (or, under write-around, drops the key); the loader's "not found" for the
 // key is forgotten.
-void Cache::Impl::Written(const storage::Namespace& ns, const Entry& entry) {
+void Cache::Impl::Written(const storage::Namespace& ns, const Entry& entry,
+                          const storage::StoredValue& stored) {
   if (options_.write_policy == WritePolicy::kWriteAround) {
     memory_->Erase(ns.id, entry.key);
   } else {
-    StoreInMemory(ns.id, entry.key, entry, /*with_access_data=*/false);
+    StoreInMemory(ns.id, entry.key, entry, stored, /*with_access_data=*/false);
   }
   if (options_.negative_ttl.count() > 0) negatives_.Erase(engine::FlightKey(ns.name, entry.key));
 }
@@ -190,18 +192,26 @@ Status Cache::Impl::PutManyAtomically(const storage::Namespace& ns,
   auto locks = LockKeys(ns.id, keys);
 
   std::vector<Entry> entries(pairs.size());
+  // How each record stores its value, for L1; an lz4 block is copied out of
+  // the encoder, which reuses its buffer for the next entry.
+  std::vector<storage::StoredValue> stored(pairs.size());
+  std::vector<std::string> blocks(pairs.size());
   storage::StoreBatch batch = store_->NewBatch();
   engine::ThreadCodec& codec = engine::CodecFor(options_);
   for (std::size_t i = 0; i < pairs.size(); ++i) {
     Status s = MakeEntry(pairs[i].key, pairs[i].value, write, &entries[i]);
-    if (s.ok()) s = codec.encoder->Encode(entries[i], &codec.record);
+    if (s.ok()) s = codec.encoder->Encode(entries[i], &codec.record, &stored[i]);
     if (s.ok()) s = batch.Put(ns, pairs[i].key, codec.record);
     if (!s.ok()) return s;
+    if (stored[i].codec == storage::kCodecLz4) {
+      blocks[i] = stored[i].bytes;
+      stored[i].bytes = blocks[i];
+    }
   }
   Status s = store_->Write(&batch);
   if (!s.ok()) return s;
   counters_.disk_writes.fetch_add(entries.size(), std::memory_order_relaxed);
-  for (const Entry& entry : entries) Written(ns, entry);
+  for (std::size_t i = 0; i < entries.size(); ++i) Written(ns, entries[i], stored[i]);
   return Status::OK();
 }
 

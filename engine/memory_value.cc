@@ -2,27 +2,26 @@
 
 #include <cstdint>
 #include <cstring>
-#include <optional>
+
+#include "storage/value_compressor.h"
 
 namespace tiercache::engine {
 
-void ToMemoryForm(storage::ValueCompressor& compressor, std::string_view value,
-                  std::string* out) {
+void ToMemoryForm(const storage::StoredValue& stored, std::string* out) {
   out->clear();
-  const std::optional<std::string_view> block = compressor.Compress(value);
-  if (!block) {
-    out->reserve(1 + value.size());
+  if (stored.codec != storage::kCodecLz4) {
+    out->reserve(1 + stored.bytes.size());
     out->push_back(kMemoryRaw);
-    out->append(value);
+    out->append(stored.bytes);
     return;
   }
-  const auto length = static_cast<std::uint32_t>(value.size());
+  const std::uint32_t length = stored.value_length;
   char length_bytes[sizeof length];
   std::memcpy(length_bytes, &length, sizeof length);
-  out->reserve(1 + sizeof length + block->size());
+  out->reserve(1 + sizeof length + stored.bytes.size());
   out->push_back(kMemoryLz4);
   out->append(length_bytes, sizeof length);
-  out->append(*block);
+  out->append(stored.bytes);
 }
 
 Status FromMemoryForm(std::string* value) {

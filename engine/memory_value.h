@@ -3,7 +3,7 @@
 #include <string>
 #include <string_view>
 
-#include "storage/value_compressor.h"
+#include "storage/record_format.h"
 #include "tiercache/status.h"
 
 namespace tiercache::engine {
@@ -15,9 +15,10 @@ namespace tiercache::engine {
 inline constexpr char kMemoryRaw = 0;
 inline constexpr char kMemoryLz4 = 1;
 
-// Replaces *out with the L1 form of `value`.
-void ToMemoryForm(storage::ValueCompressor& compressor, std::string_view value,
-                  std::string* out);
+// Replaces *out with the L1 form of a value as its record stores it: L1
+// compresses by the record's rule, so the record's lz4 block serves both and
+// no value is compressed twice.
+void ToMemoryForm(const storage::StoredValue& stored, std::string* out);
 
 // Turns *value, in L1 form, back into the value. Corruption when it is not
 // a well-formed L1 form (which only a bug in the cache can make).

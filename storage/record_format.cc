@@ -227,25 +227,27 @@ RecordEncoder::~RecordEncoder() = default;
 
 // The limits checked first bound the payload below kMaxPayloadBytes, so its
 // length fits the header's 32 bits.
-Status RecordEncoder::Encode(const Entry& entry, std::string* record) {
+Status RecordEncoder::Encode(const Entry& entry, std::string* record, StoredValue* stored) {
   if (Status s = CheckEncodable(entry); !s.ok()) return s;
   try {
-    const StoredValue stored = impl_->Store(entry.value);
+    const StoredValue value = impl_->Store(entry.value);
     record->assign(kRecordHeaderSize, '\0');
-    impl_->writer.Write(entry, stored, record);
-    FillHeader(entry, stored.codec, record);
+    impl_->writer.Write(entry, value, record);
+    FillHeader(entry, value.codec, record);
+    if (stored != nullptr) *stored = value;
   } catch (const std::exception& e) {
     return Status::IOError(fmt::format("record: encoding failed: {}", e.what()));
   }
   return Status::OK();
 }
 
-Status DecodeRecord(std::string_view record, Entry* entry) {
+Status DecodeRecord(std::string_view record, Entry* entry, StoredValue* stored) {
   RecordHeader header;
   if (Status s = VerifyRecord(record, &header); !s.ok()) return s;
   try {
-    ThreadPayloadReader().Read(record.substr(kRecordHeaderSize), header.flags & kFlagCodecMask,
-                               entry);
+    const StoredValue value = ThreadPayloadReader().Read(record.substr(kRecordHeaderSize),
+                                                         header.flags & kFlagCodecMask, entry);
+    if (stored != nullptr) *stored = value;
   } catch (const PayloadCorruption& e) {
     return Status::Corruption(e.what());
   } catch (const std::bad_alloc&) {

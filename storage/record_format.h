@@ -108,6 +108,13 @@ inline constexpr std::size_t kMetadataItemOverhead = 8;
 inline constexpr std::size_t kMaxMetadataBytes = 16 * 1024 * 1024;
 inline constexpr std::size_t kMaxPayloadBytes = kMaxValueBytes + kMaxMetadataBytes + 64 * 1024;
 
+// A value in the form a record stores it.
+struct StoredValue {
+  std::uint8_t codec = 0;          // kCodecNone or kCodecLz4
+  std::uint32_t value_length = 0;  // uncompressed; written only for lz4
+  std::string_view bytes;          // as stored: compressed for lz4
+};
+
 // The fixed header of a record, as ParseRecordHeader reads it.
 struct RecordHeader {
   std::uint8_t format_version = 0;
@@ -144,10 +151,13 @@ class RecordEncoder {
   RecordEncoder(const RecordEncoder&) = delete;
   RecordEncoder& operator=(const RecordEncoder&) = delete;
 
-  // Replaces *record with the record of `entry` (all fields but key).
-  // InvalidArgument when the value exceeds kMaxValueBytes or the metadata
-  // kMaxMetadataBytes; *record is then unspecified.
-  [[nodiscard]] Status Encode(const Entry& entry, std::string* record);
+  // Replaces *record with the record of `entry` (all fields but key), and
+  // *stored, when asked, with the value as the record stores it (its lz4
+  // block stays valid until the next Encode; an uncompressed value is a view
+  // into entry.value). InvalidArgument when the value exceeds kMaxValueBytes
+  // or the metadata kMaxMetadataBytes; *record is then unspecified.
+  [[nodiscard]] Status Encode(const Entry& entry, std::string* record,
+                              StoredValue* stored = nullptr);
 
  private:
   struct Impl;
@@ -155,9 +165,12 @@ class RecordEncoder {
 };
 
 // Full check (header, lengths, checksum, then lz4 and Boost) and decode; fills
-// every field of *entry except key. Corruption naming the problem for any
+// every field of *entry except key, and *stored, when asked, with the value as
+// the record stores it (an lz4 block is a view into `record`, an uncompressed
+// value one into entry->value). Corruption naming the problem for any
 // malformed record; never allocates more than a bounded multiple of the
 // record's size. Thread-safe (each thread keeps its own decoding state).
-[[nodiscard]] Status DecodeRecord(std::string_view record, Entry* entry);
+[[nodiscard]] Status DecodeRecord(std::string_view record, Entry* entry,
+                                  StoredValue* stored = nullptr);
 
 }  // namespace tiercache::storage

@@ -36,6 +36,12 @@ class RecordPayload {
     stored_.codec = codec;
   }
 
+  // After a load: the value as the payload stored it.
+  StoredValue stored() const {
+    if (stored_.codec == kCodecLz4) return stored_;
+    return {kCodecNone, 0, out_->value};
+  }
+
  private:
   friend class boost::serialization::access;
 
@@ -189,7 +195,9 @@ void RecordPayload::LoadCompressedValue(boost::archive::binary_iarchive& ar) {
         "record: uncompressed value length {} is more than {} times its {} compressed bytes",
         length, kMaxLz4Ratio, stored));
   }
-  const Status s = DecompressValue(source_->Take(stored), length, &out_->value);
+  stored_.value_length = length;
+  stored_.bytes = source_->Take(stored);
+  const Status s = DecompressValue(stored_.bytes, length, &out_->value);
   if (!s.ok()) throw PayloadCorruption("record: " + s.message());
 }
 
@@ -232,7 +240,7 @@ void PayloadWriter::Write(const Entry& entry, const StoredValue& value, std::str
 
 PayloadReader::PayloadReader() : archive_(source_, kArchiveFlags) {}
 
-void PayloadReader::Read(std::string_view payload, std::uint8_t codec, Entry* entry) {
+StoredValue PayloadReader::Read(std::string_view payload, std::uint8_t codec, Entry* entry) {
   source_.Reset(payload);
   RecordPayload record_payload(entry, codec, &source_);
   archive_ >> record_payload;
@@ -240,6 +248,7 @@ void PayloadReader::Read(std::string_view payload, std::uint8_t codec, Entry* en
     throw PayloadCorruption(
         fmt::format("record: {} bytes follow the payload's last field", source_.remaining()));
   }
+  return record_payload.stored();
 }
 
 }  // namespace tiercache::storage

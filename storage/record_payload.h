@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "storage/record_format.h"
 #include "storage/record_streambuf.h"
 #include "tiercache/entry.h"
 
@@ -21,13 +22,6 @@ namespace tiercache::storage {
 class PayloadCorruption : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
-};
-
-// A value in the form the payload stores it.
-struct StoredValue {
-  std::uint8_t codec = 0;          // kCodecNone or kCodecLz4
-  std::uint32_t value_length = 0;  // uncompressed; written only for lz4
-  std::string_view bytes;          // as stored: compressed for lz4
 };
 
 // Writes payloads through one binary archive that lives as long as the writer:
@@ -58,10 +52,12 @@ class PayloadReader {
   PayloadReader();
 
   // Fills the payload fields of *entry (value, created_at, last_accessed,
-  // access_count, metadata) from `payload`, whose value uses `codec`. Throws
-  // PayloadCorruption (or boost::archive::archive_exception) when the payload
-  // is malformed, leaving *entry unspecified.
-  void Read(std::string_view payload, std::uint8_t codec, Entry* entry);
+  // access_count, metadata) from `payload`, whose value uses `codec`, and
+  // returns the value as stored: an lz4 block is a view into `payload`, an
+  // uncompressed value one into entry->value. Throws PayloadCorruption (or
+  // boost::archive::archive_exception) when the payload is malformed, leaving
+  // *entry unspecified.
+  StoredValue Read(std::string_view payload, std::uint8_t codec, Entry* entry);
 
  private:
   SpanSource source_;

@@ -5,20 +5,29 @@
 namespace tiercache::engine {
 namespace {
 
-TEST(MemoryValueTest, ShortValuesAreKeptAsTheyAre) {
-  storage::ValueCompressor compressor(Compression::kLz4, 64);
+// The L1 form of `value` by way of its record, as the cache makes it.
+std::string FormOf(std::string_view value, std::size_t threshold) {
+  storage::RecordEncoder encoder(Compression::kLz4, threshold);
+  Entry entry;
+  entry.value = value;
+  std::string record;
+  storage::StoredValue stored;
+  EXPECT_TRUE(encoder.Encode(entry, &record, &stored).ok());
   std::string form;
-  ToMemoryForm(compressor, "short", &form);
+  ToMemoryForm(stored, &form);
+  return form;
+}
+
+TEST(MemoryValueTest, ShortValuesAreKeptAsTheyAre) {
+  std::string form = FormOf("short", 64);
   EXPECT_EQ(form, std::string(1, kMemoryRaw) + "short");
   ASSERT_TRUE(FromMemoryForm(&form).ok());
   EXPECT_EQ(form, "short");
 }
 
 TEST(MemoryValueTest, CompressibleValuesAreCompressedAndComeBack) {
-  storage::ValueCompressor compressor(Compression::kLz4, 64);
   const std::string value(10'000, 'a');
-  std::string form;
-  ToMemoryForm(compressor, value, &form);
+  std::string form = FormOf(value, 64);
   EXPECT_EQ(form[0], kMemoryLz4);
   EXPECT_LT(form.size(), 200u);
   ASSERT_TRUE(FromMemoryForm(&form).ok());
@@ -26,11 +35,9 @@ TEST(MemoryValueTest, CompressibleValuesAreCompressedAndComeBack) {
 }
 
 TEST(MemoryValueTest, IncompressibleValuesAreKeptAsTheyAre) {
-  storage::ValueCompressor compressor(Compression::kLz4, 1);
   std::string value;
   for (int i = 0; i < 256; ++i) value.push_back(static_cast<char>(i * 97 + 13));
-  std::string form;
-  ToMemoryForm(compressor, value, &form);
+  std::string form = FormOf(value, 1);
   EXPECT_EQ(form[0], kMemoryRaw);
   ASSERT_TRUE(FromMemoryForm(&form).ok());
   EXPECT_EQ(form, value);

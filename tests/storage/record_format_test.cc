@@ -210,6 +210,36 @@ TEST_F(RecordFormatTest, StoresValueUncompressedWhenLz4DoesNotShrinkIt) {
   EXPECT_EQ(kCodecNone, CodecOf(record_));
 }
 
+// The cache keeps L1 values in the form the record stores them: encoding and
+// decoding both report that form, and both report the same one.
+TEST_F(RecordFormatTest, EncodeAndDecodeReportTheValueAsStored) {
+  SCOPED_TRACE(SeedTrace());
+  RecordEncoder encoder(Compression::kLz4, 500);
+  Entry entry;
+  entry.value = Text(rng_, 4096);
+  StoredValue encoded;
+  ASSERT_TRUE(encoder.Encode(entry, &record_, &encoded).ok());
+  EXPECT_EQ(kCodecLz4, encoded.codec);
+  EXPECT_EQ(4096u, encoded.value_length);
+  EXPECT_LT(encoded.bytes.size(), entry.value.size());
+  const std::string block(encoded.bytes);
+  Entry decoded;
+  StoredValue read;
+  ASSERT_TRUE(DecodeRecord(record_, &decoded, &read).ok());
+  EXPECT_EQ(kCodecLz4, read.codec);
+  EXPECT_EQ(4096u, read.value_length);
+  EXPECT_EQ(block, read.bytes);
+  EXPECT_EQ(entry.value, decoded.value);
+
+  entry.value = Text(rng_, 499);
+  ASSERT_TRUE(encoder.Encode(entry, &record_, &encoded).ok());
+  EXPECT_EQ(kCodecNone, encoded.codec);
+  EXPECT_EQ(entry.value, encoded.bytes);
+  ASSERT_TRUE(DecodeRecord(record_, &decoded, &read).ok());
+  EXPECT_EQ(kCodecNone, read.codec);
+  EXPECT_EQ(entry.value, read.bytes);
+}
+
 TEST_F(RecordFormatTest, NeverCompressesWhenCompressionIsOff) {
   RecordEncoder encoder(Compression::kNone, 1);
   Entry entry;
