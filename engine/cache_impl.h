@@ -121,9 +121,9 @@ class Cache::Impl {
   Status WriteLocked(const storage::Namespace& ns, const Entry& entry);
   void Written(const storage::Namespace& ns, const Entry& entry,
                const storage::StoredValue& stored);
-  Status WriteBatch(const std::vector<const engine::BufferedWrite*>& batch);
+  Status WriteBatch(std::vector<const engine::BufferedWrite*>* batch, std::size_t* written);
   Status WriteInParts(const std::vector<const engine::BufferedWrite*>& sorted,
-                      std::size_t part_bytes);
+                      std::size_t part_bytes, std::size_t* written);
   Status WritePart(storage::StoreBatch* batch);
   Status PutManyAtomically(const storage::Namespace& ns, const std::vector<KeyValue>& pairs,
                            const WriteOptions& write);

@@ -50,24 +50,20 @@ std::uint64_t KeyHead(std::string_view key) {
   return head;
 }
 
-// The writes in RocksDB's key order. RocksDB's memtable inserts ascending keys
+// Puts the writes in RocksDB's key order. RocksDB's memtable inserts ascending keys
 // much faster than random ones (its skip list starts each search where the
 // last insert ended). For batches of 10,000 random 16-byte keys: 34 % fewer
 // instructions in RocksDB under callgrind, 23 % fewer in all with the sort,
 // and more than twice the write-behind throughput (tiercache bench store).
 // A batch never holds two writes of one key, so the order changes nothing else.
-std::vector<const engine::BufferedWrite*> InKeyOrder(
-    const std::vector<const engine::BufferedWrite*>& writes) {
+void SortInKeyOrder(std::vector<const engine::BufferedWrite*>* writes) {
   std::vector<KeyOrder> order;
-  order.reserve(writes.size());
-  for (const engine::BufferedWrite* write : writes) {
+  order.reserve(writes->size());
+  for (const engine::BufferedWrite* write : *writes) {
     order.push_back({write->ns, KeyHead(write->key), write});
   }
   std::sort(order.begin(), order.end());
-  std::vector<const engine::BufferedWrite*> sorted;
-  sorted.reserve(order.size());
-  for (const KeyOrder& item : order) sorted.push_back(item.write);
-  return sorted;
+  for (std::size_t i = 0; i < order.size(); ++i) (*writes)[i] = order[i].write;
 }
 
 }  // namespace
@@ -240,30 +236,33 @@ Status Cache::Impl::DropNamespace(std::string_view ns) {
   return s;
 }
 
-// The flusher's batch, in key order, as one store batch. Near the free-space
-// reserve the store may refuse a whole batch whose parts still fit: it is then
-// written in parts of kPartBytes, so that a buffer larger than half the
-// headroom does not stall until far more space is freed. A retry after a
-// failed part writes the earlier parts again, unchanged: harmless, since the
-// buffer keeps the newest write of each key until the whole batch is in, and
-// reads look there first.
-Status Cache::Impl::WriteBatch(const std::vector<const engine::BufferedWrite*>& writes) {
-  const std::vector<const engine::BufferedWrite*> sorted = InKeyOrder(writes);
-  Status s = WriteInParts(sorted, std::numeric_limits<std::size_t>::max());
-  if (s.IsNoSpace()) s = WriteInParts(sorted, kPartBytes);
+// The flusher's batch, put in key order, as one store batch. Near the
+// free-space reserve the store may refuse a whole batch whose parts still fit:
+// it is then written in parts of kPartBytes, so that a buffer larger than half
+// the headroom does not stall until far more space is freed. *written: how
+// many of the sorted writes the store holds, so that a retry after a failed
+// part starts where it failed.
+Status Cache::Impl::WriteBatch(std::vector<const engine::BufferedWrite*>* writes,
+                               std::size_t* written) {
+  SortInKeyOrder(writes);
+  Status s = WriteInParts(*writes, std::numeric_limits<std::size_t>::max(), written);
+  if (s.IsNoSpace()) s = WriteInParts(*writes, kPartBytes, written);
   return s;
 }
 
-// Writes `sorted` as store batches of about part_bytes each. Writes of a
-// namespace dropped since they were buffered are left out: the namespace's
-// records are gone, and so are they. (The store refuses a batch should a drop
-// come between this check and the write.)
+// Writes `sorted` as store batches of about part_bytes each; *written: the
+// writes before the first part that failed. Writes of a namespace dropped
+// since they were buffered are left out: the namespace's records are gone, and
+// so are they. (The store refuses a batch should a drop come between this
+// check and the write.)
 Status Cache::Impl::WriteInParts(const std::vector<const engine::BufferedWrite*>& sorted,
-                                 std::size_t part_bytes) {
+                                 std::size_t part_bytes, std::size_t* written) {
+  *written = 0;
   storage::StoreBatch batch = store_->NewBatch();
   storage::Namespace ns{0, {}};
   bool live = false;
-  for (const engine::BufferedWrite* write : sorted) {
+  for (std::size_t i = 0; i < sorted.size(); ++i) {
+    const engine::BufferedWrite* write = sorted[i];
     if (write->ns != ns.id) {  // in key order, a namespace's writes come together
       ns.id = write->ns;
       live = namespaces_->IsLive(ns.id);
@@ -271,10 +270,15 @@ Status Cache::Impl::WriteInParts(const std::vector<const engine::BufferedWrite*>
     if (!live) continue;
     Status s = write->is_delete ? batch.Delete(ns, write->key)
                                 : batch.Put(ns, write->key, write->record);
-    if (s.ok() && batch.ApproximateBytes() >= part_bytes) s = WritePart(&batch);
+    if (s.ok() && batch.ApproximateBytes() >= part_bytes) {
+      s = WritePart(&batch);
+      if (s.ok()) *written = i + 1;
+    }
     if (!s.ok()) return s;
   }
-  return WritePart(&batch);
+  Status s = WritePart(&batch);
+  if (s.ok()) *written = sorted.size();
+  return s;
 }
 
 // Writes the batch to the store, unless it is empty, and clears it.

@@ -156,10 +156,10 @@ void WriteBehind::WriteInFlight(std::unique_lock<std::mutex>& lock) {
   for (const auto& [key, write] : in_flight_.writes) batch.push_back(&write);
 
   lock.unlock();
-  const Status s = writer_(batch);
-  if (s.ok()) {
-    for (const BufferedWrite* write : batch) flushed_(*write);
-  }
+  std::size_t written = 0;
+  const Status s = writer_(&batch, &written);
+  if (s.ok()) written = batch.size();
+  for (std::size_t i = 0; i < written; ++i) flushed_(*batch[i]);
   lock.lock();
 
   if (s.ok()) {
@@ -173,11 +173,20 @@ void WriteBehind::WriteInFlight(std::unique_lock<std::mutex>& lock) {
     lock.lock();
     return;
   }
+  // What the store took is not written again: near a full disk, a batch
+  // written in parts gets further with each attempt.
+  for (std::size_t i = 0; i < written; ++i) {
+    const auto it = in_flight_.writes.find(
+        std::pair<std::uint32_t, std::string_view>(batch[i]->ns, batch[i]->key));
+    in_flight_.bytes -= it->second.Charge();
+    in_flight_.writes.erase(it);
+  }
+  if (written > 0) progress_.notify_all();
   const std::uint64_t attempt = ++attempt_;
   ++stats_.failures;
   last_failure_ = s;
   lock.unlock();
-  failed_(s, batch.size(), attempt);
+  failed_(s, batch.size() - written, attempt);
   lock.lock();
   work_.wait_for(lock, Backoff(attempt), [this] { return stop_; });
 }

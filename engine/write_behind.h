@@ -31,10 +31,13 @@ struct BufferedWrite {
   std::size_t Charge() const;
 };
 
-// What the flusher hands to RocksDB: the writes of one batch. Returns the
-// store's status; on failure the writes stay buffered and the whole batch is
-// handed over again, so a writer may have written part of it.
-using BatchWriter = std::function<Status(const std::vector<const BufferedWrite*>& batch)>;
+// What the flusher hands to RocksDB: the writes of one batch, in an order the
+// writer may change. Returns the store's status and sets *written to how many
+// of the batch's first writes, in the order it leaves them, the store holds
+// (on success, all). After a failure those leave the buffer; the rest stay,
+// readable, and are handed over again.
+using BatchWriter =
+    std::function<Status(std::vector<const BufferedWrite*>* batch, std::size_t* written)>;
 // Told of each write once RocksDB holds it.
 using FlushedCallback = std::function<void(const BufferedWrite& write)>;
 // Told of a batch RocksDB refused (the attempt number counts from 1).

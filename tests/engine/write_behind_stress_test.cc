@@ -56,14 +56,21 @@ std::optional<std::uint64_t> VersionIn(const std::string& key, const std::string
   return std::stoull(record.substr(head.size(), end - head.size()));
 }
 
-// The store stand-in: applies a batch all or none, refusing every
-// kFailEvery-th call.
+// The store stand-in: applies a batch, but every kFailEvery-th call only a
+// part of it (the first writes, as many as `taken` picks) before it fails.
 class FakeStore {
  public:
-  Status Write(const std::vector<const BufferedWrite*>& batch) {
+  Status Write(std::vector<const BufferedWrite*>* batch, std::size_t* written,
+               std::uint64_t taken) {
     std::lock_guard lock(mu_);
-    if (++calls_ % kFailEvery == 0) return Status::IOError("injected failure");
-    for (const BufferedWrite* write : batch) {
+    Status s;
+    *written = batch->size();
+    if (++calls_ % kFailEvery == 0) {
+      *written = taken % (batch->size() + 1);
+      s = Status::IOError("injected failure");
+    }
+    for (std::size_t i = 0; i < *written; ++i) {
+      const BufferedWrite* write = (*batch)[i];
       const std::optional<std::uint64_t> version = VersionIn(write->key, write->record);
       if (write->is_delete) {
         data_.erase(write->key);
@@ -75,7 +82,7 @@ class FakeStore {
         state = *version;
       }
     }
-    return Status::OK();
+    return s;
   }
 
   KeyState Get(const std::string& key) const {
@@ -110,13 +117,17 @@ class WriteBehindStressTest : public ::testing::Test {
   void SetUp() override {
     seed_ = test_util::SeedFromEnvironment();
     std::cout << "seed " << seed_ << " (TIERCACHE_SEED=" << seed_ << " replays it)\n";
+    flusher_rng_.seed(seed_ * 7);
     WriteBufferOptions options;
     options.max_entries = 16;
     options.max_bytes = 8 * 1024;
     options.flush_interval = milliseconds(20);
     options.max_wait = milliseconds(20);
     buffer_ = std::make_unique<WriteBehind>(
-        options, clock_, [this](const auto& batch) { return store_.Write(batch); },
+        options, clock_,
+        [this](auto* batch, std::size_t* written) {
+          return store_.Write(batch, written, flusher_rng_());
+        },
         [this](const BufferedWrite&) { flushed_.fetch_add(1, std::memory_order_relaxed); },
         [this](const Status&, std::size_t, std::uint64_t) {
           failed_.fetch_add(1, std::memory_order_relaxed);
@@ -132,6 +143,7 @@ class WriteBehindStressTest : public ::testing::Test {
   void ExpectFindSees(const std::string& key, const KeyState& latest);
 
   std::uint64_t seed_ = 0;
+  std::mt19937_64 flusher_rng_;  // the flusher thread's: how much a failing write takes
   std::shared_ptr<ManualClock> clock_ = std::make_shared<ManualClock>();
   FakeStore store_;
   std::unique_ptr<WriteBehind> buffer_;

@@ -14,25 +14,33 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// A store stand-in: records each batch, can fail or block on demand.
+// A store stand-in: writes a batch in key order and records what it took;
+// can fail (after taking part of a batch) or block on demand.
 class FakeStore {
  public:
-  Status Write(const std::vector<const BufferedWrite*>& batch) {
+  Status Write(std::vector<const BufferedWrite*>* batch, std::size_t* written) {
     std::unique_lock lock(mu_);
     ++entered_;
     changed_.notify_all();
     changed_.wait(lock, [&] { return !blocked_; });
+    std::sort(batch->begin(), batch->end(),
+              [](const BufferedWrite* a, const BufferedWrite* b) { return a->key < b->key; });
+    Status s;
+    *written = batch->size();
     if (failures_left_ > 0) {
       --failures_left_;
-      return Status::IOError("injected failure");
+      *written = std::min(taken_before_failing_, batch->size());
+      s = Status::IOError("injected failure");
     }
+    if (*written == 0) return s;
     std::vector<std::string> keys;
-    for (const BufferedWrite* w : batch) {
+    for (std::size_t i = 0; i < *written; ++i) {
+      const BufferedWrite* w = (*batch)[i];
       keys.push_back(w->key + (w->is_delete ? "=deleted" : "=" + w->record));
     }
     batches_.push_back(keys);
     changed_.notify_all();
-    return Status::OK();
+    return s;
   }
 
   void Block(bool blocked) {
@@ -40,9 +48,12 @@ class FakeStore {
     blocked_ = blocked;
     changed_.notify_all();
   }
-  void FailNext(int times) {
+  // The next `times` batches fail, each after the store took its first
+  // `taken` writes.
+  void FailNext(int times, std::size_t taken = 0) {
     std::lock_guard lock(mu_);
     failures_left_ = times;
+    taken_before_failing_ = taken;
   }
   // Waits (real time, generously) until the flusher has called Write.
   bool WaitUntilEntered() {
@@ -65,6 +76,7 @@ class FakeStore {
   std::condition_variable changed_;
   bool blocked_ = false;
   int failures_left_ = 0;
+  std::size_t taken_before_failing_ = 0;
   int entered_ = 0;
   std::vector<std::vector<std::string>> batches_;
 };
@@ -73,7 +85,8 @@ class WriteBehindTest : public ::testing::Test {
  protected:
   std::unique_ptr<WriteBehind> Make(WriteBufferOptions options) {
     return std::make_unique<WriteBehind>(
-        options, clock_, [this](const auto& batch) { return store_.Write(batch); },
+        options, clock_,
+        [this](auto* batch, std::size_t* written) { return store_.Write(batch, written); },
         [this](const BufferedWrite&) { ++flushed_; },
         [this](const Status&, std::size_t, std::uint64_t attempt) { attempts_.push_back(attempt); });
   }
@@ -194,6 +207,27 @@ TEST_F(WriteBehindTest, AFailedBatchIsRetriedAndStaysReadable) {
   EXPECT_EQ(store_.batches().size(), 1u);
   EXPECT_EQ(attempts_, (std::vector<std::uint64_t>{1, 2}));
   EXPECT_EQ(buffer->GetStats().failures, 2u);
+}
+
+// What the store took before failing leaves the buffer (Find answers kNo, so
+// reads go to the store) and is not handed over again.
+TEST_F(WriteBehindTest, ARetryHandsOverOnlyWhatTheStoreDidNotTake) {
+  store_.FailNext(1, /*taken=*/2);
+  store_.Block(true);
+  auto buffer = Make(Small());
+  for (const char* key : {"d", "b", "a", "c"}) ASSERT_TRUE(buffer->Add(Put(key, "v")).ok());
+  ASSERT_TRUE(buffer->Add(Del("e")).ok());
+  EXPECT_EQ(buffer->GetStats().entries, 5u);
+  store_.Block(false);
+  ASSERT_TRUE(buffer->Flush(milliseconds(30'000)).ok());
+  EXPECT_EQ(store_.batches(), (std::vector<std::vector<std::string>>{
+                                  {"a=v", "b=v"}, {"c=v", "d=v", "e=deleted"}}));
+  EXPECT_EQ(attempts_, (std::vector<std::uint64_t>{1}));
+  EXPECT_EQ(flushed_, 5);
+  std::string record;
+  EXPECT_EQ(buffer->Find(1, "a", &record), WriteBehind::Found::kNo);
+  EXPECT_EQ(buffer->GetStats().entries, 0u);
+  EXPECT_EQ(buffer->GetStats().bytes, 0u);
 }
 
 TEST_F(WriteBehindTest, WritesStayReadableWhileTheStoreFails) {
