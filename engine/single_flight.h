@@ -27,16 +27,18 @@ class SingleFlight {
   // `key`. *shared is set when this caller waited for another's run.
   Status Do(const std::string& key, const Work& work, Entry* entry, bool* shared);
 
-  // Callers that ask for `key` from now on start a run of their own instead
-  // of waiting for this one. The work calls it as its result is settled: a
-  // caller arriving later may have seen a newer state since, which the
-  // result must not undo. REQUIRES: called by the work running for `key`, at
-  // most once.
+  // Callers that ask for `key` from now on do not share this run's result:
+  // they wait for it to end and then start a run of their own. The work calls
+  // it as its result is settled: a caller arriving later may have seen a newer
+  // state since, which the result must not undo; and by the time its own run
+  // starts, what this one stored is there to be found. REQUIRES: called by the
+  // work running for `key`, at most once.
   void Seal(const std::string& key);
 
  private:
   struct Call {
     bool done = false;
+    bool sealed = false;
     Status status;
     Entry entry;
   };

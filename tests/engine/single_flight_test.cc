@@ -1,0 +1,124 @@
+#include "engine/single_flight.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+#include <vector>
+
+namespace tiercache::engine {
+namespace {
+
+TEST(SingleFlightTest, ALoneCallerRunsTheWorkAndGetsItsResult) {
+  SingleFlight flight;
+  Entry entry;
+  bool shared = true;
+  const Status s = flight.Do(
+      "k",
+      [](Entry* out) {
+        out->value = "v";
+        return Status::OK();
+      },
+      &entry, &shared);
+  EXPECT_TRUE(s.ok());
+  EXPECT_EQ(entry.value, "v");
+  EXPECT_FALSE(shared);
+}
+
+// Callers that join a run share its result, an error included: the work runs
+// once for all of them.
+TEST(SingleFlightTest, CallersThatJoinARunShareItsResult) {
+  SingleFlight flight;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> runs{0};
+  std::promise<void> started;
+  std::thread leader([&] {
+    Entry entry;
+    bool shared = false;
+    const Status s = flight.Do(
+        "k",
+        [&](Entry*) {
+          ++runs;
+          started.set_value();
+          released.wait();
+          return Status::IOError("the loader failed");
+        },
+        &entry, &shared);
+    EXPECT_TRUE(s.IsIOError());
+  });
+  started.get_future().wait();
+  constexpr int kJoiners = 4;
+  std::atomic<int> joined_errors{0};
+  std::vector<std::thread> joiners;
+  for (int i = 0; i < kJoiners; ++i) {
+    joiners.emplace_back([&] {
+      Entry entry;
+      bool shared = false;
+      const Status s = flight.Do(
+          "k",
+          [&](Entry*) {
+            ++runs;
+            return Status::OK();
+          },
+          &entry, &shared);
+      if (shared && s.IsIOError()) ++joined_errors;
+    });
+  }
+  release.set_value();
+  leader.join();
+  for (std::thread& t : joiners) t.join();
+  // A joiner that came after the run ended ran its own work; the others
+  // shared the run's error.
+  EXPECT_EQ(runs.load() - 1 + joined_errors.load(), kJoiners);
+}
+
+// A caller that arrives after the run sealed its result does not share it: it
+// waits for the run to end and runs its own work, which sees what the run
+// left behind.
+TEST(SingleFlightTest, ACallerAfterTheSealRunsItsOwnWorkOnceTheRunEnds) {
+  SingleFlight flight;
+  std::atomic<int> stored{0};
+  std::promise<void> sealed;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::thread leader([&] {
+    Entry entry;
+    bool shared = false;
+    EXPECT_TRUE(flight
+                    .Do(
+                        "k",
+                        [&](Entry* out) {
+                          flight.Seal("k");
+                          sealed.set_value();
+                          released.wait();
+                          stored = 1;  // what the run stores after its seal
+                          out->value = "first";
+                          return Status::OK();
+                        },
+                        &entry, &shared)
+                    .ok());
+  });
+  sealed.get_future().wait();
+  std::thread late([&] {
+    Entry entry;
+    bool shared = true;
+    const Status s = flight.Do(
+        "k",
+        [&](Entry* out) {
+          out->value = stored == 1 ? "saw the first run's store" : "ran too early";
+          return Status::OK();
+        },
+        &entry, &shared);
+    EXPECT_TRUE(s.ok());
+    EXPECT_FALSE(shared);
+    EXPECT_EQ(entry.value, "saw the first run's store");
+  });
+  release.set_value();
+  leader.join();
+  late.join();
+}
+
+}  // namespace
+}  // namespace tiercache::engine
