@@ -28,11 +28,7 @@ Status Cache::Contains(std::string_view ns, std::string_view key) {
 
 void Cache::GetMany(std::string_view ns, const std::vector<std::string>& keys,
                     std::vector<Status>* statuses, std::vector<std::string>* values) {
-  statuses->assign(keys.size(), Status::OK());
-  values->assign(keys.size(), std::string());
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    (*statuses)[i] = impl_->Get(ns, keys[i], &(*values)[i]);
-  }
+  impl_->GetMany(ns, keys, statuses, values);
 }
 
 Status Cache::Put(std::string_view ns, std::string_view key, std::string_view value,

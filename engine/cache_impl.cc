@@ -135,6 +135,84 @@ Status Cache::Impl::Get(std::string_view ns, std::string_view key, std::string* 
   return s;
 }
 
+// L1 first for every key; the keys it missed are read below together, and
+// under read-through those still missing are loaded one by one.
+void Cache::Impl::GetMany(std::string_view ns, const std::vector<std::string>& keys,
+                          std::vector<Status>* statuses, std::vector<std::string>* values) {
+  statuses->assign(keys.size(), Status::OK());
+  values->assign(keys.size(), std::string());
+  if (Status s = CheckOpen(); !s.ok()) {
+    statuses->assign(keys.size(), s);
+    return;
+  }
+  std::uint32_t id = 0;
+  const bool known = namespaces_->Find(ns, &id);
+  std::vector<std::size_t> missed;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (!known || !LookupMemoryValue(id, keys[i], &(*values)[i])) missed.push_back(i);
+  }
+  if (known && !missed.empty()) {
+    ReadManyBelow(storage::Namespace{id, std::string(ns)}, keys, missed, statuses, values);
+  }
+  for (const std::size_t i : missed) {
+    Status& s = (*statuses)[i];
+    if (known && !s.IsNotFound()) continue;
+    if (options_.read_policy == ReadPolicy::kReadThrough) {
+      Entry entry;
+      s = Load(ns, keys[i], &entry);
+      if (s.ok()) (*values)[i] = std::move(entry.value);
+    } else {
+      s = Status::NotFound(Describe(ns, keys[i]));
+    }
+    if (!s.ok()) (*values)[i].clear();
+  }
+}
+
+void Cache::Impl::ReadManyBelow(const storage::Namespace& ns, const std::vector<std::string>& keys,
+                                const std::vector<std::size_t>& missed,
+                                std::vector<Status>* statuses, std::vector<std::string>* values) {
+  std::vector<std::string_view> missed_keys;
+  missed_keys.reserve(missed.size());
+  for (const std::size_t i : missed) missed_keys.push_back(keys[i]);
+  auto locks = LockKeys(ns.id, missed_keys);
+
+  // The write buffer holds the newest of what it has; RocksDB the rest.
+  std::vector<std::string> records(missed.size());
+  std::vector<Status> found(missed.size());
+  std::vector<std::size_t> on_disk;  // into `missed`
+  std::vector<std::string_view> disk_keys;
+  for (std::size_t j = 0; j < missed.size(); ++j) {
+    const engine::WriteBehind::Found buffered =
+        write_behind_ ? write_behind_->Find(ns.id, missed_keys[j], &records[j])
+                      : engine::WriteBehind::Found::kNo;
+    if (buffered == engine::WriteBehind::Found::kDelete) {
+      found[j] = Status::NotFound(Describe(ns.name, missed_keys[j]));
+    } else if (buffered == engine::WriteBehind::Found::kNo) {
+      on_disk.push_back(j);
+      disk_keys.push_back(missed_keys[j]);
+    }
+  }
+  std::vector<std::string> disk_records;
+  std::vector<Status> disk_statuses;
+  if (!disk_keys.empty()) store_->GetMany(ns, disk_keys, &disk_records, &disk_statuses);
+  for (std::size_t d = 0; d < on_disk.size(); ++d) {
+    records[on_disk[d]] = std::move(disk_records[d]);
+    found[on_disk[d]] = std::move(disk_statuses[d]);
+  }
+
+  std::size_t next_on_disk = 0;
+  for (std::size_t j = 0; j < missed.size(); ++j) {
+    const bool from_disk = next_on_disk < on_disk.size() && on_disk[next_on_disk] == j;
+    if (from_disk) ++next_on_disk;
+    Status s = std::move(found[j]);
+    Entry entry;
+    if (s.ok()) s = Promote(ns, missed_keys[j], records[j], &entry);
+    if (s.ok()) (*values)[missed[j]] = std::move(entry.value);
+    CountRead(s, from_disk);
+    (*statuses)[missed[j]] = Undamaged(ns, missed_keys[j], std::move(s));
+  }
+}
+
 Status Cache::Impl::GetEntry(std::string_view ns, std::string_view key, Entry* entry) {
   Status s = CheckOpen();
   if (!s.ok()) return s;

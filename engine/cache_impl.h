@@ -56,6 +56,8 @@ class Cache::Impl {
 
   Status Get(std::string_view ns, std::string_view key, std::string* value);
   Status GetEntry(std::string_view ns, std::string_view key, Entry* entry);
+  void GetMany(std::string_view ns, const std::vector<std::string>& keys,
+               std::vector<Status>* statuses, std::vector<std::string>* values);
   Status Contains(std::string_view ns, std::string_view key);
   Status Write(std::string_view ns, std::string_view key, std::string_view value,
                const WriteOptions& write, std::optional<std::uint64_t> expected,
@@ -81,6 +83,11 @@ class Cache::Impl {
   Status GetBelow(std::string_view ns, std::optional<std::uint32_t> id, std::string_view key,
                   Entry* entry);
   Status ReadBelow(const storage::Namespace& ns, std::string_view key, Entry* entry);
+  // ReadBelow of keys[i] for each i in `missed`, RocksDB's part in one
+  // MultiGet; sets (*statuses)[i] and, found, (*values)[i].
+  void ReadManyBelow(const storage::Namespace& ns, const std::vector<std::string>& keys,
+                     const std::vector<std::size_t>& missed, std::vector<Status>* statuses,
+                     std::vector<std::string>* values);
   // Whether a read below L1 counts in the statistics (disk hits and misses,
   // damaged records): a load's second look, for a load that finished
   // meanwhile, does not, so that one Get counts once.

@@ -371,6 +371,38 @@ Status Store::Get(const Namespace& ns, std::string_view key, std::string* record
   });
 }
 
+void Store::GetMany(const Namespace& ns, const std::vector<std::string_view>& keys,
+                    std::vector<std::string>* records, std::vector<Status>* statuses) const {
+  statuses->assign(keys.size(), Status::OK());
+  const Status s = Guarded("GetMany", options_.path, [&]() -> Status {
+    records->resize(keys.size());
+    std::vector<std::string> data_keys(keys.size());
+    std::vector<rocksdb::Slice> slices;
+    slices.reserve(keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      (*statuses)[i] = CheckKey(keys[i]);
+      EncodeDataKey(ns.id, keys[i], &data_keys[i]);
+      slices.push_back(data_keys[i]);
+    }
+    std::vector<rocksdb::PinnableSlice> values(keys.size());
+    std::vector<rocksdb::Status> found(keys.size());
+    handles_->db->MultiGet(rocksdb::ReadOptions(), handles_->data, keys.size(), slices.data(),
+                           values.data(), found.data());
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (!(*statuses)[i].ok()) continue;
+      if (found[i].ok()) {
+        (*records)[i].assign(values[i].data(), values[i].size());
+      } else if (found[i].IsNotFound()) {
+        (*statuses)[i] = Status::NotFound("key not found");
+      } else {
+        (*statuses)[i] = FromRocksDb(found[i], Describe("GetMany", ns));
+      }
+    }
+    return Status::OK();
+  });
+  if (!s.ok()) statuses->assign(keys.size(), s);
+}
+
 Status Store::Put(const Namespace& ns, std::string_view key, std::string_view record) {
   return Guarded("Put", options_.path, [&] { return WriteOne(ns, key, record, /*is_put=*/true); });
 }

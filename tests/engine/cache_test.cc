@@ -665,5 +665,69 @@ TEST_F(CacheTest, PutManyAndGetMany) {
   EXPECT_TRUE(statuses[2].IsNotFound());
 }
 
+// What L1 misses is read below in one go: from the write buffer (a buffered
+// delete included) and from RocksDB; expired and absent keys are misses, a
+// repeated key gets the same answer twice, and the keys read come back in L1.
+TEST_F(CacheTest, GetManyReadsWhatL1MissedFromTheBufferAndTheStore) {
+  options_.write_policy = WritePolicy::kWriteBehind;
+  options_.write_buffer.flush_interval = std::chrono::hours(1);
+  options_.l1_max_entries = 1;  // only the last write stays in L1
+  options_.l1_shards = 1;
+  auto cache = Open();
+  WriteOptions short_lived;
+  short_lived.ttl = milliseconds(10);
+  ASSERT_TRUE(cache->Put("ns", "disk", "on disk").ok());
+  ASSERT_TRUE(cache->Put("ns", "expired", "gone", short_lived).ok());
+  ASSERT_TRUE(cache->Put("ns", "deleted", "x").ok());
+  ASSERT_TRUE(cache->Flush(kDeadline).ok());
+  ASSERT_TRUE(cache->Delete("ns", "deleted").ok());
+  ASSERT_TRUE(cache->Put("ns", "buffered", "in the buffer").ok());
+  ASSERT_TRUE(cache->Put("ns", "hot", "in L1").ok());
+  clock_->Advance(milliseconds(10));
+  const CacheStats before = cache->GetStats();
+
+  std::vector<Status> statuses;
+  std::vector<std::string> values;
+  cache->GetMany("ns", {"hot", "disk", "buffered", "deleted", "expired", "absent", "disk"},
+                 &statuses, &values);
+  ASSERT_EQ(statuses.size(), 7u);
+  EXPECT_EQ(values, (std::vector<std::string>{"in L1", "on disk", "in the buffer", "", "", "",
+                                              "on disk"}));
+  for (int i : {0, 1, 2, 6}) EXPECT_TRUE(statuses[i].ok()) << i << ": " << statuses[i].ToString();
+  for (int i : {3, 4, 5}) {
+    EXPECT_TRUE(statuses[i].IsNotFound()) << i << ": " << statuses[i].ToString();
+    EXPECT_THAT(statuses[i].message(), HasSubstr("in namespace 'ns'"));
+  }
+  const CacheStats after = cache->GetStats();
+  EXPECT_EQ(after.memory.hits - before.memory.hits, 1u);
+  EXPECT_EQ(after.disk.hits - before.disk.hits, 2u);      // "disk" twice
+  EXPECT_EQ(after.disk.misses - before.disk.misses, 2u);  // "expired", "absent"
+  EXPECT_EQ(Get(*cache, "ns", "disk"), "on disk");
+  EXPECT_EQ(cache->GetStats().memory.hits - after.memory.hits, 1u) << "promoted into L1";
+}
+
+TEST_F(CacheTest, GetManyLoadsWhatNeitherTierHoldsOncePerKey) {
+  std::atomic<int> calls{0};
+  options_.read_policy = ReadPolicy::kReadThrough;
+  options_.loader = [&](std::string_view, std::string_view key, LoadedValue* out) {
+    ++calls;
+    if (key == "missing") return Status::NotFound("no such thing");
+    out->value = "loaded " + std::string(key);
+    return Status::OK();
+  };
+  auto cache = Open();
+  ASSERT_TRUE(cache->Put("ns", "stored", "v").ok());
+  std::vector<Status> statuses;
+  std::vector<std::string> values;
+  cache->GetMany("ns", {"stored", "a", "missing", "a"}, &statuses, &values);
+  EXPECT_EQ(values, (std::vector<std::string>{"v", "loaded a", "", "loaded a"}));
+  EXPECT_TRUE(statuses[2].IsNotFound()) << statuses[2].ToString();
+  EXPECT_EQ(calls, 2);
+  // A namespace that does not exist yet: every key is loaded.
+  cache->GetMany("fresh", {"b"}, &statuses, &values);
+  EXPECT_EQ(values, std::vector<std::string>{"loaded b"});
+  EXPECT_EQ(calls, 3);
+}
+
 }  // namespace
 }  // namespace tiercache
