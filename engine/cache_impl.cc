@@ -140,7 +140,8 @@ Status Cache::Impl::Get(std::string_view ns, std::string_view key, std::string* 
 void Cache::Impl::GetMany(std::string_view ns, const std::vector<std::string>& keys,
                           std::vector<Status>* statuses, std::vector<std::string>* values) {
   statuses->assign(keys.size(), Status::OK());
-  values->assign(keys.size(), std::string());
+  values->resize(keys.size());  // a caller that reads in a loop keeps the strings' capacity
+  for (std::string& value : *values) value.clear();
   if (Status s = CheckOpen(); !s.ok()) {
     statuses->assign(keys.size(), s);
     return;

@@ -186,6 +186,21 @@ TEST_F(CorruptionTest, DamagedRecordsAreCorruptionTheRestIsServedAndVerifyNamesE
   EXPECT_EQ(outcome.corrupt, static_cast<int>(damaged.size()));
   EXPECT_EQ(outcome.right, kKeys - static_cast<int>(damaged.size()));
   EXPECT_EQ(cache->GetStats().disk.corrupt, damaged.size());
+  // GetMany, reading the keys L1 misses together, gives each the same answer.
+  std::vector<std::string> keys;
+  for (int i = 0; i < kKeys; ++i) keys.push_back(KeyOf(i));
+  std::vector<Status> statuses;
+  std::vector<std::string> values;
+  cache->GetMany(kNamespace, keys, &statuses, &values);
+  for (int i = 0; i < kKeys; ++i) {
+    if (damaged.count(std::string(kNamespace) + "/" + keys[i]) != 0) {
+      EXPECT_TRUE(statuses[i].IsCorruption()) << keys[i] << ": " << statuses[i].ToString();
+      EXPECT_EQ(values[i], "");
+    } else {
+      EXPECT_TRUE(statuses[i].ok()) << keys[i] << ": " << statuses[i].ToString();
+      EXPECT_EQ(values[i], ValueOf(i));
+    }
+  }
   ASSERT_TRUE(cache->Close(kDeadline).ok());
 
   std::uint64_t checked = 0;

@@ -52,6 +52,8 @@ constexpr std::string_view kNamespace = "bench";
 // An L1 this small cannot hold a key between two random reads of 100,000.
 constexpr std::size_t kTinyL1Entries = 16;
 constexpr std::size_t kTinyL1Bytes = 64 * 1024;
+// GetMany and raw MultiGet read this many keys per call.
+constexpr std::size_t kGetManyKeys = 100;
 
 // The lz4 figures: values a text of this size from a small vocabulary (lz4
 // makes them about 0.4 of their size), as many keys as each pass writes and reads.
@@ -136,6 +138,8 @@ struct StoreFigures {
   double get_store_hit = 0;
   double rocksdb_get = 0;
   double l1_miss_share = 0;  // of the measured Gets, those RocksDB answered
+  double get_many_store_hit = 0;  // keys per second, kGetManyKeys at a time
+  double rocksdb_multiget = 0;    // keys per second, kGetManyKeys at a time
 };
 
 Status FromRocksDb(const rocksdb::Status& s, std::string_view what) {
@@ -177,6 +181,19 @@ class RawDb {
   }
   Status Get(std::string_view key, std::string* value) {
     return FromRocksDb(db_->Get(rocksdb::ReadOptions(), data(), ToSlice(key), value), "Get");
+  }
+  // RocksDB's batched MultiGet of `keys`; the first failure, if any.
+  Status MultiGet(const std::vector<rocksdb::Slice>& keys, std::vector<rocksdb::PinnableSlice>* values,
+                  std::vector<rocksdb::Status>* statuses) {
+    values->resize(keys.size());
+    statuses->resize(keys.size());
+    db_->MultiGet(rocksdb::ReadOptions(), data(), keys.size(), keys.data(), values->data(),
+                  statuses->data());
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      (*values)[i].Reset();
+      if (!(*statuses)[i].ok()) return FromRocksDb((*statuses)[i], "MultiGet");
+    }
+    return Status::OK();
   }
   // Flushes the memtable and compacts everything, as Store::Compact does.
   Status Compact() {
@@ -363,6 +380,18 @@ Status GetPass(const Data& data, const std::vector<std::uint32_t>& order, Get ge
       NothingToFinish, rate);
 }
 
+// One pass of calls reading kGetManyKeys keys each over `order`; *rate in keys
+// per second.
+template <typename GetMany>
+Status GetManyPass(const std::vector<std::uint32_t>& order, GetMany get_many, double* rate) {
+  const Status s = TimeOps(
+      order.size() / kGetManyKeys,
+      [&](std::size_t call) { return get_many(&order[call * kGetManyKeys]); }, NothingToFinish,
+      rate);
+  *rate *= kGetManyKeys;
+  return s;
+}
+
 // Gets of kReadKeys keys in a random order from the cache (each missing L1) and
 // from a raw RocksDB holding the same keys and values, alternating; a
 // first, untimed pass of each warms both block caches.
@@ -402,6 +431,35 @@ Status MeasureGets(Durability durability, const Data& data, StoreFigures* figure
   figures->rocksdb_get = Median(raw_rates);
   figures->l1_miss_share = static_cast<double>(after.disk.hits - before.disk.hits) /
                            static_cast<double>(kRounds * order.size());
+
+  std::vector<std::string> keys(kGetManyKeys);
+  std::vector<Status> statuses;
+  std::vector<std::string> values;
+  const auto cache_get_many = [&](const std::uint32_t* first) {
+    for (std::size_t i = 0; i < kGetManyKeys; ++i) keys[i] = data.keys[first[i]];
+    cache->GetMany(kNamespace, keys, &statuses, &values);
+    const auto failed = std::find_if(statuses.begin(), statuses.end(),
+                                     [](const Status& status) { return !status.ok(); });
+    return failed == statuses.end() ? Status::OK() : *failed;
+  };
+  std::vector<rocksdb::Slice> slices(kGetManyKeys);
+  std::vector<rocksdb::PinnableSlice> pinned;
+  std::vector<rocksdb::Status> raw_statuses;
+  const auto raw_multiget = [&](const std::uint32_t* first) {
+    for (std::size_t i = 0; i < kGetManyKeys; ++i) slices[i] = data.keys[first[i]];
+    return raw->MultiGet(slices, &pinned, &raw_statuses);
+  };
+  store_rates.clear();
+  raw_rates.clear();
+  for (int round = 0; s.ok() && round < kRounds; ++round) {
+    s = GetManyPass(order, cache_get_many, &rate);
+    store_rates.push_back(rate);
+    if (s.ok()) s = GetManyPass(order, raw_multiget, &rate);
+    raw_rates.push_back(rate);
+  }
+  if (!s.ok()) return s;
+  figures->get_many_store_hit = Median(store_rates);
+  figures->rocksdb_multiget = Median(raw_rates);
   return cache->Close(kFlushDeadline);
 }
 
@@ -505,6 +563,11 @@ void PrintHuman(const std::vector<StoreFigures>& all, const Lz4Figures& lz4) {
                Versus(f.get_store_hit / f.rocksdb_get, "raw Get", kTargetGetVsRawGet),
                100 * f.l1_miss_share);
     fmt::print("  rocksdb get     {}\n", Rate(f.rocksdb_get));
+    fmt::print("  get many        {}  {:5.2f}x raw MultiGet, {:.2f}x get  (keys per second, {} "
+               "per call)\n",
+               Rate(f.get_many_store_hit), f.get_many_store_hit / f.rocksdb_multiget,
+               f.get_many_store_hit / f.get_store_hit, kGetManyKeys);
+    fmt::print("  rocksdb multiget{}\n", Rate(f.rocksdb_multiget));
   }
   fmt::print("\nlz4 (process-crash): {} values of {} bytes of words, lz4 on; L1 holds {:.2f} of "
              "their size\n",
@@ -529,6 +592,8 @@ void PrintJson(const std::vector<StoreFigures>& all, const Lz4Figures& lz4) {
         {"rocksdb_batch", std::llround(f.rocksdb_batch)},
         {"get_store_hit", std::llround(f.get_store_hit)},
         {"rocksdb_get", std::llround(f.rocksdb_get)},
+        {"get_many_store_hit", std::llround(f.get_many_store_hit)},
+        {"rocksdb_multiget", std::llround(f.rocksdb_multiget)},
     };
     std::cout << line.dump() << '\n';
   }
