@@ -36,6 +36,8 @@ ThreadCodec& CodecFor(const Options& options) {
     slot.threshold = options.compression_threshold;
     slot.encoder = std::make_unique<storage::RecordEncoder>(options.compression,
                                                             options.compression_threshold);
+    slot.compressor = std::make_unique<storage::ValueCompressor>(options.compression,
+                                                                 options.compression_threshold);
   }
   return slot;
 }
@@ -98,7 +100,8 @@ Status Cache::Impl::OpenParts() {
   versions_ = std::make_unique<engine::VersionSource>(store_.get());
   if (options_.write_policy == WritePolicy::kWriteBehind) {
     write_behind_ = std::make_unique<engine::WriteBehind>(
-        options_.write_buffer, clock_,         [this](auto* batch, std::size_t* written) { return WriteBatch(batch, written); },
+        options_.write_buffer, clock_,
+        [this](auto* batch, std::size_t* written) { return WriteBatch(batch, written); },
         [](const engine::BufferedWrite&) {},
         [this](const Status& status, std::size_t entries, std::uint64_t attempt) {
           if (options_.listener) options_.listener->OnFlushFailure({status, entries, attempt});
@@ -176,41 +179,50 @@ void Cache::Impl::ReadManyBelow(const storage::Namespace& ns, const std::vector<
   missed_keys.reserve(missed.size());
   for (const std::size_t i : missed) missed_keys.push_back(keys[i]);
   auto locks = LockKeys(ns.id, missed_keys);
-
-  // The write buffer holds the newest of what it has; RocksDB the rest.
-  std::vector<std::string> records(missed.size());
-  std::vector<Status> found(missed.size());
-  std::vector<std::size_t> on_disk;  // into `missed`
-  std::vector<std::string_view> disk_keys;
+  std::vector<std::string> records;
+  std::vector<Status> found;
+  std::vector<bool> from_disk;
+  FindRecordsLocked(ns, missed_keys, &records, &found, &from_disk);
   for (std::size_t j = 0; j < missed.size(); ++j) {
-    const engine::WriteBehind::Found buffered =
-        write_behind_ ? write_behind_->Find(ns.id, missed_keys[j], &records[j])
-                      : engine::WriteBehind::Found::kNo;
-    if (buffered == engine::WriteBehind::Found::kDelete) {
-      found[j] = Status::NotFound(Describe(ns.name, missed_keys[j]));
-    } else if (buffered == engine::WriteBehind::Found::kNo) {
-      on_disk.push_back(j);
-      disk_keys.push_back(missed_keys[j]);
-    }
-  }
-  std::vector<std::string> disk_records;
-  std::vector<Status> disk_statuses;
-  if (!disk_keys.empty()) store_->GetMany(ns, disk_keys, &disk_records, &disk_statuses);
-  for (std::size_t d = 0; d < on_disk.size(); ++d) {
-    records[on_disk[d]] = std::move(disk_records[d]);
-    found[on_disk[d]] = std::move(disk_statuses[d]);
-  }
-
-  std::size_t next_on_disk = 0;
-  for (std::size_t j = 0; j < missed.size(); ++j) {
-    const bool from_disk = next_on_disk < on_disk.size() && on_disk[next_on_disk] == j;
-    if (from_disk) ++next_on_disk;
     Status s = std::move(found[j]);
     Entry entry;
     if (s.ok()) s = Promote(ns, missed_keys[j], records[j], &entry);
     if (s.ok()) (*values)[missed[j]] = std::move(entry.value);
-    CountRead(s, from_disk);
+    CountRead(s, from_disk[j]);
     (*statuses)[missed[j]] = Undamaged(ns, missed_keys[j], std::move(s));
+  }
+}
+
+// REQUIRES: the locks of all `keys` held. The write buffer holds the newest of
+// what it has; RocksDB the rest.
+void Cache::Impl::FindRecordsLocked(const storage::Namespace& ns,
+                                    const std::vector<std::string_view>& keys,
+                                    std::vector<std::string>* records, std::vector<Status>* found,
+                                    std::vector<bool>* from_disk) {
+  records->assign(keys.size(), std::string());
+  found->assign(keys.size(), Status::OK());
+  from_disk->assign(keys.size(), false);
+  std::vector<std::size_t> on_disk;
+  std::vector<std::string_view> disk_keys;
+  for (std::size_t j = 0; j < keys.size(); ++j) {
+    const engine::WriteBehind::Found buffered =
+        write_behind_ ? write_behind_->Find(ns.id, keys[j], &(*records)[j])
+                      : engine::WriteBehind::Found::kNo;
+    if (buffered == engine::WriteBehind::Found::kDelete) {
+      (*found)[j] = Status::NotFound(Describe(ns.name, keys[j]));
+    } else if (buffered == engine::WriteBehind::Found::kNo) {
+      (*from_disk)[j] = true;
+      on_disk.push_back(j);
+      disk_keys.push_back(keys[j]);
+    }
+  }
+  if (disk_keys.empty()) return;
+  std::vector<std::string> disk_records;
+  std::vector<Status> disk_statuses;
+  store_->GetMany(ns, disk_keys, &disk_records, &disk_statuses);
+  for (std::size_t d = 0; d < on_disk.size(); ++d) {
+    (*records)[on_disk[d]] = std::move(disk_records[d]);
+    (*found)[on_disk[d]] = std::move(disk_statuses[d]);
   }
 }
 
@@ -256,7 +268,8 @@ Status Cache::Impl::ReadBelow(const storage::Namespace& ns, std::string_view key
 
 // REQUIRES: the key's lock held. L1 is not looked at again: a Get comes here
 // after missing it, and whatever a concurrent reader put there meanwhile is
-// also in the write buffer or in RocksDB, which hold every acknowledged write.
+// also in the write buffer or in RocksDB, which hold every acknowledged write;
+// its copy of the same version stays as it is (a refill).
 Status Cache::Impl::ReadBelowLocked(const storage::Namespace& ns, std::string_view key,
                                     Entry* entry, Counting counting) {
   thread_local std::string record;
@@ -307,20 +320,28 @@ Status Cache::Impl::Promote(const storage::Namespace& ns, std::string_view key,
   }
   ++entry->access_count;
   entry->last_accessed = now;
-  StoreInMemory(ns.id, key, *entry, stored, /*with_access_data=*/true);
+  StoreInMemory(ns.id, key, *entry, stored, /*refill=*/true);
   return Status::OK();
 }
 
 // REQUIRES: the key's lock held.
 void Cache::Impl::StoreInMemory(std::uint32_t ns, std::string_view key, const Entry& entry,
-                                const storage::StoredValue& stored, bool with_access_data) {
+                                const storage::StoredValue& stored, bool refill) {
   engine::TierWrite write;
   write.ns = ns;
   write.key = key;
   write.value = entry.value;
   if (compress_in_memory_) {
     engine::ThreadCodec& codec = engine::CodecFor(options_);
-    engine::ToMemoryForm(stored, &codec.memory_value);
+    storage::StoredValue form = stored;
+    // A record stored as it is may have been written under other options: a
+    // copy read from below is held by the rule in force.
+    if (refill && stored.codec == storage::kCodecNone) {
+      if (const std::optional<std::string_view> block = codec.compressor->Compress(entry.value)) {
+        form = {storage::kCodecLz4, static_cast<std::uint32_t>(entry.value.size()), *block};
+      }
+    }
+    engine::ToMemoryForm(form, &codec.memory_value);
     write.value = codec.memory_value;
     counters_.memory_value_bytes.fetch_add(entry.value.size(), std::memory_order_relaxed);
     counters_.memory_stored_bytes.fetch_add(codec.memory_value.size(), std::memory_order_relaxed);
@@ -333,7 +354,8 @@ void Cache::Impl::StoreInMemory(std::uint32_t ns, std::string_view key, const En
     write.ttl = milliseconds(0);
   }
   write.metadata = entry.metadata.empty() ? nullptr : &entry.metadata;
-  if (with_access_data) {
+  write.refill = refill;
+  if (refill) {
     write.access_count = entry.access_count;
     write.last_accessed = entry.last_accessed;
   }
@@ -430,11 +452,14 @@ Status Cache::Impl::CurrentVersion(const storage::Namespace& ns, std::string_vie
   Status s = FindRecordLocked(ns, key, &record, &from_disk);
   storage::RecordHeader header;
   if (s.ok()) s = storage::VerifyRecord(record, &header);
+  if (s.ok() && header.expires_at && *header.expires_at <= clock_->Now()) {
+    s = Status::NotFound("expired");  // counted as a Get counts it: a miss
+  }
   CountRead(s, from_disk);
   s = Undamaged(ns, key, std::move(s));
   if (s.IsNotFound()) return Status::OK();
   if (!s.ok()) return s;
-  if (!header.expires_at || *header.expires_at > clock_->Now()) *version = header.version;
+  *version = header.version;
   return Status::OK();
 }
 

@@ -19,6 +19,7 @@
 #include "engine/write_behind.h"
 #include "storage/record_format.h"
 #include "storage/store.h"
+#include "storage/value_compressor.h"
 #include "tiercache/cache.h"
 
 namespace tiercache {
@@ -30,6 +31,7 @@ struct ThreadCodec {
   Compression compression = Compression::kNone;
   std::size_t threshold = 0;
   std::unique_ptr<storage::RecordEncoder> encoder;
+  std::unique_ptr<storage::ValueCompressor> compressor;  // for records stored as they are
   std::string record;        // the last record encoded
   std::string memory_value;  // the last value put in L1 form
 };
@@ -98,6 +100,11 @@ class Cache::Impl {
   // (*from_disk); NotFound when there is none or the buffer holds a delete.
   Status FindRecordLocked(const storage::Namespace& ns, std::string_view key,
                           std::string* record, bool* from_disk);
+  // FindRecordLocked of each key: (*records)[i], (*found)[i] and
+  // (*from_disk)[i] for keys[i], RocksDB's part in one MultiGet.
+  void FindRecordsLocked(const storage::Namespace& ns, const std::vector<std::string_view>& keys,
+                         std::vector<std::string>* records, std::vector<Status>* found,
+                         std::vector<bool>* from_disk);
   // `s`, or for Corruption what Options::on_corrupt_record asks, naming the key.
   Status Undamaged(const storage::Namespace& ns, std::string_view key, Status s) const;
   void CountRead(const Status& s, bool from_disk);
@@ -107,11 +114,13 @@ class Cache::Impl {
                  Entry* entry);
   // REQUIRES: the key's lock held. Puts the entry under `key` in L1 (its own
   // key field is not read); with compression on, its value as `stored` (how
-  // its record holds it) says; with_access_data: keep the entry's access
-  // count and time (else L1 carries over those of the version it replaces).
+  // its record holds it) says. refill: a copy read from below, which keeps
+  // the entry's access count and time and leaves an L1 copy of the same
+  // version as it is (else a new write: L1 carries over the access data of
+  // the version it replaces).
   // An entry L1 cannot take must not leave an older version behind.
   void StoreInMemory(std::uint32_t ns, std::string_view key, const Entry& entry,
-                     const storage::StoredValue& stored, bool with_access_data);
+                     const storage::StoredValue& stored, bool refill);
   // L1 lookups that undo L1's compression.
   bool LookupMemory(std::uint32_t ns, std::string_view key, Entry* entry);
   bool LookupMemoryValue(std::uint32_t ns, std::string_view key, std::string* value);

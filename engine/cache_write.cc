@@ -156,7 +156,7 @@ void Cache::Impl::Written(const storage::Namespace& ns, const Entry& entry,
   if (options_.write_policy == WritePolicy::kWriteAround) {
     memory_->Erase(ns.id, entry.key);
   } else {
-    StoreInMemory(ns.id, entry.key, entry, stored, /*with_access_data=*/false);
+    StoreInMemory(ns.id, entry.key, entry, stored, /*refill=*/false);
   }
   if (options_.negative_ttl.count() > 0) negatives_.Erase(engine::FlightKey(ns.name, entry.key));
 }

@@ -69,6 +69,10 @@ struct TierWrite {
   std::optional<TimePoint> last_accessed;
   // Pinned until MarkClean(key, version): never evicted or dropped as expired.
   bool dirty = false;
+  // A copy read from below L1: when L1 already holds this version of the key,
+  // that copy stays as it is (with its place in the policy and its access
+  // data), and nobody is told of a replacement.
+  bool refill = false;
 };
 
 // How a tier is made. FromOptions() takes what Options says.

@@ -24,7 +24,9 @@ class SingleFlight {
   using Work = std::function<Status(Entry* entry)>;
 
   // The result of `work`, run now or by the caller already running it for
-  // `key`. *shared is set when this caller waited for another's run.
+  // `key`; *shared is set when this caller waited for another's run. A run
+  // that was sealed is not joined: the caller waits for its end and then runs
+  // `work` itself (or joins a run begun meanwhile).
   Status Do(const std::string& key, const Work& work, Entry* entry, bool* shared);
 
   // Callers that ask for `key` from now on do not share this run's result:

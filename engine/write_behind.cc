@@ -181,7 +181,6 @@ void WriteBehind::WriteInFlight(std::unique_lock<std::mutex>& lock) {
     in_flight_.bytes -= it->second.Charge();
     in_flight_.writes.erase(it);
   }
-  if (written > 0) progress_.notify_all();
   const std::uint64_t attempt = ++attempt_;
   ++stats_.failures;
   last_failure_ = s;

@@ -373,9 +373,9 @@ Status Store::Get(const Namespace& ns, std::string_view key, std::string* record
 
 void Store::GetMany(const Namespace& ns, const std::vector<std::string_view>& keys,
                     std::vector<std::string>* records, std::vector<Status>* statuses) const {
+  records->resize(keys.size());
   statuses->assign(keys.size(), Status::OK());
   const Status s = Guarded("GetMany", options_.path, [&]() -> Status {
-    records->resize(keys.size());
     std::vector<std::string> data_keys(keys.size());
     std::vector<rocksdb::Slice> slices;
     slices.reserve(keys.size());

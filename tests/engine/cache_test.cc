@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <deque>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -105,6 +106,55 @@ TEST_F(CacheTest, WriteBehindWritesABatchTooLargeForTheHeadroomInParts) {
   EXPECT_EQ(stats.disk.writes, static_cast<std::uint64_t>(kEntries));
 }
 
+// A part refused midway leaves the parts before it in the store: once space
+// is back, the retry writes only the rest, so each entry reaches RocksDB once.
+TEST_F(CacheTest, WriteBehindRetriesOnlyThePartsNotYetWritten) {
+  options_.write_policy = WritePolicy::kWriteBehind;
+  options_.max_value_bytes = 64 * 1024;
+  options_.write_buffer.max_bytes = 2 * 1024 * 1024;
+  options_.write_buffer.flush_interval = std::chrono::hours(1);
+  // The free bytes above the reserve that the next probes see, then plenty.
+  struct Script {
+    std::mutex mu;
+    std::deque<std::int64_t> above_reserve;
+  };
+  auto script = std::make_shared<Script>();
+  options_.adjust_store_for_testing = [script](storage::StoreOptions* store) {
+    const std::int64_t reserve = static_cast<std::int64_t>(store->EffectiveFreeSpaceReserve());
+    store->free_space_probe = [script, reserve](const std::string&, std::uint64_t* bytes) {
+      std::lock_guard lock(script->mu);
+      std::int64_t above = std::int64_t{1} << 30;
+      if (!script->above_reserve.empty()) {
+        above = script->above_reserve.front();
+        script->above_reserve.pop_front();
+      }
+      *bytes = static_cast<std::uint64_t>(reserve + above);
+      return Status::OK();
+    };
+  };
+  auto cache = Open();
+  const std::string value(4096, 'v');
+  constexpr int kEntries = 64;  // 4 parts of 64 KiB
+  for (int i = 0; i < kEntries; ++i) {
+    ASSERT_TRUE(cache->Put("ns", "k" + std::to_string(i), value).ok());
+  }
+  {
+    std::lock_guard lock(script->mu);
+    // The whole batch: no headroom. The first part: room for it (the guard
+    // charges twice its size) and nothing after it. The second: below the
+    // reserve.
+    script->above_reserve = {0, 200 * 1024, -1};
+  }
+  clock_->Advance(std::chrono::seconds(2));  // past the guard's recheck: the next write probes
+  ASSERT_TRUE(cache->Flush(kDeadline).ok());
+  const CacheStats stats = cache->GetStats();
+  EXPECT_EQ(stats.write_buffer.flush_failures, 1u);
+  EXPECT_EQ(stats.disk.writes, static_cast<std::uint64_t>(kEntries));
+  for (int i = 0; i < kEntries; ++i) {
+    EXPECT_EQ(Get(*cache, "ns", "k" + std::to_string(i)), value) << i;
+  }
+}
+
 TEST_F(CacheTest, TheSameKeyInTwoNamespacesIsTwoEntries) {
   auto cache = Open();
   ASSERT_TRUE(cache->Put("a", "k", "1").ok());
@@ -170,7 +220,9 @@ TEST_F(CacheTest, CompareAndPutTreatsAnExpiredRecordOnDiskAsAbsent) {
   ASSERT_TRUE(cache->CompareAndPut("ns", "k", 0, "new", {}, &next).ok());
   EXPECT_GT(next, v);
   EXPECT_EQ(Get(*cache, "ns", "k"), "new");
-  EXPECT_EQ(cache->GetStats().disk.hits, 2u);  // the two CompareAndPuts' reads
+  // Both CompareAndPuts read the expired record, a miss as a Get counts it.
+  EXPECT_EQ(cache->GetStats().disk.hits, 0u);
+  EXPECT_EQ(cache->GetStats().disk.misses, 2u);
 }
 
 TEST_F(CacheTest, CompareAndPutSeesTheVersionInTheWriteBufferAfterEviction) {
@@ -642,6 +694,7 @@ TEST_F(CacheTest, CompressedValuesStayCompressedInMemoryAndOnDisk) {
   auto cache = Open();
   EXPECT_EQ(Get(*cache, "ns", "big"), big);
   EXPECT_EQ(Get(*cache, "ns", "big"), big) << "once promoted into L1";
+  EXPECT_LT(cache->GetStats().compression_ratio, 0.1);
 
   options_.compression = Compression::kNone;
   options_.path = dir_.Sub("uncompressed");
@@ -650,6 +703,23 @@ TEST_F(CacheTest, CompressedValuesStayCompressedInMemoryAndOnDisk) {
   ASSERT_TRUE(plain->Put("ns", "small", "short").ok());
   EXPECT_GT(plain->GetStats().memory.bytes, compressed_bytes + 3000);
   EXPECT_EQ(plain->GetStats().compression_ratio, 1.0);
+}
+
+// L1 compresses by the options in force, also a value whose record was
+// written without compression.
+TEST_F(CacheTest, AValueStoredUncompressedIsCompressedInMemoryWhenCompressionIsOn) {
+  const std::string big(4096, 'z');
+  {
+    auto cache = Open();
+    ASSERT_TRUE(cache->Put("ns", "big", big).ok());
+  }
+  options_.compression = Compression::kLz4;
+  options_.compression_threshold = 64;
+  auto cache = Open();
+  EXPECT_EQ(Get(*cache, "ns", "big"), big);
+  EXPECT_LT(cache->GetStats().compression_ratio, 0.1);
+  EXPECT_LT(cache->GetStats().memory.bytes, 1000u);
+  EXPECT_EQ(Get(*cache, "ns", "big"), big) << "from L1";
 }
 
 TEST_F(CacheTest, PutManyAndGetMany) {

@@ -267,6 +267,29 @@ TEST_P(MemoryTierTest, ANewVersionKeepsTheAccessHistory) {
   EXPECT_EQ(e.access_count, 3u);
 }
 
+// Two readers may refill L1 with the same version read from below: the second
+// changes nothing and replaces nothing; a refill of another version does.
+TEST_P(MemoryTierTest, ARefillOfTheVersionHeldChangesNothing) {
+  Make(10);
+  TierWrite held;
+  held.version = 7;
+  ASSERT_TRUE(Put("k", "1", held).ok());
+  Get("k");
+  TierWrite refill;
+  refill.version = 7;
+  refill.refill = true;
+  refill.access_count = 0;
+  ASSERT_TRUE(Put("k", "1", refill).ok());
+  EXPECT_TRUE(removals_.empty());
+  Entry e;
+  ASSERT_TRUE(tier_->Lookup(0, "k", &e));
+  EXPECT_EQ(e.access_count, 2u);
+  refill.version = 8;
+  ASSERT_TRUE(Put("k", "2", refill).ok());
+  EXPECT_EQ(Get("k"), "2");
+  EXPECT_EQ(Count(RemovalCause::kReplaced), 1);
+}
+
 TEST_P(MemoryTierTest, StatisticsCountHitsMissesAndRatio) {
   Make(10);
   ASSERT_TRUE(Put("a", "1").ok());

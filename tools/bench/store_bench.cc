@@ -137,7 +137,7 @@ struct StoreFigures {
   double rocksdb_batch = 0;
   double get_store_hit = 0;
   double rocksdb_get = 0;
-  double l1_miss_share = 0;  // of the measured Gets, those RocksDB answered
+  double l1_miss_share = 0;       // of the measured Gets, those RocksDB answered
   double get_many_store_hit = 0;  // keys per second, kGetManyKeys at a time
   double rocksdb_multiget = 0;    // keys per second, kGetManyKeys at a time
 };
@@ -183,7 +183,8 @@ class RawDb {
     return FromRocksDb(db_->Get(rocksdb::ReadOptions(), data(), ToSlice(key), value), "Get");
   }
   // RocksDB's batched MultiGet of `keys`; the first failure, if any.
-  Status MultiGet(const std::vector<rocksdb::Slice>& keys, std::vector<rocksdb::PinnableSlice>* values,
+  Status MultiGet(const std::vector<rocksdb::Slice>& keys,
+                  std::vector<rocksdb::PinnableSlice>* values,
                   std::vector<rocksdb::Status>* statuses) {
     values->resize(keys.size());
     statuses->resize(keys.size());
