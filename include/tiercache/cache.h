@@ -58,7 +58,10 @@ class Cache {
   [[nodiscard]] Status GetEntry(std::string_view ns, std::string_view key, Entry* entry);
   // OK when the key holds a live entry, NotFound when not; never loads.
   [[nodiscard]] Status Contains(std::string_view ns, std::string_view key);
-  // One status and value per key, in order.
+  // One status and value per key, in order, each as Get would answer it. The
+  // keys L1 misses are read from RocksDB together (one MultiGet), which costs
+  // less per key than as many Gets; under read-through the keys still missing
+  // are then loaded one by one. *values keeps its strings' capacity.
   void GetMany(std::string_view ns, const std::vector<std::string>& keys,
                std::vector<Status>* statuses, std::vector<std::string>* values);
 
