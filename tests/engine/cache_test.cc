@@ -155,6 +155,25 @@ TEST_F(CacheTest, WriteBehindRetriesOnlyThePartsNotYetWritten) {
   }
 }
 
+// One Get is one L1 lookup in the statistics, whether it hits, misses and
+// reads RocksDB, or misses everywhere.
+TEST_F(CacheTest, AGetCountsOneL1HitOrMiss) {
+  {
+    auto cache = Open();
+    ASSERT_TRUE(cache->Put("ns", "k", "v").ok());
+  }
+  auto cache = Open();
+  EXPECT_EQ(Get(*cache, "ns", "k"), "v");  // from RocksDB
+  EXPECT_EQ(Get(*cache, "ns", "k"), "v");  // from L1
+  EXPECT_TRUE(cache->Contains("ns", "absent").IsNotFound());
+  const CacheStats stats = cache->GetStats();
+  EXPECT_EQ(stats.memory.hits, 1u);
+  EXPECT_EQ(stats.memory.misses, 2u);
+  EXPECT_DOUBLE_EQ(stats.memory.hit_ratio, 1.0 / 3);
+  EXPECT_EQ(stats.disk.hits, 1u);
+  EXPECT_EQ(stats.disk.misses, 1u);
+}
+
 TEST_F(CacheTest, TheSameKeyInTwoNamespacesIsTwoEntries) {
   auto cache = Open();
   ASSERT_TRUE(cache->Put("a", "k", "1").ok());
