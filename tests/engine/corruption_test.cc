@@ -57,6 +57,30 @@ void FlipByte(const fs::path& file, std::uintmax_t offset) {
   ASSERT_TRUE(f.good()) << "cannot flip byte " << offset << " of " << file;
 }
 
+// Rewrites a few records of keys `from` and above with one value byte flipped
+// (so that the record's checksum fails) and one record cut short; returns
+// their keys as "ns/key".
+std::set<std::string> DamageRecords(storage::Store& store, std::mt19937_64& random, int from = 0) {
+  storage::Namespace ns;
+  EXPECT_TRUE(store.OpenNamespace(kNamespace, &ns).ok());
+  std::set<std::string> damaged;
+  const int first = static_cast<int>(random() % (kKeys - from));
+  for (int n = 0; n < 6; ++n) {
+    const int i = from + (first + n * 331) % (kKeys - from);  // six different keys
+    std::string record;
+    EXPECT_TRUE(store.Get(ns, KeyOf(i), &record).ok());
+    if (n == 0) {
+      record.pop_back();
+    } else {
+      // The value ends 4 bytes before the record does (the metadata count).
+      record[record.size() - 5 - random() % 32] ^= 0x01;
+    }
+    EXPECT_TRUE(store.Put(ns, KeyOf(i), record).ok());
+    damaged.insert(std::string(kNamespace) + "/" + KeyOf(i));
+  }
+  return damaged;
+}
+
 class CorruptionTest : public ::testing::Test {
  protected:
   CorruptionTest() {
@@ -77,6 +101,14 @@ class CorruptionTest : public ::testing::Test {
     if (!to_sst) return;
     std::unique_ptr<storage::Store> store = OpenStore();
     ASSERT_TRUE(store->Compact().ok());
+  }
+
+  // WriteAll, then DamageRecords; *damaged: the damaged records' "ns/key".
+  void WriteAllAndDamage(bool to_sst, std::set<std::string>* damaged) {
+    ASSERT_NO_FATAL_FAILURE(WriteAll(to_sst));
+    std::unique_ptr<storage::Store> store = OpenStore();
+    ASSERT_TRUE(store != nullptr);
+    *damaged = DamageRecords(*store, random_);
   }
 
   std::unique_ptr<storage::Store> OpenStore() {
@@ -149,37 +181,9 @@ class CorruptionTest : public ::testing::Test {
   std::mt19937_64 random_{seed_};
 };
 
-// Rewrites a few records of keys `from` and above with one value byte flipped
-// (so that the record's checksum fails) and one record cut short; returns
-// their keys as "ns/key".
-std::set<std::string> DamageRecords(storage::Store& store, std::mt19937_64& random, int from = 0) {
-  storage::Namespace ns;
-  EXPECT_TRUE(store.OpenNamespace(kNamespace, &ns).ok());
-  std::set<std::string> damaged;
-  const int first = static_cast<int>(random() % (kKeys - from));
-  for (int n = 0; n < 6; ++n) {
-    const int i = from + (first + n * 331) % (kKeys - from);  // six different keys
-    std::string record;
-    EXPECT_TRUE(store.Get(ns, KeyOf(i), &record).ok());
-    if (n == 0) {
-      record.pop_back();
-    } else {
-      // The value ends 4 bytes before the record does (the metadata count).
-      record[record.size() - 5 - random() % 32] ^= 0x01;
-    }
-    EXPECT_TRUE(store.Put(ns, KeyOf(i), record).ok());
-    damaged.insert(std::string(kNamespace) + "/" + KeyOf(i));
-  }
-  return damaged;
-}
-
 TEST_F(CorruptionTest, DamagedRecordsAreCorruptionTheRestIsServedAndVerifyNamesEach) {
-  ASSERT_NO_FATAL_FAILURE(WriteAll(/*to_sst=*/true));
   std::set<std::string> damaged;
-  {
-    std::unique_ptr<storage::Store> store = OpenStore();
-    damaged = DamageRecords(*store, random_);
-  }
+  ASSERT_NO_FATAL_FAILURE(WriteAllAndDamage(/*to_sst=*/true, &damaged));
   std::unique_ptr<Cache> cache;
   ASSERT_TRUE(Cache::Open(options_, &cache).ok());
   const Outcome outcome = GetEveryKey(*cache);
@@ -212,12 +216,8 @@ TEST_F(CorruptionTest, DamagedRecordsAreCorruptionTheRestIsServedAndVerifyNamesE
 
 TEST_F(CorruptionTest, ADamagedRecordIsAMissWhenAskedAndCounted) {
   options_.on_corrupt_record = CorruptRecordAction::kTreatAsMiss;
-  ASSERT_NO_FATAL_FAILURE(WriteAll(/*to_sst=*/false));
   std::set<std::string> damaged;
-  {
-    std::unique_ptr<storage::Store> store = OpenStore();
-    damaged = DamageRecords(*store, random_);
-  }
+  ASSERT_NO_FATAL_FAILURE(WriteAllAndDamage(/*to_sst=*/false, &damaged));
   std::unique_ptr<Cache> cache;
   ASSERT_TRUE(Cache::Open(options_, &cache).ok());
   const Outcome outcome = GetEveryKey(*cache);
@@ -230,12 +230,8 @@ TEST_F(CorruptionTest, ADamagedRecordIsAMissWhenAskedAndCounted) {
 // is Corruption and stays as it was, or, treated as a miss, an absent entry
 // that expected version 0 replaces.
 TEST_F(CorruptionTest, CompareAndPutOverADamagedRecordFollowsTheSameChoice) {
-  ASSERT_NO_FATAL_FAILURE(WriteAll(/*to_sst=*/false));
   std::set<std::string> damaged;
-  {
-    std::unique_ptr<storage::Store> store = OpenStore();
-    damaged = DamageRecords(*store, random_);
-  }
+  ASSERT_NO_FATAL_FAILURE(WriteAllAndDamage(/*to_sst=*/false, &damaged));
   const std::string key = damaged.begin()->substr(std::string(kNamespace).size() + 1);
   {
     std::unique_ptr<Cache> cache;
@@ -260,12 +256,8 @@ TEST_F(CorruptionTest, CompareAndPutOverADamagedRecordFollowsTheSameChoice) {
 
 TEST_F(CorruptionTest, TheLoaderRefillsADamagedRecordTreatedAsAMiss) {
   options_.on_corrupt_record = CorruptRecordAction::kTreatAsMiss;
-  ASSERT_NO_FATAL_FAILURE(WriteAll(/*to_sst=*/false));
   std::set<std::string> damaged;
-  {
-    std::unique_ptr<storage::Store> store = OpenStore();
-    damaged = DamageRecords(*store, random_);
-  }
+  ASSERT_NO_FATAL_FAILURE(WriteAllAndDamage(/*to_sst=*/false, &damaged));
   options_.read_policy = ReadPolicy::kReadThrough;
   options_.loader = [](std::string_view, std::string_view key, LoadedValue* loaded) {
     loaded->value = ValueOf(std::stoi(std::string(key.substr(1))));
