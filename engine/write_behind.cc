@@ -162,14 +162,15 @@ void WriteBehind::WriteInFlight(std::unique_lock<std::mutex>& lock) {
   for (std::size_t i = 0; i < written; ++i) flushed_(*batch[i]);
   lock.lock();
 
-  if (s.ok()) {
+  // The store holds the whole batch (a writer may say so with its error too).
+  if (written == batch.size()) {
     flushed_seq_ = in_flight_.last_seq;
     ++stats_.flushes;
-    Generation written = std::exchange(in_flight_, Generation{});
+    Generation done = std::exchange(in_flight_, Generation{});
     progress_.notify_all();
     // Freeing a batch's map takes long enough to keep writers waiting.
     lock.unlock();
-    written = Generation{};
+    done = Generation{};
     lock.lock();
     return;
   }

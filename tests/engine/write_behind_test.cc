@@ -230,6 +230,20 @@ TEST_F(WriteBehindTest, ARetryHandsOverOnlyWhatTheStoreDidNotTake) {
   EXPECT_EQ(buffer->GetStats().bytes, 0u);
 }
 
+// A writer that reports an error after the store took every write has
+// flushed the batch: Flush returns and nothing is written again.
+TEST_F(WriteBehindTest, AnErrorAfterTheStoreTookEveryWriteStillEndsTheFlush) {
+  store_.FailNext(1, /*taken=*/100);
+  auto buffer = Make(Small());
+  ASSERT_TRUE(buffer->Add(Put("a", "v")).ok());
+  ASSERT_TRUE(buffer->Add(Put("b", "v")).ok());
+  ASSERT_TRUE(buffer->Flush(milliseconds(30'000)).ok());
+  EXPECT_EQ(store_.batches(), (std::vector<std::vector<std::string>>{{"a=v", "b=v"}}));
+  EXPECT_TRUE(attempts_.empty());
+  EXPECT_EQ(buffer->GetStats().flushes, 1u);
+  EXPECT_EQ(buffer->GetStats().entries, 0u);
+}
+
 TEST_F(WriteBehindTest, WritesStayReadableWhileTheStoreFails) {
   store_.FailNext(1'000'000);
   auto buffer = Make(Small());
