@@ -7,7 +7,9 @@ Status SingleFlight::Do(const std::string& key, const Work& work, Entry* entry, 
   for (auto it = calls_.find(key); it != calls_.end(); it = calls_.find(key)) {
     const std::shared_ptr<Call> call = it->second;
     const bool joined = !call->sealed;  // else: wait for the run to end, then start one
+    ++call->waiting;
     done_.wait(lock, [&] { return call->done; });
+    --call->waiting;
     if (joined) {
       *shared = true;
       *entry = call->entry;
@@ -32,6 +34,12 @@ Status SingleFlight::Do(const std::string& key, const Work& work, Entry* entry, 
 void SingleFlight::Seal(const std::string& key) {
   std::lock_guard lock(mu_);
   calls_.at(key)->sealed = true;
+}
+
+int SingleFlight::Waiting(const std::string& key) {
+  std::lock_guard lock(mu_);
+  const auto it = calls_.find(key);
+  return it == calls_.end() ? 0 : it->second->waiting;
 }
 
 }  // namespace tiercache::engine

@@ -37,10 +37,15 @@ class SingleFlight {
   // work running for `key`, at most once.
   void Seal(const std::string& key);
 
+  // How many callers wait now for the run of `key` (0 if none runs): lets a
+  // test hold a run until its joiners are all waiting.
+  int Waiting(const std::string& key);
+
  private:
   struct Call {
     bool done = false;
     bool sealed = false;
+    int waiting = 0;
     Status status;
     Entry entry;
   };
