@@ -426,8 +426,13 @@ Status Cache::Impl::LoadAndStore(std::string_view ns, std::string_view key,
   WriteOptions write{loaded.ttl, std::move(loaded.metadata)};
   std::uint64_t version = 0;
   loads_.Seal(flight);
-  s = Write(ns, key, loaded.value, write, std::nullopt, &version);
-  if (!s.ok()) return s;
+  // The caller asked for the value and the loader has it: a cache that cannot
+  // keep it (a full write buffer, a failing store, a value past the limits)
+  // still answers, and the next Get loads again.
+  if (!Write(ns, key, loaded.value, write, std::nullopt, &version).ok()) {
+    Bump(counters_.loads_unstored);
+    version = 0;
+  }
   entry->key = key;
   entry->value = std::move(loaded.value);
   entry->version = version;

@@ -183,6 +183,7 @@ class Cache::Impl {
     std::atomic<std::uint64_t> loads{0};
     std::atomic<std::uint64_t> loads_shared{0};
     std::atomic<std::uint64_t> load_errors{0};
+    std::atomic<std::uint64_t> loads_unstored{0};
     std::atomic<std::uint64_t> negative_hits{0};
     std::atomic<std::uint64_t> memory_value_bytes{0};   // values put in L1, uncompressed
     std::atomic<std::uint64_t> memory_stored_bytes{0};  // the same, as L1 holds them

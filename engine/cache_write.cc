@@ -341,7 +341,8 @@ CacheStats Cache::Impl::GetStats() const {
         static_cast<double>(counters_.memory_stored_bytes.load()) / static_cast<double>(raw);
   }
   stats.loads = {load(counters_.loads), load(counters_.loads_shared),
-                 load(counters_.load_errors), load(counters_.negative_hits)};
+                 load(counters_.load_errors), load(counters_.negative_hits),
+                 load(counters_.loads_unstored)};
   return stats;
 }
 

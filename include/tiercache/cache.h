@@ -50,7 +50,10 @@ class Cache {
   Cache& operator=(const Cache&) = delete;
 
   // The value, or NotFound. Under read-through a miss in both tiers calls the
-  // loader (once per key, however many callers wait) and stores its value.
+  // loader (once per key, however many callers wait) and stores its value by
+  // the write policy. A loaded value the cache cannot store (write-behind's
+  // buffer stayed full, the store failed, the value is past max_value_bytes)
+  // is still returned, as version 0, and counted in stats.loads.unstored.
   // *value's buffer is reused (a loop reading into one string allocates
   // little); a failure leaves it empty.
   [[nodiscard]] Status Get(std::string_view ns, std::string_view key, std::string* value);

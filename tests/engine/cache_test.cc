@@ -518,6 +518,32 @@ TEST_F(CacheTest, ALoaderErrorReachesTheCallerAndIsNotCached) {
   EXPECT_EQ(cache->GetStats().loads.errors, 1u);
 }
 
+// The loader's value reaches the caller even when the cache cannot keep it;
+// the next Get loads it again.
+TEST_F(CacheTest, ALoadedValueTheCacheCannotKeepIsStillReturned) {
+  int calls = 0;
+  options_.read_policy = ReadPolicy::kReadThrough;
+  options_.max_value_bytes = 1024;
+  options_.compression_threshold = 1024;
+  options_.loader = [&](std::string_view, std::string_view, LoadedValue* out) {
+    ++calls;
+    out->value.assign(2048, 'v');
+    return Status::OK();
+  };
+  auto cache = Open();
+  Entry entry;
+  ASSERT_TRUE(cache->GetEntry("ns", "big", &entry).ok());
+  EXPECT_EQ(entry.value, std::string(2048, 'v'));
+  EXPECT_EQ(entry.version, 0u);
+  EXPECT_EQ(Get(*cache, "ns", "big"), std::string(2048, 'v'));
+  EXPECT_EQ(calls, 2);
+  EXPECT_TRUE(cache->Contains("ns", "big").IsNotFound());
+  const CacheStats stats = cache->GetStats();
+  EXPECT_EQ(stats.loads.unstored, 2u);
+  EXPECT_EQ(stats.loads.errors, 0u);
+  EXPECT_EQ(stats.disk.writes, 0u);
+}
+
 TEST_F(CacheTest, NotFoundFromTheLoaderIsRememberedForTheNegativeTtl) {
   int calls = 0;
   options_.read_policy = ReadPolicy::kReadThrough;
