@@ -315,7 +315,7 @@ TEST_F(StoreTest, ANamespaceRecreatedAfterADropIsEmptyWithANewId) {
   EXPECT_EQ(Get(fresh, "k"), "<NotFound>");
 }
 
-TEST_F(StoreTest, ALargeNamespaceDropsQuicklyAndOthersStay) {
+TEST_F(StoreTest, ALargeNamespaceDropsWithOneTombstoneAndOthersStay) {
   const Namespace large = Ns("large");
   const Namespace other = Ns("other");
   const int kKeys = 50'000;
@@ -332,15 +332,12 @@ TEST_F(StoreTest, ALargeNamespaceDropsQuicklyAndOthersStay) {
   StoreStats before;
   ASSERT_TRUE(store_->GetStats(&before).ok());
 
-  const auto start = std::chrono::steady_clock::now();
   ASSERT_TRUE(store_->DropNamespace("large").ok());
-  const auto took = std::chrono::steady_clock::now() - start;
   StoreStats after;
   ASSERT_TRUE(store_->GetStats(&after).ok());
 
   // One range tombstone, not a delete per key: the memtable barely grows.
   EXPECT_LT(after.memtable_bytes, before.memtable_bytes + 64 * 1024);
-  EXPECT_LT(took, std::chrono::seconds(1));
   EXPECT_TRUE(Keys(large).empty());
   EXPECT_EQ(Get(other, "key00000001"), "kept");
   // Compaction reclaims the dropped keys.

@@ -213,6 +213,11 @@ Status WriteUntilRefused(Fill& fill, bool write_behind) {
     if (!s.ok()) return s;
     if (!flushing || (fill.written + 1) % kPutsPerFlush != 0) continue;
     s = fill.cache->Flush(kShortFlush);
+    // Merely slow while no batch failed: wait on, so that a slow machine
+    // never fills the buffer before a batch meets the full disk.
+    while (s.IsTimedOut() && fill.cache->GetStats().write_buffer.flush_failures == 0) {
+      s = fill.cache->Flush(kShortFlush);
+    }
     if (s.ok()) {
       fill.flushed = fill.written + 1;
     } else if (fill.cache->GetStats().write_buffer.flush_failures > 0) {
