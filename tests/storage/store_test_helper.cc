@@ -34,7 +34,6 @@
 
 #include <cerrno>
 #include <csignal>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -44,6 +43,7 @@
 #include <string_view>
 
 #include "storage/store.h"
+#include "tests/util/child_side.h"
 #include "tiercache/cache.h"
 
 namespace {
@@ -52,25 +52,11 @@ using tiercache::Status;
 using tiercache::storage::Namespace;
 using tiercache::storage::Store;
 using tiercache::storage::StoreOptions;
+using tiercache::test_util::Fail;
+using tiercache::test_util::HoldUntilStdinEnds;
+using tiercache::test_util::Report;
 
 constexpr int kBatchSize = 10;
-
-int Fail(const Status& s) {
-  std::printf("error: %s\n", s.ToString().c_str());
-  return 1;
-}
-
-bool Report(std::string_view line) {
-  return std::printf("%.*s\n", static_cast<int>(line.size()), line.data()) > 0 &&
-         std::fflush(stdout) == 0;
-}
-
-int Hold(Store&) {
-  if (!Report("ready")) return 1;
-  while (std::getchar() != EOF) {
-  }
-  return 0;
-}
 
 int Write(Store& store) {
   Namespace ns;
@@ -310,7 +296,7 @@ int main(int argc, char** argv) {
   options.path = argv[2];
   std::unique_ptr<Store> store;
   if (Status s = Store::Open(options, &store); !s.ok()) return Fail(s);
-  if (mode == "hold") return Hold(*store);
+  if (mode == "hold") return HoldUntilStdinEnds();
   if (mode == "write") return Write(*store);
   return 2;
 }

@@ -14,13 +14,13 @@
 #include <fmt/format.h>
 
 #include <csignal>
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include "storage/record_format.h"
 #include "storage/store.h"
+#include "tests/util/child_side.h"
 
 namespace {
 
@@ -31,25 +31,11 @@ using tiercache::storage::Namespace;
 using tiercache::storage::RecordEncoder;
 using tiercache::storage::Store;
 using tiercache::storage::StoreOptions;
+using tiercache::test_util::Fail;
+using tiercache::test_util::HoldUntilStdinEnds;
+using tiercache::test_util::Report;
 
 constexpr int kBatchSize = 10;
-
-int Fail(const Status& s) {
-  std::printf("error: %s\n", s.ToString().c_str());
-  return 1;
-}
-
-bool Report(std::string_view line) {
-  return std::printf("%.*s\n", static_cast<int>(line.size()), line.data()) > 0 &&
-         std::fflush(stdout) == 0;
-}
-
-int Hold() {
-  if (!Report("ready")) return 1;
-  while (std::getchar() != EOF) {
-  }
-  return 0;
-}
 
 Status AddEntry(const Namespace& ns, int number, RecordEncoder* encoder,
                 tiercache::storage::StoreBatch* batch) {
@@ -88,7 +74,7 @@ int main(int argc, char** argv) {
   options.path = argv[2];
   std::unique_ptr<Store> store;
   if (Status s = Store::Open(options, &store); !s.ok()) return Fail(s);
-  if (mode == "hold") return Hold();
+  if (mode == "hold") return HoldUntilStdinEnds();
   if (mode == "write") return Write(*store);
   return 2;
 }
