@@ -58,9 +58,7 @@ Cache::Impl::Impl(const Options& options)
       compress_in_memory_(options.compression != Compression::kNone) {}
 
 Cache::Impl::~Impl() {
-  if (!closed_.load()) {
-    static_cast<void>(Close(std::chrono::seconds(10), nullptr));
-  }
+  if (!gate_.closed()) static_cast<void>(Close(std::chrono::seconds(10), nullptr));
 }
 
 Status Cache::Impl::Open(const Options& options, std::unique_ptr<Impl>* impl) {
@@ -69,7 +67,7 @@ Status Cache::Impl::Open(const Options& options, std::unique_ptr<Impl>* impl) {
   std::unique_ptr<Impl> opened(new Impl(options));
   s = opened->OpenParts();
   if (!s.ok()) {
-    opened->closed_ = true;  // nothing to drain: the parts close as they are destroyed
+    opened->gate_.Close();  // nothing to drain: the parts close as they are destroyed
     return s;
   }
   *impl = std::move(opened);
@@ -111,8 +109,13 @@ Status Cache::Impl::OpenParts() {
 }
 
 Status Cache::Impl::CheckOpen() const {
-  if (!closed_.load(std::memory_order_acquire)) return Status::OK();
+  if (!gate_.closed()) return Status::OK();
   return Status::InvalidArgument(fmt::format("the cache at {} is closed", options_.path));
+}
+
+Status Cache::Impl::Enter(engine::CallGate::Pass* pass) {
+  *pass = gate_.Enter();
+  return *pass ? Status::OK() : CheckOpen();
 }
 
 std::string Cache::Impl::Describe(std::string_view ns, std::string_view key) const {
@@ -175,6 +178,11 @@ void Cache::Impl::GetMany(std::string_view ns, const std::vector<std::string>& k
 void Cache::Impl::ReadManyBelow(const storage::Namespace& ns, const std::vector<std::string>& keys,
                                 const std::vector<std::size_t>& missed,
                                 std::vector<Status>* statuses, std::vector<std::string>* values) {
+  engine::CallGate::Pass pass;
+  if (Status s = Enter(&pass); !s.ok()) {
+    for (const std::size_t i : missed) (*statuses)[i] = s;
+    return;
+  }
   std::vector<std::string_view> missed_keys;
   missed_keys.reserve(missed.size());
   for (const std::size_t i : missed) missed_keys.push_back(keys[i]);
@@ -262,6 +270,8 @@ Status Cache::Impl::GetBelow(std::string_view ns, std::optional<std::uint32_t> i
 // Under the key's lock, so that the copy put back into L1 is the newest.
 Status Cache::Impl::ReadBelow(const storage::Namespace& ns, std::string_view key,
                               Entry* entry) {
+  engine::CallGate::Pass pass;
+  if (Status s = Enter(&pass); !s.ok()) return s;
   auto lock = LockKey(ns.id, key);
   return ReadBelowLocked(ns, key, entry, Counting::kCounted);
 }
@@ -392,44 +402,69 @@ Status Cache::Impl::Load(std::string_view ns, std::string_view key, Entry* entry
 // below, before the key's lock lets a newer write in.
 Status Cache::Impl::LoadAndStore(std::string_view ns, std::string_view key,
                                  const std::string& flight, Entry* entry) {
+  const bool remember_nothing = options_.negative_ttl.count() > 0;
+  if (remember_nothing) negatives_.Begin(flight, clock_->Now());
   // A load that finished just before this one began may have stored the key.
-  std::uint32_t id = 0;
-  if (namespaces_->Find(ns, &id)) {
-    auto lock = LockKey(id, key);
-    const storage::Namespace n{id, std::string(ns)};
-    if (ReadBelowLocked(n, key, entry, Counting::kQuiet).ok()) {
-      loads_.Seal(flight);
-      return Status::OK();
-    }
+  if (FoundBelow(ns, key, &flight, entry)) {
+    if (remember_nothing) negatives_.Erase(flight);
+    return Status::OK();
   }
   LoadedValue loaded;
   Bump(counters_.loads);
-  Status s;
-  try {
-    s = options_.loader(ns, key, &loaded);
-  } catch (const std::exception& e) {
-    s = Status::IOError(fmt::format("the loader threw: {}", e.what()));
-  } catch (...) {
-    s = Status::IOError("the loader threw an exception that is not a std::exception");
-  }
+  const Status s = CallLoader(ns, key, &loaded);
   if (s.IsNotFound()) {
-    const TimePoint now = clock_->Now();
-    if (options_.negative_ttl.count() > 0) {
-      negatives_.Add(engine::FlightKey(ns, key), now + options_.negative_ttl, now);
-    }
+    if (remember_nothing) negatives_.Remember(flight, clock_->Now() + options_.negative_ttl);
     return Status::NotFound(fmt::format("{}: the loader found nothing", Describe(ns, key)));
   }
+  if (remember_nothing) negatives_.Erase(flight);
   if (!s.ok()) {
     Bump(counters_.load_errors);
     return s;
   }
+  return StoreLoaded(ns, key, flight, std::move(loaded), entry);
+}
+
+Status Cache::Impl::CallLoader(std::string_view ns, std::string_view key, LoadedValue* loaded) {
+  try {
+    return options_.loader(ns, key, loaded);
+  } catch (const std::exception& e) {
+    return Status::IOError(fmt::format("the loader threw: {}", e.what()));
+  } catch (...) {
+    return Status::IOError("the loader threw an exception that is not a std::exception");
+  }
+}
+
+// The key's entry below L1, read under its lock without counting: what a
+// write or another load stored. `seal`, when given: the flight to seal before
+// the lock lets a newer write in.
+bool Cache::Impl::FoundBelow(std::string_view ns, std::string_view key, const std::string* seal,
+                             Entry* entry) {
+  std::uint32_t id = 0;
+  engine::CallGate::Pass pass;
+  if (!namespaces_->Find(ns, &id) || !Enter(&pass).ok()) return false;
+  auto lock = LockKey(id, key);
+  if (!ReadBelowLocked(storage::Namespace{id, std::string(ns)}, key, entry, Counting::kQuiet)
+           .ok()) {
+    return false;
+  }
+  if (seal != nullptr) loads_.Seal(*seal);
+  return true;
+}
+
+// Stores the loaded value by the write policy, if the key is still absent. A
+// write acknowledged while the loader ran is newer than what the loader read:
+// it stays, and is the answer. The caller asked for the value and the loader
+// has it: a cache that cannot keep it (a full write buffer, a failing store, a
+// value past the limits) still answers, and the next Get loads again.
+Status Cache::Impl::StoreLoaded(std::string_view ns, std::string_view key,
+                                const std::string& flight, LoadedValue loaded, Entry* entry) {
   WriteOptions write{loaded.ttl, std::move(loaded.metadata)};
   std::uint64_t version = 0;
   loads_.Seal(flight);
-  // The caller asked for the value and the loader has it: a cache that cannot
-  // keep it (a full write buffer, a failing store, a value past the limits)
-  // still answers, and the next Get loads again.
-  if (!Write(ns, key, loaded.value, write, std::nullopt, &version).ok()) {
+  const Status s =
+      Write(ns, key, loaded.value, write, /*expected=*/0, &version, Counting::kQuiet);
+  if (s.IsConflict() && FoundBelow(ns, key, nullptr, entry)) return Status::OK();
+  if (!s.ok()) {
     Bump(counters_.loads_unstored);
     version = 0;
   }
@@ -447,11 +482,14 @@ Status Cache::Impl::LoadAndStore(std::string_view ns, std::string_view key,
 
 // REQUIRES: the key's lock held. 0 when the key holds no live entry. Below
 // L1 the record's checksummed header has the version: the entry is neither
-// decoded nor promoted, since the caller is about to replace it.
+// decoded nor promoted, since the caller is about to replace it. Quiet, it
+// reads below only (L1 counts its lookups, and is never newer).
 Status Cache::Impl::CurrentVersion(const storage::Namespace& ns, std::string_view key,
-                                   std::uint64_t* version) {
+                                   Counting counting, std::uint64_t* version) {
   *version = 0;
-  if (memory_->LookupValue(ns.id, key, nullptr, version)) return Status::OK();
+  if (counting == Counting::kCounted && memory_->LookupValue(ns.id, key, nullptr, version)) {
+    return Status::OK();
+  }
   thread_local std::string record;
   bool from_disk = false;
   Status s = FindRecordLocked(ns, key, &record, &from_disk);
@@ -460,7 +498,7 @@ Status Cache::Impl::CurrentVersion(const storage::Namespace& ns, std::string_vie
   if (s.ok() && header.expires_at && *header.expires_at <= clock_->Now()) {
     s = Status::NotFound("expired");  // counted as a Get counts it: a miss
   }
-  CountRead(s, from_disk);
+  if (counting == Counting::kCounted) CountRead(s, from_disk);
   s = Undamaged(ns, key, std::move(s));
   if (s.IsNotFound()) return Status::OK();
   if (!s.ok()) return s;

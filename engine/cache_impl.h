@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/call_gate.h"
 #include "engine/key_locks.h"
 #include "engine/memory_tier.h"
 #include "engine/memory_value.h"
@@ -44,17 +45,23 @@ std::string FlightKey(std::string_view ns, std::string_view key);
 
 // The tiered cache behind the public Cache (DESIGN.md, "How data flows").
 //
-// Thread-safety: thread-safe but for Close, which must not race with other
-// calls. Writers of a key hold its stripe of locks_ while they pick its next
-// version and update both tiers; a Get that refills L1 from below holds it
-// too. Lock order: a key stripe, then the locks inside the tiers, the write
-// buffer, the namespace table and the read-through flights (none of which is
-// held while taking another).
+// Thread-safety: thread-safe. A call holds a pass of gate_ while it uses the
+// store, the version source or the write buffer, and Close closes the store
+// only once no call holds one. Writers of a key hold its stripe of locks_
+// while they pick its next version and update both tiers; a Get that refills
+// L1 from below holds it too. Lock order: a key stripe, then the locks inside
+// the tiers, the write buffer, the namespace table and the read-through
+// flights (none of which is held while taking another).
 // The listener is told of removals with none of these held (LockKey).
 class Cache::Impl {
  public:
   static Status Open(const Options& options, std::unique_ptr<Impl>* impl);
   ~Impl();
+
+  // Whether a read below L1 counts in the statistics (L1 lookups, disk hits
+  // and misses, damaged records): a load's own looks do not, so that one Get
+  // counts once.
+  enum class Counting { kCounted, kQuiet };
 
   Status Get(std::string_view ns, std::string_view key, std::string* value);
   Status GetEntry(std::string_view ns, std::string_view key, Entry* entry);
@@ -63,7 +70,7 @@ class Cache::Impl {
   Status Contains(std::string_view ns, std::string_view key);
   Status Write(std::string_view ns, std::string_view key, std::string_view value,
                const WriteOptions& write, std::optional<std::uint64_t> expected,
-               std::uint64_t* version);
+               std::uint64_t* version, Counting counting = Counting::kCounted);
   Status PutMany(std::string_view ns, const std::vector<KeyValue>& pairs,
                  const WriteOptions& write);
   Status Delete(std::string_view ns, std::string_view key);
@@ -76,6 +83,9 @@ class Cache::Impl {
   explicit Impl(const Options& options);
   Status OpenParts();
   Status CheckOpen() const;
+  // A pass of gate_, or the error of a closed cache.
+  Status Enter(engine::CallGate::Pass* pass);
+  static Status CheckKey(std::string_view key);
   Status CheckWrite(std::string_view ns, std::string_view key, std::string_view value,
                     const WriteOptions& write) const;
 
@@ -90,10 +100,6 @@ class Cache::Impl {
   void ReadManyBelow(const storage::Namespace& ns, const std::vector<std::string>& keys,
                      const std::vector<std::size_t>& missed, std::vector<Status>* statuses,
                      std::vector<std::string>* values);
-  // Whether a read below L1 counts in the statistics (disk hits and misses,
-  // damaged records): a load's second look, for a load that finished
-  // meanwhile, does not, so that one Get counts once.
-  enum class Counting { kCounted, kQuiet };
   Status ReadBelowLocked(const storage::Namespace& ns, std::string_view key, Entry* entry,
                          Counting counting);
   // The newest record of the key below L1, the write buffer's or RocksDB's
@@ -128,7 +134,12 @@ class Cache::Impl {
   // The leader's part of a load; seals the flight once its result is settled.
   Status LoadAndStore(std::string_view ns, std::string_view key, const std::string& flight,
                       Entry* entry);
-  Status CurrentVersion(const storage::Namespace& ns, std::string_view key,
+  Status CallLoader(std::string_view ns, std::string_view key, LoadedValue* loaded);
+  bool FoundBelow(std::string_view ns, std::string_view key, const std::string* seal,
+                  Entry* entry);
+  Status StoreLoaded(std::string_view ns, std::string_view key, const std::string& flight,
+                     LoadedValue loaded, Entry* entry);
+  Status CurrentVersion(const storage::Namespace& ns, std::string_view key, Counting counting,
                         std::uint64_t* version);
 
   // Writes.
@@ -173,7 +184,7 @@ class Cache::Impl {
   engine::KeyLocks locks_;
   engine::SingleFlight loads_;
   engine::NegativeCache negatives_;
-  std::atomic<bool> closed_{false};
+  engine::CallGate gate_;
 
   struct Counters {
     std::atomic<std::uint64_t> disk_hits{0};

@@ -68,12 +68,15 @@ void SortInKeyOrder(std::vector<const engine::BufferedWrite*>* writes) {
 
 }  // namespace
 
+Status Cache::Impl::CheckKey(std::string_view key) {
+  if (key.size() <= kMaxKeyBytes) return Status::OK();
+  return Status::InvalidArgument(
+      fmt::format("the key is {} bytes, more than the limit of {}", key.size(), kMaxKeyBytes));
+}
+
 Status Cache::Impl::CheckWrite(std::string_view ns, std::string_view key,
                                std::string_view value, const WriteOptions& write) const {
-  if (key.size() > kMaxKeyBytes) {
-    return Status::InvalidArgument(fmt::format("the key is {} bytes, more than the limit of {}",
-                                               key.size(), kMaxKeyBytes));
-  }
+  if (Status s = CheckKey(key); !s.ok()) return s;
   if (value.size() > options_.max_value_bytes) {
     return Status::InvalidArgument(
         fmt::format("the value of {} is {} bytes, more than Options::max_value_bytes ({})",
@@ -102,8 +105,9 @@ Status Cache::Impl::MakeEntry(std::string_view key, std::string_view value,
 
 Status Cache::Impl::Write(std::string_view ns, std::string_view key, std::string_view value,
                           const WriteOptions& write, std::optional<std::uint64_t> expected,
-                          std::uint64_t* version) {
-  Status s = CheckOpen();
+                          std::uint64_t* version, Counting counting) {
+  engine::CallGate::Pass pass;
+  Status s = Enter(&pass);
   if (s.ok()) s = CheckWrite(ns, key, value, write);
   storage::Namespace n;
   if (s.ok()) s = namespaces_->Open(ns, &n);
@@ -112,7 +116,7 @@ Status Cache::Impl::Write(std::string_view ns, std::string_view key, std::string
   auto lock = LockKey(n.id, key);
   if (expected) {
     std::uint64_t current = 0;
-    s = CurrentVersion(n, key, &current);
+    s = CurrentVersion(n, key, counting, &current);
     if (!s.ok()) return s;
     if (current != *expected) {
       return Status::Conflict(fmt::format("{} is at version {}, not the expected {}",
@@ -150,20 +154,23 @@ Status Cache::Impl::WriteLocked(const storage::Namespace& ns, const Entry& entry
 
 // REQUIRES: the key's lock held, and the entry acknowledged below L1. L1 takes
 // it (or, under write-around, drops the key); the loader's "not found" for the
-// key is forgotten.
+// key is forgotten. A drop of the namespace since the write found it may have
+// cleared L1 before the entry went in: it leaves again, unreachable as it is.
 void Cache::Impl::Written(const storage::Namespace& ns, const Entry& entry,
                           const storage::StoredValue& stored) {
   if (options_.write_policy == WritePolicy::kWriteAround) {
     memory_->Erase(ns.id, entry.key);
   } else {
     StoreInMemory(ns.id, entry.key, entry, stored, /*refill=*/false);
+    if (!namespaces_->IsLive(ns.id)) memory_->Erase(ns.id, entry.key);
   }
   if (options_.negative_ttl.count() > 0) negatives_.Erase(engine::FlightKey(ns.name, entry.key));
 }
 
 Status Cache::Impl::PutMany(std::string_view ns, const std::vector<KeyValue>& pairs,
                             const WriteOptions& write) {
-  Status s = CheckOpen();
+  engine::CallGate::Pass pass;
+  Status s = Enter(&pass);
   for (std::size_t i = 0; s.ok() && i < pairs.size(); ++i) {
     s = CheckWrite(ns, pairs[i].key, pairs[i].value, write);
   }
@@ -212,7 +219,9 @@ Status Cache::Impl::PutManyAtomically(const storage::Namespace& ns,
 }
 
 Status Cache::Impl::Delete(std::string_view ns, std::string_view key) {
-  Status s = CheckOpen();
+  engine::CallGate::Pass pass;
+  Status s = Enter(&pass);
+  if (s.ok()) s = CheckKey(key);
   if (!s.ok()) return s;
   if (options_.negative_ttl.count() > 0) negatives_.Erase(engine::FlightKey(ns, key));
   std::uint32_t id = 0;
@@ -223,13 +232,15 @@ Status Cache::Impl::Delete(std::string_view ns, std::string_view key) {
     s = write_behind_->Add(engine::BufferedWrite{id, std::string(key), {}, true});
   } else {
     s = store_->Delete(n, key);
+    if (s.ok()) counters_.disk_writes.fetch_add(1, std::memory_order_relaxed);
   }
   if (s.ok()) memory_->Erase(id, key);
   return s;
 }
 
 Status Cache::Impl::DropNamespace(std::string_view ns) {
-  Status s = CheckOpen();
+  engine::CallGate::Pass pass;
+  Status s = Enter(&pass);
   storage::Namespace dropped;
   if (s.ok()) s = namespaces_->Drop(ns, &dropped);
   if (s.ok()) memory_->EraseNamespace(dropped.id);
@@ -297,8 +308,11 @@ Status Cache::Impl::Flush(milliseconds deadline) {
   return write_behind_->Flush(deadline);
 }
 
+// New calls are refused first; the write buffer drains, which also wakes the
+// writers waiting for its room; the calls still inside end before the store
+// closes under them.
 Status Cache::Impl::Close(milliseconds deadline, std::vector<std::string>* unwritten) {
-  if (closed_.exchange(true)) {
+  if (!gate_.Close()) {
     return Status::InvalidArgument(fmt::format("the cache at {} is already closed", options_.path));
   }
   Status s;
@@ -311,6 +325,7 @@ Status Cache::Impl::Close(milliseconds deadline, std::vector<std::string>* unwri
       }
     }
   }
+  gate_.WaitUntilEmpty();
   store_.reset();
   return s;
 }

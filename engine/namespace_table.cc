@@ -102,6 +102,10 @@ Status NamespaceTable::Drop(std::string_view name, storage::Namespace* dropped) 
 }
 
 bool NamespaceTable::IsLive(std::uint32_t id) const {
+  if (remembered.generation == generation_.load(std::memory_order_acquire) &&
+      remembered.id == id) {
+    return true;
+  }
   std::shared_lock lock(mu_);
   return by_id_.count(id) != 0;
 }

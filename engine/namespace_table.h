@@ -32,6 +32,8 @@ class NamespaceTable {
   [[nodiscard]] Status Open(std::string_view name, storage::Namespace* ns);
   // Removes it from the store; its id afterwards is no longer live.
   [[nodiscard]] Status Drop(std::string_view name, storage::Namespace* dropped);
+  // Without a lock when the id is the thread's last lookup and no Drop
+  // came since.
   bool IsLive(std::uint32_t id) const;
   // The name of a live id; empty when none.
   std::string NameOf(std::uint32_t id) const;

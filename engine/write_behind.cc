@@ -222,6 +222,8 @@ Status WriteBehind::Close(milliseconds deadline, std::vector<const BufferedWrite
   }
   work_.notify_all();
   if (thread_.joinable()) thread_.join();
+  // The batch in flight at the deadline may have been written since.
+  if (in_flight_.writes.empty() && pending_.writes.empty()) return Status::OK();
   if (!s.ok() && unwritten != nullptr) {
     for (const Map* map : {&in_flight_.writes, &pending_.writes}) {
       for (const auto& [key, write] : *map) unwritten->push_back(&write);

@@ -93,8 +93,10 @@ class Cache {
 
   // Drains write-behind's buffer within the deadline and closes the store.
   // TimedOut (or the store's error) when writes could not be written; their
-  // keys, as "namespace/key", go to *unwritten when given. Further calls on a
-  // closed cache return InvalidArgument.
+  // keys, as "namespace/key", go to *unwritten when given. Calls made once
+  // Close has begun return InvalidArgument; those already under way finish
+  // first (a read-through load's loader call is not waited for), so a
+  // listener must not call Close: it would wait for the call that told it.
   [[nodiscard]] Status Close(std::chrono::milliseconds deadline,
                              std::vector<std::string>* unwritten = nullptr);
 

@@ -21,7 +21,7 @@ struct CacheStats {
   struct Disk {
     std::uint64_t hits = 0;      // L1 misses that RocksDB answered
     std::uint64_t misses = 0;
-    std::uint64_t writes = 0;    // records written, one per entry
+    std::uint64_t writes = 0;    // records and deletions written, one per key
     std::uint64_t corrupt = 0;   // records that failed their checks
   } disk;
 

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <deque>
 #include <filesystem>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -451,6 +452,92 @@ TEST_F(CacheTest, CloseDrainsTheWriteBuffer) {
   EXPECT_EQ(Get(*cache, "ns", "k"), "v");
 }
 
+// A clock that stops one thread, the next time it reads the time, until the
+// test lets it go on.
+class StoppingClock final : public Clock {
+ public:
+  TimePoint Now() const override {
+    if (std::this_thread::get_id() == target_.load()) {
+      target_.store(std::thread::id());
+      stopped_.set_value();
+      going_.wait();
+    }
+    return clock_.Now();
+  }
+  void StopNextRead(std::thread::id thread) { target_.store(thread); }
+  void WaitUntilStopped() { stopped_.get_future().wait(); }
+  void Go() { go_.set_value(); }
+
+ private:
+  ManualClock clock_;
+  mutable std::atomic<std::thread::id> target_;
+  mutable std::promise<void> stopped_;
+  std::promise<void> go_;
+  std::shared_future<void> going_ = go_.get_future().share();
+};
+
+// Close refuses new calls at once but closes the store only once the calls
+// already inside are done: a Put stopped half-way finishes and is kept.
+TEST_F(CacheTest, CloseWaitsForTheCallsAlreadyInside) {
+  auto clock = std::make_shared<StoppingClock>();
+  options_.clock = clock;
+  auto cache = Open();
+  Status put;
+  std::thread writer([&] {
+    clock->StopNextRead(std::this_thread::get_id());
+    put = cache->Put("ns", "k", "v");
+  });
+  clock->WaitUntilStopped();
+  Status closed;
+  std::thread closer([&] { closed = cache->Close(kDeadline); });
+  while (!cache->Flush(kDeadline).IsInvalidArgument()) std::this_thread::yield();
+  clock->Go();
+  writer.join();
+  closer.join();
+  EXPECT_TRUE(put.ok()) << put.ToString();
+  EXPECT_TRUE(closed.ok()) << closed.ToString();
+  options_.clock = clock_;
+  cache = Open();
+  EXPECT_EQ(Get(*cache, "ns", "k"), "v");
+}
+
+// A key too long for the store is refused when deleted, as when written:
+// under write-behind it would otherwise stall every flush after it.
+TEST_F(CacheTest, ADeleteOfAKeyTooLongIsRefusedAndStallsNothing) {
+  for (const WritePolicy policy : {WritePolicy::kWriteThrough, WritePolicy::kWriteBehind}) {
+    SCOPED_TRACE(Name(policy));
+    options_.path = dir_.Sub(std::string(Name(policy)));
+    options_.write_policy = policy;
+    {
+      auto cache = Open();
+      ASSERT_TRUE(cache->Put("ns", "good", "v").ok());
+      const Status s = cache->Delete("ns", std::string(kMaxKeyBytes + 1, 'k'));
+      EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+      EXPECT_THAT(s.message(), HasSubstr("more than the limit"));
+      EXPECT_TRUE(cache->Flush(kDeadline).ok());
+      EXPECT_TRUE(cache->Close(kDeadline).ok());
+    }
+    auto cache = Open();
+    EXPECT_EQ(Get(*cache, "ns", "good"), "v");
+  }
+}
+
+// disk.writes counts a deletion as one write under every policy.
+TEST_F(CacheTest, DiskWritesCountDeletionsTheSameUnderEveryPolicy) {
+  for (const WritePolicy policy :
+       {WritePolicy::kWriteThrough, WritePolicy::kWriteBehind, WritePolicy::kWriteAround}) {
+    SCOPED_TRACE(Name(policy));
+    options_.path = dir_.Sub(std::string(Name(policy)));
+    options_.write_policy = policy;
+    auto cache = Open();
+    ASSERT_TRUE(cache->Put("ns", "k", "v").ok());
+    ASSERT_TRUE(cache->Flush(kDeadline).ok());
+    ASSERT_TRUE(cache->Delete("ns", "k").ok());
+    ASSERT_TRUE(cache->Flush(kDeadline).ok());
+    EXPECT_EQ(cache->GetStats().disk.writes, 2u);
+  }
+}
+
 TEST_F(CacheTest, ReadThroughLoadsOnceForManyWaitingCallers) {
   std::atomic<int> calls{0};
   std::atomic<int> arrived{0};
@@ -542,6 +629,82 @@ TEST_F(CacheTest, ALoadedValueTheCacheCannotKeepIsStillReturned) {
   EXPECT_EQ(stats.loads.unstored, 2u);
   EXPECT_EQ(stats.loads.errors, 0u);
   EXPECT_EQ(stats.disk.writes, 0u);
+}
+
+// A loader that waits, inside the load, until the test lets it answer.
+class HeldLoader {
+ public:
+  explicit HeldLoader(Status answer) : answer_(std::move(answer)) {}
+
+  Loader AsLoader() {
+    return [this](std::string_view, std::string_view, LoadedValue* out) {
+      entered_.set_value();
+      released_.get_future().wait();
+      out->value = "loaded";
+      return answer_;
+    };
+  }
+  void WaitUntilLoading() { entered_.get_future().wait(); }
+  void Release() { released_.set_value(); }
+
+ private:
+  const Status answer_;
+  std::promise<void> entered_;
+  std::promise<void> released_;
+};
+
+// A write acknowledged while the loader runs is newer than what the loader
+// read: it stays, under every write policy, and the waiting Get answers it.
+TEST_F(CacheTest, AWriteAcknowledgedDuringALoadIsNotOverwrittenByIt) {
+  for (const WritePolicy policy :
+       {WritePolicy::kWriteThrough, WritePolicy::kWriteBehind, WritePolicy::kWriteAround}) {
+    SCOPED_TRACE(Name(policy));
+    HeldLoader loader(Status::OK());
+    options_.path = dir_.Sub(std::string(Name(policy)));
+    options_.write_policy = policy;
+    options_.read_policy = ReadPolicy::kReadThrough;
+    options_.loader = loader.AsLoader();
+    auto cache = Open();
+    std::string got;
+    std::thread reader([&] { got = Get(*cache, "ns", "k"); });
+    loader.WaitUntilLoading();
+    std::uint64_t written = 0;
+    ASSERT_TRUE(cache->Put("ns", "k", "written", {}, &written).ok());
+    loader.Release();
+    reader.join();
+    EXPECT_EQ(got, "written");
+    Entry entry;
+    ASSERT_TRUE(cache->GetEntry("ns", "k", &entry).ok());
+    EXPECT_EQ(entry.value, "written");
+    EXPECT_EQ(entry.version, written);
+    EXPECT_TRUE(cache->CompareAndPut("ns", "k", written, "next").ok());
+    EXPECT_EQ(cache->GetStats().loads.unstored, 0u);
+  }
+}
+
+// The loader found nothing, but a write came while it ran: "not found" is not
+// remembered, so once that entry expires the next Get asks the loader again.
+TEST_F(CacheTest, ALoaderMissIsNotRememberedOverAWriteDuringTheLoad) {
+  HeldLoader held(Status::NotFound("not there yet"));
+  std::atomic<int> calls{0};
+  options_.read_policy = ReadPolicy::kReadThrough;
+  options_.negative_ttl = std::chrono::hours(1);
+  Loader first = held.AsLoader();
+  options_.loader = [&](std::string_view ns, std::string_view key, LoadedValue* out) {
+    if (++calls == 1) return first(ns, key, out);
+    out->value = "loaded again";
+    return Status::OK();
+  };
+  auto cache = Open();
+  std::string got;
+  std::thread reader([&] { got = Get(*cache, "ns", "k"); });
+  held.WaitUntilLoading();
+  ASSERT_TRUE(cache->Put("ns", "k", "short-lived", {milliseconds(10), {}}).ok());
+  held.Release();
+  reader.join();
+  clock_->Advance(milliseconds(10));
+  EXPECT_EQ(Get(*cache, "ns", "k"), "loaded again");
+  EXPECT_EQ(calls.load(), 2);
 }
 
 TEST_F(CacheTest, NotFoundFromTheLoaderIsRememberedForTheNegativeTtl) {
