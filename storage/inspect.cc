@@ -141,6 +141,9 @@ Status ListEntries(const Store& store, const ListOptions& options, const EntryFn
 
 Status GetEntry(const Store& store, std::string_view ns, std::string_view key, Entry* entry) {
   return Guarded("getting an entry", store.path(), [&]() -> Status {
+    // SelectNamespaces takes an empty name for every namespace: an entry
+    // lives in exactly one, and no namespace is called "".
+    if (ns.empty()) return Status::InvalidArgument("namespace name is empty");
     std::vector<Namespace> namespaces;
     Status s = SelectNamespaces(store, ns, &namespaces);
     if (!s.ok()) return s;

@@ -112,7 +112,7 @@ using EntryFn = std::function<bool(std::string_view ns, const Entry& entry)>;
                                  const BadRecordFn& bad);
 
 // The entry at (`ns`, `key`), key included. NotFound or Corruption naming the
-// namespace and the key.
+// namespace and the key; InvalidArgument when `ns` is empty.
 [[nodiscard]] Status GetEntry(const Store& store, std::string_view ns, std::string_view key,
                               Entry* entry);
 

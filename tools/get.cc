@@ -76,6 +76,10 @@ void PrintHuman(std::string_view ns, const Entry& entry) {
 }
 
 int RunGet(GetFlags flags) {
+  if (flags.ns.empty()) {
+    PrintError("get", "NS is empty: name the entry's namespace ('namespaces DIR' lists them)");
+    return kExitUsage;
+  }
   if (flags.base64_key) {
     const std::string text = std::move(flags.key);
     if (!storage::Base64Decode(text, &flags.key)) {

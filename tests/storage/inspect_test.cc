@@ -466,6 +466,19 @@ TEST_F(InspectTest, GetNamesAMissingKeyAndAnUndecodableRecord) {
   EXPECT_EQ(s.message().rfind("namespace 'a', key 'bad': record:", 0), 0u) << s.message();
 }
 
+// An empty name would select every namespace: an entry of whichever came
+// first, or none at all.
+TEST_F(InspectTest, GetRefusesAnEmptyNamespaceNameWithOrWithoutNamespaces) {
+  Entry entry;
+  Status s = GetEntry(*store_, "", "k", &entry);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_EQ(s.message(), "namespace name is empty");
+  PutEntry("a", MakeEntry("k", "in a"));
+  s = GetEntry(*store_, "", "k", &entry);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_EQ(s.message(), "namespace name is empty");
+}
+
 TEST_F(InspectTest, CompactReportsTheFiguresBeforeAndAfter) {
   for (int i = 0; i < 50; ++i) PutEntry("a", MakeEntry(fmt::format("k{}", i), "v"));
   CompactResult result;

@@ -317,6 +317,25 @@ TEST_F(InspectCommandsTest, GetOfAMissingKeyExitsOne) {
   EXPECT_EQ(run.err, "tiercache get: no key 'carol' in namespace 'users'\n");
 }
 
+TEST_F(InspectCommandsTest, GetWithAnEmptyNamespaceIsAUsageErrorAndShowsNoEntry) {
+  const std::string expected =
+      "tiercache get: NS is empty: name the entry's namespace ('namespaces DIR' lists them)\n";
+  {
+    StoreOptions options;  // a store without a namespace
+    options.path = path_;
+    std::unique_ptr<Store> store;
+    ASSERT_TRUE(Store::Open(options, &store).ok());
+  }
+  ToolRun run = RunTool({"get", path_, "", "alice"});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_EQ(run.err, expected);
+  MakeStore();
+  run = RunTool({"get", path_, "", "alice"});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_EQ(run.out, "");
+  EXPECT_EQ(run.err, expected);
+}
+
 TEST_F(InspectCommandsTest, LsListsKeysVersionsSizesAndTimeLeft) {
   MakeStore();
   const std::vector<std::string> lines = Lines(RunTool({"ls", path_, "-n", "users"}).out);
