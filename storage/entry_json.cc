@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "storage/record_format.h"
 #include "storage/text_encoding.h"
 
 namespace tiercache::storage {
@@ -132,6 +133,16 @@ class FieldReader {
     return Status::OK();
   }
 
+  // Unsigned, and refused outside min .. max.
+  Status UnsignedIn(const char* field, std::uint64_t min, std::uint64_t max, std::uint64_t* out) {
+    Status s = Unsigned(field, out);
+    if (s.ok() && (*out < min || *out > max)) {
+      s = Status::InvalidArgument(
+          fmt::format("\"{}\" is {}, outside {} .. {}", field, *out, min, max));
+    }
+    return s;
+  }
+
   Status Time(const char* field, TimePoint* out) {
     const json* value = nullptr;
     if (Status s = Find(field, &value); !s.ok()) return s;
@@ -231,7 +242,7 @@ Status ReadEntry(const json& object, NamedEntry* out) {
   Status s = reader.Bytes("namespace", /*encoding_optional=*/true, &out->ns);
   if (s.ok()) s = reader.Bytes("key", /*encoding_optional=*/false, &entry.key);
   if (s.ok()) s = reader.Bytes("value", /*encoding_optional=*/false, &entry.value);
-  if (s.ok()) s = reader.Unsigned("version", &entry.version);
+  if (s.ok()) s = reader.UnsignedIn("version", kMinVersion, kMaxVersion, &entry.version);
   if (s.ok()) s = reader.Time("created_at", &entry.created_at);
   if (s.ok()) s = reader.OptionalTime("expires_at", &entry.expires_at);
   if (s.ok()) s = reader.Time("last_accessed", &entry.last_accessed);

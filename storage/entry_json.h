@@ -43,8 +43,9 @@ struct NamedEntry {
                                             std::string* line);
 
 // Parses a line that EntryToJsonLine wrote into *out. InvalidArgument naming
-// the problem (JSON syntax, a missing, unknown or mistyped field, bad base64)
-// otherwise; *out is then unspecified.
+// the problem (JSON syntax, a missing, unknown or mistyped field, bad base64,
+// a version outside kMinVersion .. kMaxVersion) otherwise; *out is then
+// unspecified.
 [[nodiscard]] Status ParseEntryJsonLine(std::string_view line, NamedEntry* out);
 
 }  // namespace tiercache::storage

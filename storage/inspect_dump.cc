@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cctype>
 #include <istream>
-#include <limits>
 #include <map>
 #include <ostream>
 
@@ -63,6 +62,8 @@ class Loader {
 
   // Adds `named` to the batch. InvalidArgument when the entry cannot be
   // stored (an empty namespace name, a key or value over its limit).
+  // REQUIRES: the version is at most kMaxVersion, as ParseEntryJsonLine
+  // makes sure.
   Status Add(const NamedEntry& named) {
     Namespace ns;
     Status s = NamespaceFor(named.ns, &ns);
@@ -79,9 +80,7 @@ class Loader {
     // Versions never go backwards (DESIGN.md): the store's ceiling is above
     // every loaded version before any of them is in the store, so that the
     // cache never hands out a version at or below one loaded here.
-    const std::uint64_t ceiling =
-        max_version_ == std::numeric_limits<std::uint64_t>::max() ? max_version_ : max_version_ + 1;
-    Status s = store_->RaiseVersionCeiling(ceiling);
+    Status s = store_->RaiseVersionCeiling(max_version_ + 1);
     if (s.ok()) s = store_->Write(&batch_);
     if (s.ok()) written_ += batch_.Count();
     batch_.Clear();
@@ -108,7 +107,7 @@ class Loader {
   StoreBatch batch_;
   std::string record_;
   std::map<std::string, Namespace, std::less<>> namespaces_;
-  std::uint64_t max_version_ = 0;  // of the entries added so far
+  std::uint64_t max_version_ = 0;  // of the entries added so far; at most kMaxVersion
   std::uint64_t written_ = 0;
 };
 

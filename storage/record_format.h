@@ -16,7 +16,8 @@
 //                                 bits 3-7 reserved, zero
 //        6    2  reserved         zero
 //        8    8  expires_at       signed ms since the Unix epoch; zero without expiry
-//       16    8  version          unsigned: the entry's version (optimistic locking)
+//       16    8  version          unsigned: the entry's version (optimistic locking),
+//                                 kMinVersion .. kMaxVersion
 //       24    4  payload length   unsigned: bytes after the header; the record is
 //                                 exactly 36 + payload length bytes
 //       28    8  checksum         XXH3-64 (seed 0) of bytes 0..27, then the payload
@@ -100,6 +101,16 @@ inline constexpr std::uint8_t kFlagHasExpiry = 0x04;
 inline constexpr std::uint8_t kFlagReservedMask = 0xF8;
 
 inline constexpr std::size_t kRecordHeaderSize = 36;
+
+// The versions an entry may have: what the store's version ceiling allows and
+// what load accepts, although the header's field could hold any u64. Not 0:
+// CompareAndPut takes 0 for "no entry yet", so a stored 0 would make a present
+// key look absent. Below 2^63: the ceiling, one above the highest version
+// handed out, then fits in a u64 (at most kMaxVersion + 1), and the cache's
+// VersionSource, which raises it a block of versions at a time, stays
+// billions of years of writes away from wrapping around to 0.
+inline constexpr std::uint64_t kMinVersion = 1;
+inline constexpr std::uint64_t kMaxVersion = (std::uint64_t{1} << 63) - 1;
 
 // Hard limits, checked by the encoder and again by every reader before it
 // allocates. Metadata counts as the sum of its key and value lengths plus

@@ -12,6 +12,7 @@
 #include "storage/expiry_filter.h"
 #include "storage/guarded.h"
 #include "storage/key_layout.h"
+#include "storage/record_format.h"
 #include "storage/rocksdb_options.h"
 #include "storage/rocksdb_status.h"
 #include "storage/store_directory.h"
@@ -237,6 +238,13 @@ Status Store::LoadVersionCeiling() {
     return Status::Corruption(
         fmt::format("the store at {} has a malformed version ceiling", options_.path));
   }
+  // RaiseVersionCeiling never writes one higher; handed on, it could make the
+  // cache's versions wrap around to 0.
+  if (*ceiling > kMaxVersion + 1) {
+    return Status::Corruption(
+        fmt::format("the store at {} has a version ceiling of {}, above the largest possible, {}",
+                    options_.path, *ceiling, kMaxVersion + 1));
+  }
   version_ceiling_.store(*ceiling);
   return Status::OK();
 }
@@ -247,6 +255,11 @@ Status Store::RaiseVersionCeiling(std::uint64_t ceiling) {
   return Guarded("raising the version ceiling", options_.path, [&]() -> Status {
     Status s = CheckWritable("raise the version ceiling");
     if (!s.ok()) return s;
+    if (ceiling > kMaxVersion + 1) {
+      return Status::NotSupported(fmt::format(
+          "the store at {} has used up its entry versions: a version ceiling of {} is above {}",
+          options_.path, ceiling, kMaxVersion + 1));
+    }
     if (ceiling <= version_ceiling_.load()) return Status::OK();
     rocksdb::WriteBatch batch;
     batch.Put(handles_->meta, ToSlice(kVersionCeilingKey), EncodeU64(ceiling));

@@ -1,10 +1,13 @@
 #include "storage/entry_json.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include "storage/record_format.h"
 
 namespace tiercache::storage {
 namespace {
@@ -124,12 +127,29 @@ TEST(EntryJsonTest, NonUtf8NamespaceAndMetadataAreBase64WithTheirEncodingNamed) 
 
 TEST(EntryJsonTest, ExtremeNumbersRoundTrip) {
   Entry entry = TextEntry();
-  entry.version = UINT64_MAX;
+  entry.version = kMaxVersion;
   entry.access_count = UINT64_MAX;
   entry.created_at = Ms(INT64_MIN);
   entry.last_accessed = Ms(-1);
   entry.expires_at = Ms(INT64_MAX);
   ExpectSameEntry(Parse(Line("users", entry)).entry, entry);
+}
+
+TEST(EntryJsonTest, TheSmallestVersionRoundTrips) {
+  Entry entry = TextEntry();
+  entry.version = kMinVersion;
+  ExpectSameEntry(Parse(Line("users", entry)).entry, entry);
+}
+
+// Version 0 is "no entry" to CompareAndPut; versions from 2^63 leave the
+// store's ceiling no room.
+TEST(EntryJsonTest, VersionsOutsideOneTo2To63Minus1AreRefusedNamingTheRange) {
+  Entry entry = TextEntry();
+  for (const std::uint64_t version : {std::uint64_t{0}, kMaxVersion + 1, UINT64_MAX}) {
+    entry.version = version;
+    EXPECT_EQ(ParseError(Line("users", entry)),
+              fmt::format("\"version\" is {}, outside 1 .. 9223372036854775807", version));
+  }
 }
 
 TEST(EntryJsonTest, SummaryHasValueBytesInsteadOfTheValue) {

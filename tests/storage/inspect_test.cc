@@ -143,7 +143,7 @@ void FillRandomly(std::mt19937_64& rng, const std::function<void(std::string, En
     if (rng() % 2 == 0) entry.expires_at = now + milliseconds(rng() % 200000) - minutes(1);
     entry.last_accessed = now - milliseconds(rng() % 1000);
     entry.access_count = rng() % 100;
-    entry.version = rng();
+    entry.version = kMinVersion + rng() % kMaxVersion;
     if (rng() % 3 == 0) entry.metadata["etag"] = bytes(8, rng() % 5 == 0);
     put(fmt::format("ns{}", rng() % 3), std::move(entry));
   }
@@ -226,6 +226,41 @@ TEST_F(InspectTest, LoadRaisesTheVersionCeilingAboveEveryLoadedVersion) {
   LoadResult result;
   ASSERT_TRUE(LoadText(store_.get(), DumpOf(*source), &result).ok());
   EXPECT_GT(store_->version_ceiling(), 900u);
+}
+
+// A JSON line of entry `key` in namespace "a" with version `version`.
+std::string LineWithVersion(std::string_view key, std::uint64_t version) {
+  return fmt::format(
+      "{{\"namespace\":\"a\",\"key\":\"{}\",\"key_encoding\":\"utf8\",\"value\":\"v\","
+      "\"value_encoding\":\"utf8\",\"version\":{},\"created_at\":0,\"expires_at\":null,"
+      "\"last_accessed\":0,\"access_count\":0,\"metadata\":{{}}}}\n",
+      key, version);
+}
+
+TEST_F(InspectTest, LoadRefusesVersionZeroAndVersionsFrom2To63NamingTheLine) {
+  for (const std::uint64_t version : {std::uint64_t{0}, kMaxVersion + 1, UINT64_MAX}) {
+    LoadResult result;
+    const Status s =
+        LoadText(store_.get(), LineWithVersion("ok", 5) + LineWithVersion("k", version), &result);
+    EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+    EXPECT_EQ(s.message(),
+              fmt::format("line 2: \"version\" is {}, outside 1 .. 9223372036854775807", version));
+    EXPECT_EQ(Keys(*store_, "a"), std::vector<std::string>{"ok"});
+  }
+  EXPECT_EQ(store_->version_ceiling(), 6u);
+}
+
+TEST_F(InspectTest, LoadOfTheLargestVersionLeavesACeilingTheStoreReopensWith) {
+  LoadResult result;
+  ASSERT_TRUE(LoadText(store_.get(), LineWithVersion("k", kMaxVersion), &result).ok());
+  EXPECT_EQ(store_->version_ceiling(), kMaxVersion + 1);
+  store_.reset();
+  store_ = OpenStore(dir_.Sub("store"));
+  ASSERT_NE(store_, nullptr);
+  EXPECT_EQ(store_->version_ceiling(), kMaxVersion + 1);
+  Entry entry;
+  ASSERT_TRUE(GetEntry(*store_, "a", "k", &entry).ok());
+  EXPECT_EQ(entry.version, kMaxVersion);
 }
 
 TEST_F(InspectTest, MalformedLineIsNamedAndTheLinesBeforeItAreLoaded) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "storage/key_layout.h"
+#include "storage/record_format.h"
 #include "storage/store.h"
 #include "tests/util/child_process.h"
 #include "tests/util/temp_dir.h"
@@ -172,6 +173,23 @@ TEST_F(StoreOpenTest, AnOlderFormatVersionIsRaisedByAReadWriteOpen) {
   EXPECT_EQ(ReadRawMeta("format_version"), "1");
   OpenOk(ReadWrite()).reset();
   EXPECT_EQ(ReadRawMeta("format_version"), "2");
+}
+
+// Handed to the cache, such a ceiling could make its versions wrap to 0.
+TEST_F(StoreOpenTest, AVersionCeilingAboveKMaxVersionPlusOneIsCorruption) {
+  OpenOk(ReadWrite()).reset();
+  MakeRawRocksDb({kMetaColumnFamily, kDataColumnFamily},
+                 {{std::string(kVersionCeilingKey), EncodeU64(kMaxVersion + 2)}});
+  for (const StoreOptions& options : {ReadWrite(), Secondary()}) {
+    const Status s = OpenStatus(options);
+    EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+    EXPECT_EQ(s.message(), fmt::format("the store at {} has a version ceiling of {}, above the "
+                                       "largest possible, {}",
+                                       path_, kMaxVersion + 2, kMaxVersion + 1));
+  }
+  MakeRawRocksDb({kMetaColumnFamily, kDataColumnFamily},
+                 {{std::string(kVersionCeilingKey), EncodeU64(kMaxVersion + 1)}});
+  EXPECT_EQ(OpenOk(ReadWrite())->version_ceiling(), kMaxVersion + 1);
 }
 
 TEST_F(StoreOpenTest, ADirectoryWithOtherFilesIsRefusedAndLeftAlone) {

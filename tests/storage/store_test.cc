@@ -9,6 +9,7 @@
 #include <random>
 #include <thread>
 
+#include "storage/record_format.h"
 #include "tests/util/temp_dir.h"
 #include "tiercache/options.h"
 
@@ -404,6 +405,23 @@ TEST_F(StoreTest, ADropSurvivesAReopen) {
   ASSERT_TRUE(store_->ListNamespaces(&namespaces).ok());
   EXPECT_TRUE(namespaces.empty());
   EXPECT_EQ(Get(ns, "k"), "<NotFound>");
+}
+
+// ---------------------------------------------------------------------------
+// The version ceiling
+
+TEST_F(StoreTest, TheVersionCeilingRisesToKMaxVersionPlusOneAndNoFurther) {
+  ASSERT_TRUE(store_->RaiseVersionCeiling(kMaxVersion + 1).ok());
+  const Status s = store_->RaiseVersionCeiling(kMaxVersion + 2);
+  EXPECT_TRUE(s.IsNotSupported()) << s.ToString();
+  EXPECT_EQ(s.message(),
+            fmt::format("the store at {} has used up its entry versions: a version ceiling of {} "
+                        "is above {}",
+                        MakeOptions().path, kMaxVersion + 2, kMaxVersion + 1));
+  EXPECT_TRUE(store_->RaiseVersionCeiling(UINT64_MAX).IsNotSupported());
+  EXPECT_EQ(store_->version_ceiling(), kMaxVersion + 1);
+  Reopen();
+  EXPECT_EQ(store_->version_ceiling(), kMaxVersion + 1);
 }
 
 TEST_F(StoreTest, StatsCountKeysAndFilesAfterACompaction) {
