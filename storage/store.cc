@@ -260,6 +260,7 @@ Status Store::RaiseVersionCeiling(std::uint64_t ceiling) {
           "the store at {} has used up its entry versions: a version ceiling of {} is above {}",
           options_.path, ceiling, kMaxVersion + 1));
     }
+    std::lock_guard lock(version_ceiling_mu_);
     if (ceiling <= version_ceiling_.load()) return Status::OK();
     rocksdb::WriteBatch batch;
     batch.Put(handles_->meta, ToSlice(kVersionCeilingKey), EncodeU64(ceiling));

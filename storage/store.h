@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -274,6 +275,12 @@ class Store {
   std::unordered_set<std::uint32_t> live_ids_;
   std::uint32_t next_id_ = kFirstNamespaceId;
 
+  // Serialises RaiseVersionCeiling from its comparison to the update of
+  // version_ceiling_, so that a lower ceiling is never written, nor kept,
+  // after a higher one. Taken before the free-space guard's lock (CommitMeta
+  // takes that one); never together with namespaces_mu_.
+  std::mutex version_ceiling_mu_;
+  // Set at open, then only under version_ceiling_mu_; read without it.
   std::atomic<std::uint64_t> version_ceiling_{1};
 };
 

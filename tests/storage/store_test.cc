@@ -424,6 +424,36 @@ TEST_F(StoreTest, TheVersionCeilingRisesToKMaxVersionPlusOneAndNoFurther) {
   EXPECT_EQ(store_->version_ceiling(), kMaxVersion + 1);
 }
 
+// Raised from two threads at once, the ceiling ends at the highest value
+// asked for, in memory and on disk, and never goes down on the way.
+TEST_F(StoreTest, ConcurrentRaisesOfTheVersionCeilingKeepTheHighest) {
+  constexpr std::uint64_t kRaises = 200;
+  std::atomic<bool> done{false};
+  std::atomic<bool> went_down{false};
+  std::thread reader([&] {
+    for (std::uint64_t last = 0; !done.load();) {
+      const std::uint64_t now = store_->version_ceiling();
+      if (now < last) went_down = true;
+      last = now;
+    }
+  });
+  std::vector<std::thread> raisers;
+  for (std::uint64_t t = 0; t < 2; ++t) {
+    raisers.emplace_back([&, t] {
+      for (std::uint64_t i = 1; i <= kRaises; ++i) {
+        EXPECT_TRUE(store_->RaiseVersionCeiling(2 * i + t).ok());
+      }
+    });
+  }
+  for (std::thread& raiser : raisers) raiser.join();
+  done = true;
+  reader.join();
+  EXPECT_FALSE(went_down.load());
+  EXPECT_EQ(store_->version_ceiling(), 2 * kRaises + 1);
+  Reopen();
+  EXPECT_EQ(store_->version_ceiling(), 2 * kRaises + 1);
+}
+
 TEST_F(StoreTest, StatsCountKeysAndFilesAfterACompaction) {
   const Namespace ns = Ns("a");
   for (int i = 0; i < 100; ++i) Put(ns, fmt::format("k{}", i), "v");
