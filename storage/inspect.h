@@ -133,8 +133,12 @@ struct LoadOptions {
   // How the loaded values are stored; as the cache's Options say.
   Compression compression = Compression::kNone;
   std::size_t compression_threshold = 256;
-  // Entries written per RocksDB batch.
+  // A batch is written to the store once it holds this many entries, or this
+  // many bytes (keys and records, as StoreBatch::ApproximateBytes counts
+  // them), whichever comes first: the batch is held in memory until then, and
+  // values can be large.
   std::size_t batch_entries = 1000;
+  std::size_t batch_bytes = 32 * 1024 * 1024;
 };
 
 struct LoadResult {

@@ -73,7 +73,10 @@ class Loader {
     return s;
   }
 
-  bool Full() const { return batch_.Count() >= options_.batch_entries; }
+  bool Full() const {
+    return batch_.Count() >= options_.batch_entries ||
+           batch_.ApproximateBytes() >= options_.batch_bytes;
+  }
 
   Status Flush() {
     if (batch_.Count() == 0) return Status::OK();

@@ -13,6 +13,7 @@
 #include <random>
 #include <sstream>
 
+#include "storage/entry_json.h"
 #include "storage/record_format.h"
 #include "tests/util/temp_dir.h"
 
@@ -261,6 +262,34 @@ TEST_F(InspectTest, LoadOfTheLargestVersionLeavesACeilingTheStoreReopensWith) {
   Entry entry;
   ASSERT_TRUE(GetEntry(*store_, "a", "k", &entry).ok());
   EXPECT_EQ(entry.version, kMaxVersion);
+}
+
+// Large values fill the byte limit long before the entry limit: the entries
+// go to the store in small batches as the lines come, not 1000 at a time.
+TEST_F(InspectTest, LoadWritesABatchOnceItHoldsTheByteLimit) {
+  std::string text;
+  std::string line;
+  for (int i = 0; i < 1100; ++i) {
+    ASSERT_TRUE(EntryToJsonLine("a", MakeEntry(fmt::format("k{:04}", i), std::string(1000, 'v')),
+                                &line)
+                    .ok());
+    text += line + "\n";
+  }
+  LoadOptions options;
+  options.batch_entries = 1000;
+  options.batch_bytes = 2500;  // two entries and a half
+  std::size_t stored_at_progress = 0;
+  std::istringstream in(text);
+  LoadResult result;
+  const Status s = Load(
+      store_.get(), &in, options,
+      [&](const Progress&) { stored_at_progress = Keys(*store_, "a").size(); }, &result);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  // At line 1024, all but the at most two entries of the open batch.
+  EXPECT_GE(stored_at_progress, kProgressInterval - 2);
+  EXPECT_LE(stored_at_progress, kProgressInterval);
+  EXPECT_EQ(result.entries, 1100u);
+  EXPECT_EQ(Keys(*store_, "a").size(), 1100u);
 }
 
 TEST_F(InspectTest, MalformedLineIsNamedAndTheLinesBeforeItAreLoaded) {
