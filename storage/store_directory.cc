@@ -24,16 +24,25 @@ Status FsError(std::string_view what, const std::string& path, const std::error_
   return Status::IOError(fmt::format("{} {}: {}", what, path, ec.message()));
 }
 
+// True when `name` is `prefix`, one or more decimal digits, then `suffix`.
+bool IsNumbered(std::string_view name, std::string_view prefix, std::string_view suffix) {
+  if (name.size() <= prefix.size() + suffix.size()) return false;
+  if (!name.starts_with(prefix) || !name.ends_with(suffix)) return false;
+  const std::string_view digits =
+      name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+  return std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 // Files RocksDB creates before CURRENT while making a new database. A
 // directory holding only these is a creation that stopped half-way, and is
-// safe to create the store in again.
+// safe to create the store in again. Exact names only: a looser match takes a
+// user's server.log or LOGO.png for a leftover, and creates a store among the
+// user's files.
 bool IsRocksDbCreationLeftover(std::string_view name) {
-  auto starts = [&](std::string_view prefix) { return name.substr(0, prefix.size()) == prefix; };
-  auto ends = [&](std::string_view suffix) {
-    return name.size() >= suffix.size() && name.substr(name.size() - suffix.size()) == suffix;
-  };
-  return name == "LOCK" || name == "IDENTITY" || starts("LOG") || starts("MANIFEST-") ||
-         starts("OPTIONS-") || ends(".log") || ends(".dbtmp");
+  return name == "LOCK" || name == "IDENTITY" || name == "LOG" ||
+         IsNumbered(name, "LOG.old.", "") || IsNumbered(name, "MANIFEST-", "") ||
+         IsNumbered(name, "OPTIONS-", "") || IsNumbered(name, "OPTIONS-", ".dbtmp") ||
+         IsNumbered(name, "", ".log") || IsNumbered(name, "", ".dbtmp");
 }
 
 // True when the database at `path` holds no data at all: no table file and

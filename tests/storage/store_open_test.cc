@@ -13,6 +13,7 @@
 #include "storage/key_layout.h"
 #include "storage/record_format.h"
 #include "storage/store.h"
+#include "storage/store_directory.h"
 #include "tests/util/child_process.h"
 #include "tests/util/temp_dir.h"
 
@@ -202,6 +203,38 @@ TEST_F(StoreOpenTest, ADirectoryWithOtherFilesIsRefusedAndLeftAlone) {
               fmt::format("{} is not a tiercache store: the directory holds other files", path_));
   }
   EXPECT_EQ(std::distance(fs::directory_iterator(path_), fs::directory_iterator()), 1);
+}
+
+// Names close to RocksDB's own are still a user's: taken for leftovers of a
+// creation, they would have a store created among them.
+TEST_F(StoreOpenTest, UserFilesNamedLikeRocksDbsAreRefusedAndLeftAlone) {
+  for (const char* name : {"server.log", "LOGO.png", "x.dbtmp", "LOG.old", "LOG.old.1.gz",
+                           "MANIFEST-", "MANIFEST-1.bak", "OPTIONS-x", "12a.log", ".log",
+                           "LOCKED", "IDENTITY.txt"}) {
+    fs::remove_all(path_);
+    fs::create_directory(path_);
+    std::ofstream(path_ + "/" + name) << "mine";
+    DirectoryKind kind = DirectoryKind::kEmpty;
+    ASSERT_TRUE(InspectDirectory(path_, &kind).ok());
+    EXPECT_EQ(kind, DirectoryKind::kForeign) << name;
+    const Status s = OpenStatus(ReadWrite());
+    EXPECT_TRUE(s.IsInvalidArgument()) << name << ": " << s.ToString();
+    EXPECT_EQ(s.message(),
+              fmt::format("{} is not a tiercache store: the directory holds other files", path_));
+    EXPECT_EQ(std::distance(fs::directory_iterator(path_), fs::directory_iterator()), 1) << name;
+  }
+}
+
+TEST_F(StoreOpenTest, RocksDbsOwnFilesFromBeforeCurrentCountAsAnEmptyDirectory) {
+  fs::create_directory(path_);
+  for (const char* name : {"LOCK", "IDENTITY", "LOG", "LOG.old.1700000000000000",
+                           "MANIFEST-000001", "OPTIONS-000005", "OPTIONS-000007.dbtmp",
+                           "000004.log", "000003.dbtmp"}) {
+    std::ofstream(path_ + "/" + name).put('\0');
+    DirectoryKind kind = DirectoryKind::kForeign;
+    ASSERT_TRUE(InspectDirectory(path_, &kind).ok());
+    EXPECT_EQ(kind, DirectoryKind::kEmpty) << "with " << name;
+  }
 }
 
 TEST_F(StoreOpenTest, ARocksDbDatabaseWithoutTheMarkerIsRefused) {

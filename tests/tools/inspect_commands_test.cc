@@ -179,6 +179,19 @@ TEST_F(InspectCommandsTest, ADirectoryThatIsNotAStoreIsRefusedAndLeftAlone) {
   EXPECT_EQ(std::distance(fs::directory_iterator(path_), fs::directory_iterator()), 1);
 }
 
+// server.log once passed for a file RocksDB leaves when a creation stops
+// half-way, and load created a store beside it.
+TEST_F(InspectCommandsTest, LoadRefusesADirectoryHoldingAUsersLogFile) {
+  fs::create_directory(path_);
+  std::ofstream(path_ + "/server.log") << "mine";
+  const ToolRun run = RunTool({"load", path_});
+  EXPECT_EQ(run.exit_code, 3);
+  EXPECT_EQ(run.err, fmt::format("tiercache load: {} is not a tiercache store: the directory "
+                                 "holds other files\n",
+                                 path_));
+  EXPECT_EQ(std::distance(fs::directory_iterator(path_), fs::directory_iterator()), 1);
+}
+
 TEST_F(InspectCommandsTest, AnEmptyDirectoryIsNoStoreExceptForLoad) {
   fs::create_directory(path_);
   for (const Subcommand& command : kSubcommands) {
