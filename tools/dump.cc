@@ -47,7 +47,7 @@ int RunDump(const DumpFlags& flags) {
   std::ofstream file(flags.output, std::ios::binary | std::ios::trunc);
   if (!file) {
     PrintError("dump", fmt::format("cannot write {}: {}", flags.output, std::strerror(errno)));
-    return kExitProblems;
+    return kExitUsage;
   }
   return DumpTo(*store, flags, &file);
 }

@@ -151,6 +151,30 @@ TEST_F(InspectCommandsTest, AMissingArgumentIsAUsageError) {
   EXPECT_EQ(RunTool({}).exit_code, 2);
 }
 
+// CLI11 reads -1 into an unsigned option as 2^64 - 1: no limit at all.
+TEST_F(InspectCommandsTest, ANegativeLimitIsAUsageError) {
+  MakeStore();
+  for (const char* limit : {"-1", "-20"}) {
+    const ToolRun run = RunTool({"ls", path_, "--limit", limit});
+    EXPECT_EQ(run.exit_code, 2) << limit;
+    EXPECT_TRUE(Contains(run.err, fmt::format("--limit: {} is negative", limit))) << run.err;
+    EXPECT_EQ(run.out, "");
+  }
+  EXPECT_EQ(RunTool({"ls", path_, "--limit=-3"}).exit_code, 2);
+  EXPECT_EQ(Lines(RunTool({"ls", path_, "--limit", "0"}).out).size(), 5u);
+}
+
+// As for load's input: a file the command cannot open is the caller's to fix.
+TEST_F(InspectCommandsTest, DumpToAFileThatCannotBeCreatedIsAUsageError) {
+  MakeStore();
+  const std::string output = dir_.Sub("missing/dump.jsonl");
+  const ToolRun run = RunTool({"dump", path_, "-o", output});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_EQ(run.err,
+            fmt::format("tiercache dump: cannot write {}: No such file or directory\n", output));
+  EXPECT_EQ(run.out, "");
+}
+
 TEST_F(InspectCommandsTest, EverySubcommandHasHelp) {
   for (const Subcommand& command : kSubcommands) {
     const ToolRun run = RunTool({command.name, "--help"});

@@ -74,5 +74,15 @@ TEST_F(TraceBenchTest, RejectsAnUnknownPolicy) {
   EXPECT_EQ(code, 2);
 }
 
+// -1 would reach the tier as 2^64 - 1 shards.
+TEST_F(TraceBenchTest, RejectsShardsOutsideOneTo1024) {
+  WriteTrace("a\n");
+  for (const char* shards : {"-1", "0", "2048"}) {
+    int code = 0;
+    Run(std::string("--shards ") + shards + " --capacity 2 " + path_, &code);
+    EXPECT_EQ(code, 2) << shards;
+  }
+}
+
 }  // namespace
 }  // namespace tiercache::tool

@@ -123,6 +123,7 @@ void AddTraceBench(CLI::App& bench, Action* action) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 40))
       ->capture_default_str();
   trace->add_option("--shards", flags->shards, "Shards: a power of two, 1 .. 1024")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1024}))
       ->capture_default_str();
   trace->add_flag("--no-lfu-ageing", flags->no_lfu_ageing,
                   "LFU keeps counts while resident (the textbook policy)");
