@@ -42,13 +42,32 @@ bool FreeSpaceGuard::TryCharge(std::uint64_t cost, std::int64_t now_ms) {
   return false;
 }
 
+Status FreeSpaceGuard::RequireRoom(std::uint64_t bytes, std::string_view what) {
+  if (options_.reserve == 0) return Status::OK();
+  std::uint64_t free_bytes = 0;
+  {
+    std::lock_guard lock(mu_);
+    Status s = Probe(&free_bytes);
+    if (!s.ok()) return s;
+  }
+  if (free_bytes >= options_.reserve && free_bytes - options_.reserve >= bytes) return Status::OK();
+  return Status::NoSpace(
+      fmt::format("free space on FS of {} is {} bytes; {} needs about {} bytes above the reserve "
+                  "of {} bytes",
+                  options_.path, free_bytes, what, bytes, options_.reserve));
+}
+
+Status FreeSpaceGuard::Probe(std::uint64_t* free_bytes) {
+  return options_.probe ? options_.probe(options_.path, free_bytes)
+                        : StatvfsFreeSpace(options_.path, free_bytes);
+}
+
 Status FreeSpaceGuard::Reprobe(std::uint64_t cost, std::int64_t now_ms) {
   std::lock_guard lock(mu_);
   // Another writer may have probed while this one waited for the lock.
   if (TryCharge(cost, now_ms)) return Status::OK();
   std::uint64_t free_bytes = 0;
-  const Status probed = options_.probe ? options_.probe(options_.path, &free_bytes)
-                                       : StatvfsFreeSpace(options_.path, &free_bytes);
+  const Status probed = Probe(&free_bytes);
   if (!probed.ok()) return probed;
   const std::uint64_t reserve =
       options_.reserve + (options_.extra_reserve ? options_.extra_reserve() : 0);

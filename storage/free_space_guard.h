@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "tiercache/clock.h"
 #include "tiercache/status.h"
@@ -59,9 +60,18 @@ class FreeSpaceGuard {
   // reserve. IOError when the probe fails.
   [[nodiscard]] Status Admit(std::uint64_t bytes);
 
+  // For work that takes its room at once rather than write by write, such as
+  // a compaction: OK when the file system has `bytes` free above the reserve,
+  // read by a probe now. The extra reserve is not added: it is the room kept
+  // free for this very work. NoSpace naming `what`, the free bytes, `bytes`
+  // and the reserve otherwise; IOError when the probe fails.
+  [[nodiscard]] Status RequireRoom(std::uint64_t bytes, std::string_view what);
+
  private:
   bool TryCharge(std::uint64_t cost, std::int64_t now_ms);
   Status Reprobe(std::uint64_t cost, std::int64_t now_ms);
+  // REQUIRES: mu_ held.
+  Status Probe(std::uint64_t* free_bytes);
   std::int64_t NowMs() const;
 
   const Options options_;

@@ -553,6 +553,10 @@ Status Store::LiveTableFiles(std::vector<std::string>* paths) const {
 Status Store::Compact() {
   return Guarded("Compact", options_.path, [&]() -> Status {
     Status s = CheckWritable("Compact");
+    // Writes leave CompactionRoom() free above the reserve, but other files
+    // can take it; a compaction started without it meets the full disk, which
+    // RocksDB may answer with an abort (DESIGN.md).
+    if (s.ok()) s = guard_->RequireRoom(CompactionRoom(), "compacting");
     if (!s.ok()) return s;
     rocksdb::CompactRangeOptions compact;
     // Rewrite the bottom level too, so that the expiry filter sees every record.

@@ -237,7 +237,9 @@ class Store {
   // RocksDB no longer uses, such as a table a flush was writing when the
   // power went, are not among them.
   [[nodiscard]] Status LiveTableFiles(std::vector<std::string>* paths) const;
-  // Compacts all data, running the expiry filter over every record.
+  // Compacts all data, running the expiry filter over every record. NoSpace,
+  // before anything is written, when the file system lacks room for the
+  // compaction's output (CompactionRoom) above the free-space reserve.
   [[nodiscard]] Status Compact();
 
   const std::string& path() const { return options_.path; }

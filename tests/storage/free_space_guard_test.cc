@@ -134,5 +134,39 @@ TEST(StatvfsFreeSpaceTest, NamesAMissingPath) {
   EXPECT_NE(s.message().find("/nonexistent/tiercache"), std::string::npos);
 }
 
+TEST_F(FreeSpaceGuardTest, RequireRoomWantsTheBytesAboveTheReserveAlone) {
+  extra_reserve_ = 50 * kMiB;  // the room kept for this very work: not added
+  FreeSpaceGuard guard = MakeGuard(10 * kMiB);
+  free_bytes_ = 14 * kMiB;
+  EXPECT_TRUE(guard.RequireRoom(4 * kMiB, "compacting").ok());
+  free_bytes_ = 14 * kMiB - 1;
+  const Status s = guard.RequireRoom(4 * kMiB, "compacting");
+  EXPECT_TRUE(s.IsNoSpace()) << s.ToString();
+  EXPECT_EQ(s.message(),
+            "free space on FS of /store is 14680063 bytes; compacting needs about 4194304 bytes "
+            "above the reserve of 10485760 bytes");
+  free_bytes_ = 5 * kMiB;
+  EXPECT_TRUE(guard.RequireRoom(0, "compacting").IsNoSpace());
+}
+
+TEST_F(FreeSpaceGuardTest, RequireRoomProbesEachTimeAndPassesProbeErrorsOn) {
+  FreeSpaceGuard guard = MakeGuard(10 * kMiB);
+  ASSERT_TRUE(guard.Admit(1000).ok());
+  const int probes = probes_;
+  EXPECT_TRUE(guard.RequireRoom(kMiB, "compacting").ok());
+  free_bytes_ = 0;
+  EXPECT_TRUE(guard.RequireRoom(kMiB, "compacting").IsNoSpace());
+  EXPECT_EQ(probes_, probes + 2);
+  probe_status_ = Status::IOError("statvfs failed");
+  EXPECT_TRUE(guard.RequireRoom(kMiB, "compacting").IsIOError());
+}
+
+TEST_F(FreeSpaceGuardTest, RequireRoomWithTheGuardOffIsAlwaysOk) {
+  free_bytes_ = 0;
+  FreeSpaceGuard guard = MakeGuard(0);
+  EXPECT_TRUE(guard.RequireRoom(kMiB, "compacting").ok());
+  EXPECT_EQ(probes_, 0);
+}
+
 }  // namespace
 }  // namespace tiercache::storage

@@ -535,6 +535,42 @@ TEST_F(StoreFreeSpaceTest, KeepsRoomForRocksDbFlushesAboveTheConfiguredReserve) 
   EXPECT_TRUE(store_->Put(ns, "k", "v").ok());
 }
 
+// Enough for writes, too little for the compaction's output: refused before
+// RocksDB starts, at once (no waiting out the recheck interval).
+TEST_F(StoreFreeSpaceTest, CompactNeedsRoomForItsOutputAboveTheReserve) {
+  const Namespace ns = Ns("a");
+  std::mt19937 random(1);  // values RocksDB cannot compress
+  std::string value(1000, '\0');
+  for (int i = 0; i < 1000; ++i) {
+    for (char& c : value) c = static_cast<char>(random());
+    Put(ns, fmt::format("k{:04}", i), value);
+  }
+  ASSERT_TRUE(store_->Compact().ok());  // about 1 MB of SST files
+  StoreStats stats;
+  ASSERT_TRUE(store_->GetStats(&stats).ok());
+  ASSERT_GT(stats.sst_bytes, 900u * 1000);
+  const std::uint64_t effective = MakeOptions().EffectiveFreeSpaceReserve();
+  free_bytes_->store(effective + 64 * 1024);
+  const Status s = store_->Compact();
+  EXPECT_TRUE(s.IsNoSpace()) << s.ToString();
+  EXPECT_NE(
+      s.message().find(fmt::format("is {} bytes; compacting needs about ", effective + 64 * 1024)),
+      std::string::npos)
+      << s.ToString();
+  EXPECT_NE(s.message().find(fmt::format("above the reserve of {} bytes", effective)),
+            std::string::npos)
+      << s.ToString();
+  free_bytes_->store(effective + 8 * 1024 * 1024);
+  EXPECT_TRUE(store_->Compact().ok());
+}
+
+TEST_F(StoreFreeSpaceTest, CompactOfAnEmptyStoreNeedsOnlyTheReserve) {
+  free_bytes_->store(MakeOptions().EffectiveFreeSpaceReserve() - 1);
+  EXPECT_TRUE(store_->Compact().IsNoSpace());
+  free_bytes_->store(MakeOptions().EffectiveFreeSpaceReserve());
+  EXPECT_TRUE(store_->Compact().ok());
+}
+
 TEST_F(StoreFreeSpaceTest, WritesResumeWhenSpaceReturns) {
   const Namespace ns = Ns("a");
   free_bytes_->store(kReserve / 2);
