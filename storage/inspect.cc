@@ -225,7 +225,10 @@ Status PurgeExpired(Store* store, const Clock& clock, const ProgressFn& progress
     // What is already in the batch was found expired: delete it even after a
     // failed scan.
     Status flushed = purger.Flush();
-    return s.ok() ? flushed : s;
+    // As in Load: what is reported purged stays purged after a power cut.
+    Status synced = store->SyncWal();
+    if (s.ok()) s = flushed;
+    return s.ok() ? synced : s;
   });
 }
 

@@ -151,7 +151,8 @@ struct LoadResult {
 // needed and replacing entries with the same keys; expired entries too. The
 // store's version ceiling is raised above every loaded version first.
 // At a malformed line, InvalidArgument "line N: ..." once every line before it
-// is written. REQUIRES: the store is open read-write.
+// is written. What was written survives a power cut once Load returns (the
+// WAL is synced). REQUIRES: the store is open read-write.
 [[nodiscard]] Status Load(Store* store, std::istream* in, const LoadOptions& options,
                           const ProgressFn& progress, LoadResult* result);
 
@@ -182,7 +183,8 @@ struct PurgeResult {
 };
 
 // Deletes every record expired at clock.Now(), reading headers alone.
-// Records whose header does not parse are left for `verify` to report.
+// Records whose header does not parse are left for `verify` to report. The
+// deletes survive a power cut once PurgeExpired returns (the WAL is synced).
 // REQUIRES: the store is open read-write.
 [[nodiscard]] Status PurgeExpired(Store* store, const Clock& clock, const ProgressFn& progress,
                                   PurgeResult* result);

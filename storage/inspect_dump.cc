@@ -153,7 +153,11 @@ Status Load(Store* store, std::istream* in, const LoadOptions& options, const Pr
     // The lines before a malformed one are loaded all the same.
     Status flushed = loader.Flush();
     result->entries = loader.written();
-    return s.ok() ? flushed : s;
+    // What is reported loaded must survive a power cut, also under the
+    // store's default durability, which does not sync data writes.
+    Status synced = store->SyncWal();
+    if (s.ok()) s = flushed;
+    return s.ok() ? synced : s;
   });
 }
 

@@ -463,6 +463,17 @@ Status Store::Write(StoreBatch* batch) {
   });
 }
 
+Status Store::SyncWal() {
+  return Guarded("SyncWal", options_.path, [&]() -> Status {
+    Status s = CheckWritable("SyncWal");
+    if (!s.ok()) return s;
+    // FlushWAL(true) rather than SyncWAL: it also writes out a WAL buffer,
+    // should manual_wal_flush ever be turned on.
+    return FromRocksDb(handles_->db->FlushWAL(/*sync=*/true),
+                       fmt::format("syncing the WAL of the store at {}", options_.path));
+  });
+}
+
 // The free space a compaction may need besides the reserve: it writes its
 // output before it deletes its inputs. On a small store a compaction rewrites
 // about all the data (with dynamic level sizes the data sits in one level,

@@ -206,6 +206,10 @@ class Store {
   StoreBatch NewBatch() const;
   // Writes all of `batch` or nothing. The batch keeps its contents.
   [[nodiscard]] Status Write(StoreBatch* batch);
+  // Makes every write that returned OK so far survive a power cut, whatever
+  // the durability: for work that reports its writes done all at once, such
+  // as an import, under kProcessCrash. Read-write only.
+  [[nodiscard]] Status SyncWal();
 
   // Keys of `ns` starting with `prefix` (empty: all of them).
   [[nodiscard]] Status NewIterator(const Namespace& ns, std::string_view prefix,

@@ -213,6 +213,28 @@ TEST_F(FaultyStoreTest, AFailedWalSyncIsAnIOErrorAndLosesNoAcknowledgedWrite) {
   EXPECT_EQ(Read("k"), "v3");
 }
 
+// Under kProcessCrash a write is not synced by itself; SyncWal makes it, and
+// every write before it, survive a power cut.
+TEST_F(FaultyStoreTest, SyncWalMakesUnsyncedWritesSurviveAPowerCut) {
+  store_.reset();
+  StoreOptions options;
+  options.path = dir_.Sub("store");
+  options.durability = Durability::kProcessCrash;
+  options.free_space_reserve = 0;
+  options.file_system = fs_;
+  ASSERT_TRUE(Store::Open(options, &store_).ok());
+  ASSERT_TRUE(store_->Put(ns_, "k1", "v1").ok());
+  ASSERT_TRUE(store_->Put(ns_, "k2", "v2").ok());
+  const std::uint64_t syncs = fs_->Count(kFileSync);
+  ASSERT_TRUE(store_->SyncWal().ok());
+  EXPECT_GT(fs_->Count(kFileSync), syncs);
+  store_.reset();
+  ASSERT_TRUE(fs_->DropUnsyncedData().ok());
+  Reopen();
+  EXPECT_EQ(Read("k1"), "v1");
+  EXPECT_EQ(Read("k2"), "v2");
+}
+
 TEST_F(FaultyStoreTest, AFullDiskIsNoSpace) {
   fs_->SetSpaceBudget(100);
   const Status full = store_->Put(ns_, "k", std::string(1000, 'x'));

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "storage/entry_json.h"
+#include "storage/fault_file_system.h"
 #include "storage/record_format.h"
 #include "tests/util/temp_dir.h"
 
@@ -548,6 +549,68 @@ TEST_F(InspectTest, CompactReportsTheFiguresBeforeAndAfter) {
   CompactResult result;
   ASSERT_TRUE(CompactStore(store_.get(), &result).ok());
   EXPECT_GE(result.after.sst_files, 1u);
+}
+
+// ---------------------------------------------------------------------------
+// A power cut right after load or purge-expired has reported success
+
+class InspectPowerCutTest : public InspectTest {
+ protected:
+  // Under the default durability, kProcessCrash, as the tiercache command
+  // opens stores: data writes are not synced one by one.
+  std::unique_ptr<Store> OpenCuttable() {
+    StoreOptions options;
+    options.path = dir_.Sub("cut");
+    options.file_system = fs_;
+    std::unique_ptr<Store> store;
+    const Status s = Store::Open(options, &store);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return store;
+  }
+
+  // Closes *store, forgets what it never synced, and opens it again.
+  void CutPower(std::unique_ptr<Store>* store) {
+    store->reset();
+    ASSERT_TRUE(fs_->DropUnsyncedData().ok());
+    *store = OpenCuttable();
+    ASSERT_NE(*store, nullptr);
+  }
+
+  std::shared_ptr<FaultFileSystem> fs_ = std::make_shared<FaultFileSystem>();
+};
+
+TEST_F(InspectPowerCutTest, LoadedEntriesSurvive) {
+  auto store = OpenCuttable();
+  LoadResult result;
+  ASSERT_TRUE(
+      LoadText(store.get(), LineWithVersion("k1", 1) + LineWithVersion("k2", 2), &result).ok());
+  CutPower(&store);
+  EXPECT_EQ(Keys(*store, "a"), (std::vector<std::string>{"k1", "k2"}));
+}
+
+TEST_F(InspectPowerCutTest, TheLinesLoadedBeforeAMalformedOneSurvive) {
+  auto store = OpenCuttable();
+  LoadResult result;
+  ASSERT_TRUE(
+      LoadText(store.get(), LineWithVersion("k1", 1) + "{\n", &result).IsInvalidArgument());
+  ASSERT_EQ(result.entries, 1u);
+  CutPower(&store);
+  EXPECT_EQ(Keys(*store, "a"), std::vector<std::string>{"k1"});
+}
+
+TEST_F(InspectPowerCutTest, PurgedEntriesStayPurged) {
+  auto store = OpenCuttable();
+  Entry expiring = MakeEntry("old", "v");
+  expiring.expires_at = clock_.Now() + minutes(1);
+  ASSERT_TRUE(store->Put(Ns(store.get(), "a"), "old", Encode(expiring)).ok());
+  ASSERT_TRUE(store->Put(Ns(store.get(), "a"), "new", Encode(MakeEntry("new", "v"))).ok());
+  ASSERT_TRUE(store->SyncWal().ok());
+  clock_.Advance(minutes(2));
+  PurgeResult result;
+  ASSERT_TRUE(PurgeExpired(store.get(), clock_, {}, &result).ok());
+  ASSERT_EQ(result.purged, 1u);
+  CutPower(&store);
+  EXPECT_EQ(Keys(*store, "a"), std::vector<std::string>{"new"});
 }
 
 }  // namespace
