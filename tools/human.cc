@@ -22,10 +22,13 @@ std::string HumanBytes(std::uint64_t bytes) {
 }
 
 std::string HumanTime(TimePoint time) {
-  const auto ms = time.time_since_epoch().count();
-  // Floor division, so that times before 1970 print correctly too.
-  const auto seconds = ms / 1000 - (ms % 1000 < 0 ? 1 : 0);
-  const auto millis = ms - seconds * 1000;
+  const std::int64_t ms = time.time_since_epoch().count();
+  // Floor division, so that times before 1970 print correctly too. The
+  // milliseconds come from the remainder: seconds * 1000 overflows for the
+  // earliest times, which a loaded entry may carry.
+  const std::int64_t remainder = ms % 1000;
+  const std::int64_t seconds = ms / 1000 - (remainder < 0 ? 1 : 0);
+  const std::int64_t millis = remainder < 0 ? remainder + 1000 : remainder;
   return fmt::format("{:%Y-%m-%d %H:%M:%S}.{:03}", fmt::gmtime(static_cast<std::time_t>(seconds)),
                      millis);
 }

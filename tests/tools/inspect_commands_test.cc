@@ -373,6 +373,26 @@ TEST_F(InspectCommandsTest, GetWithAnEmptyNamespaceIsAUsageErrorAndShowsNoEntry)
   EXPECT_EQ(run.err, expected);
 }
 
+// load accepts any int64 of milliseconds; the earliest once overflowed the
+// conversion to seconds and milliseconds (undefined behaviour).
+TEST_F(InspectCommandsTest, GetAndLsShowTheEarliestAndLatestTimes) {
+  const std::string input = dir_.Sub("extreme.jsonl");
+  std::ofstream(input)
+      << "{\"namespace\":\"a\",\"key\":\"k\",\"key_encoding\":\"utf8\",\"value\":\"v\","
+         "\"value_encoding\":\"utf8\",\"version\":1,\"created_at\":-9223372036854775808,"
+         "\"expires_at\":null,\"last_accessed\":9223372036854775807,\"access_count\":0,"
+         "\"metadata\":{}}\n";
+  fs::create_directory(path_);
+  ASSERT_EQ(RunTool({"load", path_, input}).exit_code, 0);
+  const ToolRun get = RunTool({"get", path_, "a", "k"});
+  EXPECT_EQ(get.exit_code, 0) << get.err;
+  EXPECT_TRUE(Contains(get.out, "created_at     -292275055-05-16 16:47:04.192 UTC\n")) << get.out;
+  EXPECT_TRUE(Contains(get.out, "last_accessed  292278994-08-17 07:12:55.807 UTC\n")) << get.out;
+  const ToolRun ls = RunTool({"ls", path_});
+  EXPECT_EQ(ls.exit_code, 0) << ls.err;
+  EXPECT_TRUE(Contains(ls.out, "  -292275055-05-16 16:47:04.192\n")) << ls.out;
+}
+
 TEST_F(InspectCommandsTest, LsListsKeysVersionsSizesAndTimeLeft) {
   MakeStore();
   const std::vector<std::string> lines = Lines(RunTool({"ls", path_, "-n", "users"}).out);
