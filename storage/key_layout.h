@@ -13,8 +13,8 @@
 //   "next_namespace_id"  u32 big-endian: the id the next new namespace gets
 //   "namespace/" + name  u32 big-endian: the id of a live namespace
 //   "version_ceiling"    u64 big-endian: every entry version handed out so far
-//                        is below it (absent: 1, nothing handed out yet); at
-//                        most kMaxVersion + 1 (storage/record_format.h)
+//                        is below it (absent: 1, nothing handed out yet);
+//                        written at most kMaxVersion + 1 (record_format.h)
 // Ids are never reused: a dropped namespace's id stays retired even after a
 // restart, so records of a dropped namespace that a compaction has not yet
 // removed can never reappear under a new one.

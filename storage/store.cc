@@ -238,13 +238,8 @@ Status Store::LoadVersionCeiling() {
     return Status::Corruption(
         fmt::format("the store at {} has a malformed version ceiling", options_.path));
   }
-  // RaiseVersionCeiling never writes one higher; handed on, it could make the
-  // cache's versions wrap around to 0.
-  if (*ceiling > kMaxVersion + 1) {
-    return Status::Corruption(
-        fmt::format("the store at {} has a version ceiling of {}, above the largest possible, {}",
-                    options_.path, *ceiling, kMaxVersion + 1));
-  }
+  // Above kMaxVersion + 1 only when an older tiercache's load wrote it: the
+  // store still opens, and the cache's VersionSource has no versions left.
   version_ceiling_.store(*ceiling);
   return Status::OK();
 }
