@@ -369,7 +369,9 @@ void Cache::Impl::StoreInMemory(std::uint32_t ns, std::string_view key, const En
     write.access_count = entry.access_count;
     write.last_accessed = entry.last_accessed;
   }
-  if (!memory_->Insert(write).ok()) memory_->Erase(ns, key);
+  // A drop of the namespace since the caller found it may have cleared L1
+  // before the entry went in: it leaves again, unreachable as it is.
+  if (!memory_->Insert(write).ok() || !namespaces_->IsLive(ns)) memory_->Erase(ns, key);
 }
 
 bool Cache::Impl::LookupMemory(std::uint32_t ns, std::string_view key, Entry* entry) {
@@ -414,6 +416,8 @@ Status Cache::Impl::LoadAndStore(std::string_view ns, std::string_view key,
   const Status s = CallLoader(ns, key, &loaded);
   if (s.IsNotFound()) {
     if (remember_nothing) negatives_.Remember(flight, clock_->Now() + options_.negative_ttl);
+    // A write acknowledged while the loader ran is newer than its answer.
+    if (FoundBelow(ns, key, &flight, entry)) return Status::OK();
     return Status::NotFound(fmt::format("{}: the loader found nothing", Describe(ns, key)));
   }
   if (remember_nothing) negatives_.Erase(flight);
@@ -443,10 +447,8 @@ bool Cache::Impl::FoundBelow(std::string_view ns, std::string_view key, const st
   engine::CallGate::Pass pass;
   if (!namespaces_->Find(ns, &id) || !Enter(&pass).ok()) return false;
   auto lock = LockKey(id, key);
-  if (!ReadBelowLocked(storage::Namespace{id, std::string(ns)}, key, entry, Counting::kQuiet)
-           .ok()) {
-    return false;
-  }
+  const storage::Namespace n{id, std::string(ns)};
+  if (!ReadBelowLocked(n, key, entry, Counting::kQuiet).ok()) return false;
   if (seal != nullptr) loads_.Seal(*seal);
   return true;
 }

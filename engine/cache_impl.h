@@ -45,9 +45,10 @@ std::string FlightKey(std::string_view ns, std::string_view key);
 
 // The tiered cache behind the public Cache (DESIGN.md, "How data flows").
 //
-// Thread-safety: thread-safe. A call holds a pass of gate_ while it uses the
-// store, the version source or the write buffer, and Close closes the store
-// only once no call holds one. Writers of a key hold its stripe of locks_
+// Thread-safety: thread-safe. A call holds a pass of gate_ while it reads or
+// writes below L1 (Flush and GetStats need none: the write buffer outlives
+// Close), and Close drains the buffer and closes the store only once no call
+// holds one. Writers of a key hold its stripe of locks_
 // while they pick its next version and update both tiers; a Get that refills
 // L1 from below holds it too. Lock order: a key stripe, then the locks inside
 // the tiers, the write buffer, the namespace table and the read-through
@@ -124,7 +125,8 @@ class Cache::Impl {
   // the entry's access count and time and leaves an L1 copy of the same
   // version as it is (else a new write: L1 carries over the access data of
   // the version it replaces).
-  // An entry L1 cannot take must not leave an older version behind.
+  // An entry L1 cannot take must not leave an older version behind, and one of
+  // a namespace dropped meanwhile must not stay where no call can reach it.
   void StoreInMemory(std::uint32_t ns, std::string_view key, const Entry& entry,
                      const storage::StoredValue& stored, bool refill);
   // L1 lookups that undo L1's compression.
@@ -145,6 +147,9 @@ class Cache::Impl {
   // Writes.
   Status MakeEntry(std::string_view key, std::string_view value, const WriteOptions& write,
                    Entry* entry);
+  Status WriteKey(const storage::Namespace& ns, std::string_view key, std::string_view value,
+                  const WriteOptions& write, std::optional<std::uint64_t> expected,
+                  std::uint64_t* version, Counting counting);
   Status WriteLocked(const storage::Namespace& ns, const Entry& entry);
   void Written(const storage::Namespace& ns, const Entry& entry,
                const storage::StoredValue& stored);

@@ -112,15 +112,23 @@ Status Cache::Impl::Write(std::string_view ns, std::string_view key, std::string
   storage::Namespace n;
   if (s.ok()) s = namespaces_->Open(ns, &n);
   if (!s.ok()) return s;
+  return WriteKey(n, key, value, write, expected, version, counting);
+}
 
-  auto lock = LockKey(n.id, key);
+// REQUIRES: a pass held, and the write checked.
+Status Cache::Impl::WriteKey(const storage::Namespace& ns, std::string_view key,
+                             std::string_view value, const WriteOptions& write,
+                             std::optional<std::uint64_t> expected, std::uint64_t* version,
+                             Counting counting) {
+  auto lock = LockKey(ns.id, key);
+  Status s;
   if (expected) {
     std::uint64_t current = 0;
-    s = CurrentVersion(n, key, counting, &current);
+    s = CurrentVersion(ns, key, counting, &current);
     if (!s.ok()) return s;
     if (current != *expected) {
       return Status::Conflict(fmt::format("{} is at version {}, not the expected {}",
-                                          Describe(ns, key), current, *expected));
+                                          Describe(ns.name, key), current, *expected));
     }
   }
   // Reused by the thread's writes: its strings keep their capacity. Of the
@@ -129,7 +137,7 @@ Status Cache::Impl::Write(std::string_view ns, std::string_view key, std::string
   // cannot reach it while it is in use.
   thread_local Entry entry;
   s = MakeEntry(key, value, write, &entry);
-  if (s.ok()) s = WriteLocked(n, entry);
+  if (s.ok()) s = WriteLocked(ns, entry);
   if (s.ok() && version != nullptr) *version = entry.version;
   if (entry.value.capacity() > kKeptValueCapacity) entry.value = std::string();
   return s;
@@ -154,15 +162,13 @@ Status Cache::Impl::WriteLocked(const storage::Namespace& ns, const Entry& entry
 
 // REQUIRES: the key's lock held, and the entry acknowledged below L1. L1 takes
 // it (or, under write-around, drops the key); the loader's "not found" for the
-// key is forgotten. A drop of the namespace since the write found it may have
-// cleared L1 before the entry went in: it leaves again, unreachable as it is.
+// key is forgotten.
 void Cache::Impl::Written(const storage::Namespace& ns, const Entry& entry,
                           const storage::StoredValue& stored) {
   if (options_.write_policy == WritePolicy::kWriteAround) {
     memory_->Erase(ns.id, entry.key);
   } else {
     StoreInMemory(ns.id, entry.key, entry, stored, /*refill=*/false);
-    if (!namespaces_->IsLive(ns.id)) memory_->Erase(ns.id, entry.key);
   }
   if (options_.negative_ttl.count() > 0) negatives_.Erase(engine::FlightKey(ns.name, entry.key));
 }
@@ -179,7 +185,7 @@ Status Cache::Impl::PutMany(std::string_view ns, const std::vector<KeyValue>& pa
   if (!s.ok()) return s;
   if (!write_behind_) return PutManyAtomically(n, pairs, write);
   for (const KeyValue& pair : pairs) {
-    s = Write(ns, pair.key, pair.value, write, std::nullopt, nullptr);
+    s = WriteKey(n, pair.key, pair.value, write, std::nullopt, nullptr, Counting::kCounted);
     if (!s.ok()) return s;
   }
   return Status::OK();
@@ -308,13 +314,14 @@ Status Cache::Impl::Flush(milliseconds deadline) {
   return write_behind_->Flush(deadline);
 }
 
-// New calls are refused first; the write buffer drains, which also wakes the
-// writers waiting for its room; the calls still inside end before the store
-// closes under them.
+// New calls are refused first; the calls already inside end (a writer waiting
+// for the write buffer's room at most write_buffer.max_wait); then the buffer
+// drains and the store closes.
 Status Cache::Impl::Close(milliseconds deadline, std::vector<std::string>* unwritten) {
   if (!gate_.Close()) {
     return Status::InvalidArgument(fmt::format("the cache at {} is already closed", options_.path));
   }
+  gate_.WaitUntilEmpty();
   Status s;
   if (write_behind_) {
     std::vector<const engine::BufferedWrite*> left;
@@ -325,7 +332,6 @@ Status Cache::Impl::Close(milliseconds deadline, std::vector<std::string>* unwri
       }
     }
   }
-  gate_.WaitUntilEmpty();
   store_.reset();
   return s;
 }

@@ -224,12 +224,13 @@ Status PurgeExpired(Store* store, const Clock& clock, const ProgressFn& progress
     if (s.ok()) s = failed;
     // What is already in the batch was found expired: delete it even after a
     // failed scan.
-    Status flushed = purger.Flush();
-    // As in Load: what is reported purged stays purged after a power cut.
-    Status synced = store->SyncWal();
-    if (s.ok()) s = flushed;
-    return s.ok() ? synced : s;
+    return FinishWrites(store, s, purger.Flush());
   });
+}
+
+Status FinishWrites(Store* store, const Status& stopped, const Status& flushed) {
+  const Status done = flushed.ok() ? store->SyncWal() : flushed;
+  return done.ok() ? stopped : done;
 }
 
 Status CompactStore(Store* store, CompactResult* result) {

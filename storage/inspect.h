@@ -40,6 +40,13 @@ inline void ReportProgress(const ProgressFn& progress, std::uint64_t items,
   if (progress && items % kProgressInterval == 0) progress(Progress{items, input_bytes});
 }
 
+// Ends a run of writes that stopped at `stopped` (OK: at its end) once
+// `flushed`, the write of its last batch, is done: the WAL is synced, so that
+// what the run reports done survives a power cut, also under the store's
+// default durability, which does not sync data writes. A failure here
+// outranks `stopped`: what the run would report done is not all on disk.
+[[nodiscard]] Status FinishWrites(Store* store, const Status& stopped, const Status& flushed);
+
 // A record that cannot be read, or another problem a scan found: where and
 // what. A problem that belongs to no single record has no key (a namespace
 // whose scan failed) or neither namespace nor key (an SST file).

@@ -151,13 +151,9 @@ Status Load(Store* store, std::istream* in, const LoadOptions& options, const Pr
       s = Status::IOError(fmt::format("reading the input failed after line {}", result->lines));
     }
     // The lines before a malformed one are loaded all the same.
-    Status flushed = loader.Flush();
+    const Status flushed = loader.Flush();
     result->entries = loader.written();
-    // What is reported loaded must survive a power cut, also under the
-    // store's default durability, which does not sync data writes.
-    Status synced = store->SyncWal();
-    if (s.ok()) s = flushed;
-    return s.ok() ? synced : s;
+    return FinishWrites(store, s, flushed);
   });
 }
 

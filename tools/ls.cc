@@ -39,13 +39,15 @@ std::vector<std::string> Row(std::string_view ns, const Entry& entry, TimePoint 
 // CLI11 reads "-1" into an unsigned option as 2^64 - 1, so the text is
 // checked before it is converted. (CLI::NonNegativeNumber would do, but names
 // its upper bound, DBL_MAX, in 300 digits.)
-const CLI::Validator kNotNegative(
-    [](const std::string& input) {
-      return input.find('-') == std::string::npos
-                 ? std::string()
-                 : fmt::format("{} is negative: give 0 (no limit) or more", input);
-    },
-    "");
+CLI::Validator NotNegative() {
+  return CLI::Validator(
+      [](const std::string& input) {
+        return input.find('-') == std::string::npos
+                   ? std::string()
+                   : fmt::format("{} is negative: give 0 (no limit) or more", input);
+      },
+      "");
+}
 
 int RunLs(LsFlags flags) {
   if (flags.base64_prefix) {
@@ -96,7 +98,7 @@ void AddLs(CLI::App& app, Action* action) {
   ls->add_flag("--base64-prefix", flags->base64_prefix,
                "--prefix is in base64 (for keys that are not text)");
   ls->add_option("--limit", flags->list.limit, "At most this many entries (default: all)")
-      ->check(kNotNegative);
+      ->check(NotNegative());
   ls->add_flag("--json", flags->json,
                "One JSON object per entry: dump's fields without \"value\", plus \"value_bytes\"");
   ls->footer(

@@ -36,7 +36,8 @@ struct KeyValue {
 //
 // Thread-safety: every method may be called from many threads at once.
 // Ownership: Open returns the only owner; destroying a cache closes it (with
-// a default deadline of 10 seconds for write-behind's buffer). The string
+// a default deadline of 10 seconds for write-behind's buffer), and must wait
+// until every call on it has returned. The string
 // views a method takes need to live for the call only.
 class Cache {
  public:
@@ -51,7 +52,8 @@ class Cache {
 
   // The value, or NotFound. Under read-through a miss in both tiers calls the
   // loader (once per key, however many callers wait) and stores its value by
-  // the write policy. A loaded value the cache cannot store (write-behind's
+  // the write policy; a write of the key acknowledged while the loader ran is
+  // newer, and is the answer instead. A loaded value the cache cannot store (write-behind's
   // buffer stayed full, the store failed, the value is past max_value_bytes)
   // is still returned, as version 0, and counted in stats.loads.unstored.
   // *value's buffer is reused (a loop reading into one string allocates

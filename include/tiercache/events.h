@@ -39,8 +39,9 @@ struct FlushFailureEvent {
 // Thread-safety: the methods are called from the application's threads and
 // from the write-behind flusher, concurrently; an implementation must be
 // thread-safe. They run with no lock of the cache held, so they may call the
-// cache, but should be quick: the caller waits for them. They must not throw;
-// an exception from OnRemoval is dropped.
+// cache (but for Close, and destroying it: both would wait for the call that
+// told the listener), but should be quick: the caller waits for them. They
+// must not throw; an exception from OnRemoval is dropped.
 class EventListener {
  public:
   virtual ~EventListener() = default;

@@ -20,7 +20,8 @@ struct LoadedValue {
 };
 
 // Read-through's source of truth. Fills *out and returns OK; returns NotFound
-// when the key does not exist there (remembered for Options::negative_ttl);
+// when the key does not exist there (remembered for Options::negative_ttl,
+// unless the key was written while the loader ran);
 // any other status reaches every caller waiting for the key and is not cached.
 //
 // Called with no lock of the cache held, at most once at a time per key,

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "storage/record_format.h"
 #include "storage/store.h"
 #include "tests/util/temp_dir.h"
 
@@ -198,6 +199,29 @@ TEST_F(CacheTest, VersionsGrowAcrossWritesAndRestarts) {
   Entry entry;
   ASSERT_TRUE(cache->GetEntry("ns", "k", &entry).ok());
   EXPECT_EQ(entry.version, third);
+}
+
+// The last versions are handed out, then writes are refused: a version never
+// wraps around to 0.
+TEST_F(CacheTest, WritesAreRefusedOnceTheVersionsAreUsedUp) {
+  {
+    storage::StoreOptions store_options;
+    store_options.path = options_.path;
+    store_options.free_space_reserve = options_.free_space_reserve;
+    std::unique_ptr<storage::Store> store;
+    ASSERT_TRUE(storage::Store::Open(store_options, &store).ok());
+    ASSERT_TRUE(store->RaiseVersionCeiling(storage::kMaxVersion - 1).ok());
+  }
+  auto cache = Open();
+  std::uint64_t version = 0;
+  ASSERT_TRUE(cache->Put("ns", "a", "1", {}, &version).ok());
+  EXPECT_EQ(version, storage::kMaxVersion - 1);
+  ASSERT_TRUE(cache->Put("ns", "b", "2", {}, &version).ok());
+  EXPECT_EQ(version, storage::kMaxVersion);
+  const Status s = cache->Put("ns", "c", "3");
+  EXPECT_TRUE(s.IsNotSupported()) << s.ToString();
+  EXPECT_THAT(s.message(), HasSubstr("has used up its entry versions"));
+  EXPECT_EQ(Get(*cache, "ns", "a"), "1");
 }
 
 TEST_F(CacheTest, CompareAndPutWritesOnlyOverTheExpectedVersion) {
@@ -476,29 +500,62 @@ class StoppingClock final : public Clock {
   std::shared_future<void> going_ = go_.get_future().share();
 };
 
-// Close refuses new calls at once but closes the store only once the calls
-// already inside are done: a Put stopped half-way finishes and is kept.
+// Close refuses new calls at once but waits for the calls already inside: a
+// Put stopped while it creates its namespace finishes, under every policy,
+// and is kept.
 TEST_F(CacheTest, CloseWaitsForTheCallsAlreadyInside) {
+  for (const WritePolicy policy :
+       {WritePolicy::kWriteThrough, WritePolicy::kWriteBehind, WritePolicy::kWriteAround}) {
+    SCOPED_TRACE(Name(policy));
+    auto clock = std::make_shared<StoppingClock>();
+    options_.path = dir_.Sub(std::string(Name(policy)));
+    options_.write_policy = policy;
+    options_.clock = clock;
+    auto cache = Open();
+    Status put;
+    std::thread writer([&] {
+      clock->StopNextRead(std::this_thread::get_id());
+      put = cache->Put("ns", "k", "v");
+    });
+    clock->WaitUntilStopped();
+    Status closed;
+    std::atomic<bool> close_returned{false};
+    std::thread closer([&] {
+      closed = cache->Close(kDeadline);
+      close_returned = true;
+    });
+    while (!cache->Flush(kDeadline).IsInvalidArgument()) std::this_thread::yield();
+    EXPECT_FALSE(close_returned.load());
+    clock->Go();
+    writer.join();
+    closer.join();
+    EXPECT_TRUE(put.ok()) << put.ToString();
+    EXPECT_TRUE(closed.ok()) << closed.ToString();
+    options_.clock = clock_;
+    cache = Open();
+    EXPECT_EQ(Get(*cache, "ns", "k"), "v");
+  }
+}
+
+// A write racing the drop of its namespace leaves nothing in L1: stopped
+// after it found the namespace, it goes on once the drop has cleared L1.
+TEST_F(CacheTest, AWriteRacingANamespaceDropLeavesNothingInL1) {
   auto clock = std::make_shared<StoppingClock>();
+  options_.write_policy = WritePolicy::kWriteBehind;
   options_.clock = clock;
   auto cache = Open();
+  ASSERT_TRUE(cache->Put("ns", "first", "v").ok());
   Status put;
   std::thread writer([&] {
     clock->StopNextRead(std::this_thread::get_id());
     put = cache->Put("ns", "k", "v");
   });
   clock->WaitUntilStopped();
-  Status closed;
-  std::thread closer([&] { closed = cache->Close(kDeadline); });
-  while (!cache->Flush(kDeadline).IsInvalidArgument()) std::this_thread::yield();
+  EXPECT_TRUE(cache->DropNamespace("ns").ok());
   clock->Go();
   writer.join();
-  closer.join();
   EXPECT_TRUE(put.ok()) << put.ToString();
-  EXPECT_TRUE(closed.ok()) << closed.ToString();
-  options_.clock = clock_;
-  cache = Open();
-  EXPECT_EQ(Get(*cache, "ns", "k"), "v");
+  EXPECT_EQ(cache->GetStats().memory.entries, 0u);
 }
 
 // A key too long for the store is refused when deleted, as when written:
@@ -669,7 +726,7 @@ TEST_F(CacheTest, AWriteAcknowledgedDuringALoadIsNotOverwrittenByIt) {
     std::thread reader([&] { got = Get(*cache, "ns", "k"); });
     loader.WaitUntilLoading();
     std::uint64_t written = 0;
-    ASSERT_TRUE(cache->Put("ns", "k", "written", {}, &written).ok());
+    EXPECT_TRUE(cache->Put("ns", "k", "written", {}, &written).ok());
     loader.Release();
     reader.join();
     EXPECT_EQ(got, "written");
@@ -682,8 +739,9 @@ TEST_F(CacheTest, AWriteAcknowledgedDuringALoadIsNotOverwrittenByIt) {
   }
 }
 
-// The loader found nothing, but a write came while it ran: "not found" is not
-// remembered, so once that entry expires the next Get asks the loader again.
+// The loader found nothing, but a write came while it ran: that entry is the
+// answer, and "not found" is not remembered, so once the entry expires the
+// next Get asks the loader again.
 TEST_F(CacheTest, ALoaderMissIsNotRememberedOverAWriteDuringTheLoad) {
   HeldLoader held(Status::NotFound("not there yet"));
   std::atomic<int> calls{0};
@@ -699,9 +757,10 @@ TEST_F(CacheTest, ALoaderMissIsNotRememberedOverAWriteDuringTheLoad) {
   std::string got;
   std::thread reader([&] { got = Get(*cache, "ns", "k"); });
   held.WaitUntilLoading();
-  ASSERT_TRUE(cache->Put("ns", "k", "short-lived", {milliseconds(10), {}}).ok());
+  EXPECT_TRUE(cache->Put("ns", "k", "short-lived", {milliseconds(10), {}}).ok());
   held.Release();
   reader.join();
+  EXPECT_EQ(got, "short-lived");
   clock_->Advance(milliseconds(10));
   EXPECT_EQ(Get(*cache, "ns", "k"), "loaded again");
   EXPECT_EQ(calls.load(), 2);

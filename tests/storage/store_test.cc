@@ -435,6 +435,7 @@ TEST_F(StoreTest, ConcurrentRaisesOfTheVersionCeilingKeepTheHighest) {
       const std::uint64_t now = store_->version_ceiling();
       if (now < last) went_down = true;
       last = now;
+      std::this_thread::yield();
     }
   });
   std::vector<std::thread> raisers;
