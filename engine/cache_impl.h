@@ -48,11 +48,11 @@ std::string FlightKey(std::string_view ns, std::string_view key);
 // Thread-safety: thread-safe. A call holds a pass of gate_ while it reads or
 // writes below L1 (Flush and GetStats need none: the write buffer outlives
 // Close), and Close drains the buffer and closes the store only once no call
-// holds one. Writers of a key hold its stripe of locks_
-// while they pick its next version and update both tiers; a Get that refills
-// L1 from below holds it too. Lock order: a key stripe, then the locks inside
-// the tiers, the write buffer, the namespace table and the read-through
-// flights (none of which is held while taking another).
+// holds one. Writers of a key hold its stripe of locks_ while they pick its
+// next version and update both tiers; a Get that refills L1 from below holds
+// it too. Lock order: a key stripe, then the locks inside the tiers, the
+// write buffer, the namespace table and the read-through flights (none of
+// which is held while taking another).
 // The listener is told of removals with none of these held (LockKey).
 class Cache::Impl {
  public:

@@ -107,8 +107,8 @@ inline constexpr std::size_t kRecordHeaderSize = 36;
 // CompareAndPut takes 0 for "no entry yet", so a stored 0 would make a present
 // key look absent. Below 2^63: the ceiling, one above the highest version
 // handed out, then fits in a u64 (at most kMaxVersion + 1), and the cache's
-// VersionSource, which raises it a block of versions at a time, stays
-// billions of years of writes away from wrapping around to 0.
+// VersionSource, which raises it a block of versions at a time, can stop at
+// the end of the range instead of wrapping around to 0.
 inline constexpr std::uint64_t kMinVersion = 1;
 inline constexpr std::uint64_t kMaxVersion = (std::uint64_t{1} << 63) - 1;
 

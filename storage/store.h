@@ -230,9 +230,10 @@ class Store {
   // Entry versions: every version handed out so far, by any process that had
   // the store open, is below the ceiling; read at open. Raising it is durable
   // (synced) before it returns, so versions below the new ceiling may then be
-  // handed out without another write. The ceiling is at most kMaxVersion + 1
-  // (storage/record_format.h): a higher one is refused with NotSupported,
-  // and found at open it is Corruption. Read-write only.
+  // handed out without another write. The ceiling is written at most
+  // kMaxVersion + 1 (storage/record_format.h): a higher one is refused with
+  // NotSupported. One found at open (an older tiercache's load wrote it)
+  // leaves the cache no versions to hand out. Read-write only.
   std::uint64_t version_ceiling() const;
   [[nodiscard]] Status RaiseVersionCeiling(std::uint64_t ceiling);
 

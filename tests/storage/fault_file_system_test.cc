@@ -163,11 +163,11 @@ class FaultyStoreTest : public ::testing::Test {
  protected:
   void SetUp() override { Reopen(); }
 
-  void Reopen() {
+  void Reopen(Durability durability = Durability::kPowerLoss) {
     store_.reset();
     StoreOptions options;
     options.path = dir_.Sub("store");
-    options.durability = Durability::kPowerLoss;
+    options.durability = durability;
     options.free_space_reserve = 0;
     options.file_system = fs_;
     ASSERT_TRUE(Store::Open(options, &store_).ok());
@@ -216,13 +216,7 @@ TEST_F(FaultyStoreTest, AFailedWalSyncIsAnIOErrorAndLosesNoAcknowledgedWrite) {
 // Under kProcessCrash a write is not synced by itself; SyncWal makes it, and
 // every write before it, survive a power cut.
 TEST_F(FaultyStoreTest, SyncWalMakesUnsyncedWritesSurviveAPowerCut) {
-  store_.reset();
-  StoreOptions options;
-  options.path = dir_.Sub("store");
-  options.durability = Durability::kProcessCrash;
-  options.free_space_reserve = 0;
-  options.file_system = fs_;
-  ASSERT_TRUE(Store::Open(options, &store_).ok());
+  Reopen(Durability::kProcessCrash);
   ASSERT_TRUE(store_->Put(ns_, "k1", "v1").ok());
   ASSERT_TRUE(store_->Put(ns_, "k2", "v2").ok());
   const std::uint64_t syncs = fs_->Count(kFileSync);
