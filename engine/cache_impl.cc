@@ -100,7 +100,6 @@ Status Cache::Impl::OpenParts() {
     write_behind_ = std::make_unique<engine::WriteBehind>(
         options_.write_buffer, clock_,
         [this](auto* batch, std::size_t* written) { return WriteBatch(batch, written); },
-        [](const engine::BufferedWrite&) {},
         [this](const Status& status, std::size_t entries, std::uint64_t attempt) {
           if (options_.listener) options_.listener->OnFlushFailure({status, entries, attempt});
         });

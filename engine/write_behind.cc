@@ -48,12 +48,10 @@ std::size_t WriteBehind::KeyHash::operator()(
 }
 
 WriteBehind::WriteBehind(const WriteBufferOptions& options, std::shared_ptr<Clock> clock,
-                         BatchWriter writer, FlushedCallback flushed,
-                         FlushFailedCallback failed)
+                         BatchWriter writer, FlushFailedCallback failed)
     : options_(options),
       clock_(std::move(clock)),
       writer_(std::move(writer)),
-      flushed_(std::move(flushed)),
       failed_(std::move(failed)),
       thread_([this] { Run(); }) {}
 
@@ -159,7 +157,6 @@ void WriteBehind::WriteInFlight(std::unique_lock<std::mutex>& lock) {
   std::size_t written = 0;
   const Status s = writer_(&batch, &written);
   if (s.ok()) written = batch.size();
-  for (std::size_t i = 0; i < written; ++i) flushed_(*batch[i]);
   lock.lock();
 
   // The store holds the whole batch (a writer may say so with its error too).

@@ -38,8 +38,6 @@ struct BufferedWrite {
 // readable, and are handed over again.
 using BatchWriter =
     std::function<Status(std::vector<const BufferedWrite*>* batch, std::size_t* written)>;
-// Told of each write once RocksDB holds it.
-using FlushedCallback = std::function<void(const BufferedWrite& write)>;
 // Told of a batch RocksDB refused (the attempt number counts from 1).
 using FlushFailedCallback =
     std::function<void(const Status& status, std::size_t entries, std::uint64_t attempt)>;
@@ -57,7 +55,7 @@ using FlushFailedCallback =
 class WriteBehind {
  public:
   WriteBehind(const WriteBufferOptions& options, std::shared_ptr<Clock> clock,
-              BatchWriter writer, FlushedCallback flushed, FlushFailedCallback failed);
+              BatchWriter writer, FlushFailedCallback failed);
   // Stops the flusher without draining: Close() first to keep the writes.
   ~WriteBehind();
   WriteBehind(const WriteBehind&) = delete;
@@ -123,7 +121,6 @@ class WriteBehind {
   const WriteBufferOptions options_;
   const std::shared_ptr<Clock> clock_;
   const BatchWriter writer_;
-  const FlushedCallback flushed_;
   const FlushFailedCallback failed_;
 
   mutable std::mutex mu_;
