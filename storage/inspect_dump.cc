@@ -6,6 +6,8 @@
 #include <istream>
 #include <map>
 #include <ostream>
+#include <string>
+#include <unordered_map>
 
 #include "storage/entry_json.h"
 #include "storage/guarded.h"
@@ -51,7 +53,11 @@ Status Dump(const Store& store, std::string_view ns, std::ostream* out, const Pr
 namespace {
 
 // Adds parsed lines to a batch and writes it when full. Keeps each entry's
-// fields as they are; opens (creates) namespaces as the lines name them.
+// fields as they are; opens (creates) namespaces as the lines name them. An
+// entry whose key the store (or an earlier line) holds at the same or a newer
+// version is left out: a key's version never goes backwards (DESIGN.md), so a
+// reader's CompareAndPut with a version it read before the load stays a
+// Conflict.
 class Loader {
  public:
   Loader(Store* store, const LoadOptions& options)
@@ -67,10 +73,19 @@ class Loader {
   Status Add(const NamedEntry& named) {
     Namespace ns;
     Status s = NamespaceFor(named.ns, &ns);
-    if (s.ok()) s = encoder_.Encode(named.entry, &record_);
+    std::uint64_t held = 0;
+    if (s.ok()) s = HeldVersion(ns, named.entry.key, &held);
+    if (!s.ok()) return s;
+    if (held >= named.entry.version) {
+      ++kept_;
+      return Status::OK();
+    }
+    s = encoder_.Encode(named.entry, &record_);
     if (s.ok()) s = batch_.Put(ns, named.entry.key, record_);
-    if (s.ok()) max_version_ = std::max(max_version_, named.entry.version);
-    return s;
+    if (!s.ok()) return s;
+    batched_[BatchKey(ns, named.entry.key)] = named.entry.version;
+    max_version_ = std::max(max_version_, named.entry.version);
+    return Status::OK();
   }
 
   bool Full() const {
@@ -87,12 +102,35 @@ class Loader {
     if (s.ok()) s = store_->Write(&batch_);
     if (s.ok()) written_ += batch_.Count();
     batch_.Clear();
+    batched_.clear();
     return s;
   }
 
   std::uint64_t written() const { return written_; }
+  std::uint64_t kept() const { return kept_; }
 
  private:
+  static std::string BatchKey(const Namespace& ns, std::string_view key) {
+    return fmt::format("{}/{}", ns.id, key);
+  }
+
+  // The version of the key in the batch being filled, else in the store; 0
+  // when neither holds it, or when the stored record is too damaged to tell
+  // (the loaded entry then replaces it).
+  Status HeldVersion(const Namespace& ns, std::string_view key, std::uint64_t* version) {
+    *version = 0;
+    const auto batched = batched_.find(BatchKey(ns, key));
+    if (batched != batched_.end()) {
+      *version = batched->second;
+      return Status::OK();
+    }
+    Status s = store_->Get(ns, key, &stored_);
+    RecordHeader header;
+    if (s.ok()) s = VerifyRecord(stored_, &header);
+    if (s.ok()) *version = header.version;
+    return s.IsNotFound() || s.IsCorruption() ? Status::OK() : s;
+  }
+
   Status NamespaceFor(const std::string& name, Namespace* ns) {
     const auto it = namespaces_.find(name);
     if (it != namespaces_.end()) {
@@ -109,9 +147,12 @@ class Loader {
   RecordEncoder encoder_;
   StoreBatch batch_;
   std::string record_;
+  std::string stored_;
   std::map<std::string, Namespace, std::less<>> namespaces_;
+  std::unordered_map<std::string, std::uint64_t> batched_;  // the batch's keys and versions
   std::uint64_t max_version_ = 0;  // of the entries added so far; at most kMaxVersion
   std::uint64_t written_ = 0;
+  std::uint64_t kept_ = 0;
 };
 
 bool IsBlank(std::string_view line) {
@@ -153,6 +194,7 @@ Status Load(Store* store, std::istream* in, const LoadOptions& options, const Pr
     // The lines before a malformed one are loaded all the same.
     const Status flushed = loader.Flush();
     result->entries = loader.written();
+    result->kept = loader.kept();
     return FinishWrites(store, s, flushed);
   });
 }

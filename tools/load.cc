@@ -52,7 +52,12 @@ int LoadFrom(storage::Store* store, const LoadFlags& flags, std::istream* in,
                fmt::format("{}; {} entries were loaded before it", s.message(), result.entries));
     return kExitProblems;
   }
-  std::cout << fmt::format("loaded {} entries from {} lines\n", result.entries, result.lines);
+  std::cout << fmt::format("loaded {} entries from {} lines", result.entries, result.lines);
+  if (result.kept > 0) {
+    std::cout << fmt::format("; kept {} entries that the store holds at the same or a newer version",
+                             result.kept);
+  }
+  std::cout << '\n';
   return kExitOk;
 }
 
@@ -98,7 +103,9 @@ void AddLoad(CLI::App& app, Action* action) {
       ->check(CLI::Range(std::size_t{1}, kMaxValueBytes));
   load->footer(
       "Each entry keeps its version, times, access count and metadata as dumped and replaces "
-      "an entry with the same key; namespaces are created as needed; expired entries are "
+      "an entry with the same key and an older version: one the store holds at the same or a "
+      "newer version stays, as versions never go backwards (load into an empty directory to "
+      "restore a dump as it is). Namespaces are created as needed; expired entries are "
       "loaded too. At a malformed line, load stops and names it: the lines before it are "
       "loaded, and the exit code is 1. A missing directory is refused (exit code 3), and so is "
       "a store another process has open: load needs the store to itself.");

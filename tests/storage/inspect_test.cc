@@ -12,6 +12,8 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <tuple>
+#include <utility>
 
 #include "storage/entry_json.h"
 #include "storage/fault_file_system.h"
@@ -206,19 +208,91 @@ TEST_F(InspectTest, DumpOfOneNamespaceHasOnlyItsEntries) {
   EXPECT_NE(dump.find("\"key\":\"k2\""), std::string::npos);
 }
 
-TEST_F(InspectTest, LoadReplacesEntriesWithTheSameKeyAndLoadsExpiredOnes) {
-  PutEntry("a", MakeEntry("k", "old", 5));
+// A JSON line of entry `key` in namespace "a" with version `version`.
+std::string LineWithVersion(std::string_view key, std::uint64_t version) {
+  return fmt::format(
+      "{{\"namespace\":\"a\",\"key\":\"{}\",\"key_encoding\":\"utf8\",\"value\":\"v\","
+      "\"value_encoding\":\"utf8\",\"version\":{},\"created_at\":0,\"expires_at\":null,"
+      "\"last_accessed\":0,\"access_count\":0,\"metadata\":{{}}}}\n",
+      key, version);
+}
+
+TEST_F(InspectTest, LoadReplacesAnOlderEntryWithTheSameKeyAndLoadsExpiredOnes) {
+  PutEntry("a", MakeEntry("k", "old", 3));
   auto source = OpenStore(dir_.Sub("source"));
-  Entry expired = MakeEntry("k", "new", 3);
+  Entry expired = MakeEntry("k", "new", 5);
   expired.expires_at = clock_.Now() - hours(1);
   ASSERT_TRUE(source->Put(Ns(source.get(), "a"), "k", Encode(expired)).ok());
   LoadResult result;
   ASSERT_TRUE(LoadText(store_.get(), DumpOf(*source), &result).ok());
+  EXPECT_EQ(result.entries, 1u);
+  EXPECT_EQ(result.kept, 0u);
   Entry loaded;
   ASSERT_TRUE(GetEntry(*store_, "a", "k", &loaded).ok());
   EXPECT_EQ(loaded.value, "new");
-  EXPECT_EQ(loaded.version, 3u);
+  EXPECT_EQ(loaded.version, 5u);
   EXPECT_EQ(loaded.expires_at, expired.expires_at);
+}
+
+// A key's version never goes backwards, also through load: a CompareAndPut
+// with a version read before the load must stay a Conflict.
+TEST_F(InspectTest, LoadKeepsAnEntryTheStoreHoldsAtTheSameOrANewerVersion) {
+  PutEntry("a", MakeEntry("newer", "stored", 7));
+  PutEntry("a", MakeEntry("same", "stored", 4));
+  auto source = OpenStore(dir_.Sub("source"));
+  for (const auto& [key, version] : {std::pair{"newer", 6}, {"same", 4}, {"new", 2}}) {
+    ASSERT_TRUE(source->Put(Ns(source.get(), "a"), key, Encode(MakeEntry(key, "dumped", version)))
+                    .ok());
+  }
+  LoadResult result;
+  ASSERT_TRUE(LoadText(store_.get(), DumpOf(*source), &result).ok());
+  EXPECT_EQ(result.lines, 3u);
+  EXPECT_EQ(result.entries, 1u);
+  EXPECT_EQ(result.kept, 2u);
+  for (const auto& [key, value, version] :
+       {std::tuple{"newer", "stored", 7}, {"same", "stored", 4}, {"new", "dumped", 2}}) {
+    Entry entry;
+    ASSERT_TRUE(GetEntry(*store_, "a", key, &entry).ok()) << key;
+    EXPECT_EQ(entry.value, value) << key;
+    EXPECT_EQ(entry.version, static_cast<std::uint64_t>(version)) << key;
+  }
+}
+
+// Two dumps of one key in one input: the newer version stays, whichever line
+// comes first, also when both lines fall into one batch.
+TEST_F(InspectTest, LoadOfAKeyTwiceKeepsItsNewerVersion) {
+  for (const std::size_t batch_entries : {std::size_t{1}, std::size_t{1000}}) {
+    SCOPED_TRACE(testing::Message() << "batch_entries " << batch_entries);
+    auto store = OpenStore(dir_.Sub(fmt::format("twice{}", batch_entries)));
+    LoadOptions options;
+    options.batch_entries = batch_entries;
+    LoadResult result;
+    ASSERT_TRUE(LoadText(store.get(),
+                         LineWithVersion("up", 2) + LineWithVersion("up", 9) +
+                             LineWithVersion("down", 9) + LineWithVersion("down", 2),
+                         &result, options)
+                    .ok());
+    EXPECT_EQ(result.entries, 3u);
+    EXPECT_EQ(result.kept, 1u);
+    for (const char* key : {"up", "down"}) {
+      Entry entry;
+      ASSERT_TRUE(GetEntry(*store, "a", key, &entry).ok()) << key;
+      EXPECT_EQ(entry.version, 9u) << key;
+    }
+  }
+}
+
+// A record too damaged to read its version by is replaced by the loaded entry.
+TEST_F(InspectTest, LoadReplacesADamagedRecord) {
+  std::string record = Encode(MakeEntry("k", "stored", 50));
+  record.back() ^= 0x01;
+  PutRecord("a", "k", record);
+  LoadResult result;
+  ASSERT_TRUE(LoadText(store_.get(), LineWithVersion("k", 3), &result).ok());
+  EXPECT_EQ(result.entries, 1u);
+  Entry entry;
+  ASSERT_TRUE(GetEntry(*store_, "a", "k", &entry).ok());
+  EXPECT_EQ(entry.version, 3u);
 }
 
 TEST_F(InspectTest, LoadRaisesTheVersionCeilingAboveEveryLoadedVersion) {
@@ -228,15 +302,6 @@ TEST_F(InspectTest, LoadRaisesTheVersionCeilingAboveEveryLoadedVersion) {
   LoadResult result;
   ASSERT_TRUE(LoadText(store_.get(), DumpOf(*source), &result).ok());
   EXPECT_GT(store_->version_ceiling(), 900u);
-}
-
-// A JSON line of entry `key` in namespace "a" with version `version`.
-std::string LineWithVersion(std::string_view key, std::uint64_t version) {
-  return fmt::format(
-      "{{\"namespace\":\"a\",\"key\":\"{}\",\"key_encoding\":\"utf8\",\"value\":\"v\","
-      "\"value_encoding\":\"utf8\",\"version\":{},\"created_at\":0,\"expires_at\":null,"
-      "\"last_accessed\":0,\"access_count\":0,\"metadata\":{{}}}}\n",
-      key, version);
 }
 
 TEST_F(InspectTest, LoadRefusesVersionZeroAndVersionsFrom2To63NamingTheLine) {

@@ -289,6 +289,13 @@ TEST_F(InspectCommandsTest, DumpLoadDumpGivesTheSameLines) {
   EXPECT_EQ(load.exit_code, 0) << load.err;
   EXPECT_EQ(load.out, "loaded 4 entries from 4 lines\n");
   EXPECT_EQ(RunTool({"dump", copy}).out, ReadFile(first));
+  // Again: the copy holds every entry at its version already.
+  const ToolRun again = RunTool({"load", copy, first});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out,
+            "loaded 0 entries from 4 lines; kept 4 entries that the store holds at the same or "
+            "a newer version\n");
+  EXPECT_EQ(RunTool({"dump", copy}).out, ReadFile(first));
 }
 
 TEST_F(InspectCommandsTest, DumpWritesBinaryValuesInBase64AndStaysQuietWhenNotATerminal) {
