@@ -3,7 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <filesystem>
 #include <future>
@@ -62,9 +64,28 @@ class CacheTest : public ::testing::Test {
     return s.ok() ? value : s.ToString();
   }
 
+  // The store's disk as the test sets it: plenty of room, or (true) less
+  // than the free-space reserve, so that every write is refused with
+  // NoSpace. A change is seen once the guard's last reading is older than
+  // its recheck interval: SetDiskFull advances the clock past it.
+  void SimulateDisk() {
+    options_.adjust_store_for_testing = [full = disk_full_](storage::StoreOptions* store) {
+      const std::uint64_t reserve = store->EffectiveFreeSpaceReserve();
+      store->free_space_probe = [full, reserve](const std::string&, std::uint64_t* bytes) {
+        *bytes = full->load() ? reserve / 2 : reserve + (std::uint64_t{1} << 30);
+        return Status::OK();
+      };
+    };
+  }
+  void SetDiskFull(bool full) {
+    disk_full_->store(full);
+    clock_->Advance(std::chrono::seconds(2));
+  }
+
   TempDir dir_;
   std::shared_ptr<ManualClock> clock_ = std::make_shared<ManualClock>();
   Options options_;
+  std::shared_ptr<std::atomic<bool>> disk_full_ = std::make_shared<std::atomic<bool>>(false);
 };
 
 TEST_F(CacheTest, EntriesSurviveCloseAndReopenInTheirNamespaces) {
@@ -155,6 +176,118 @@ TEST_F(CacheTest, WriteBehindRetriesOnlyThePartsNotYetWritten) {
   for (int i = 0; i < kEntries; ++i) {
     EXPECT_EQ(Get(*cache, "ns", "k" + std::to_string(i)), value) << i;
   }
+}
+
+// A write RocksDB refuses leaves L1 as it was, never newer than RocksDB: the
+// entry keeps its value and version, and a new key stays absent.
+TEST_F(CacheTest, AWriteTheStoreRefusesLeavesL1AsItWas) {
+  SimulateDisk();
+  for (const WritePolicy policy : {WritePolicy::kWriteThrough, WritePolicy::kWriteAround}) {
+    SCOPED_TRACE(Name(policy));
+    options_.write_policy = policy;
+    options_.path = dir_.Sub(std::string(Name(policy)));
+    SetDiskFull(false);
+    auto cache = Open();
+    std::uint64_t version = 0;
+    ASSERT_TRUE(cache->Put("ns", "k", "old", {}, &version).ok());
+    EXPECT_EQ(Get(*cache, "ns", "k"), "old");  // in L1 now, under write-around too
+    SetDiskFull(true);
+    EXPECT_TRUE(cache->Put("ns", "k", "new").IsNoSpace());
+    EXPECT_TRUE(cache->CompareAndPut("ns", "k", version, "new").IsNoSpace());
+    EXPECT_TRUE(cache->Put("ns", "fresh", "v").IsNoSpace());
+    Entry entry;
+    ASSERT_TRUE(cache->GetEntry("ns", "k", &entry).ok());
+    EXPECT_EQ(entry.value, "old");
+    EXPECT_EQ(entry.version, version);
+    EXPECT_TRUE(cache->Contains("ns", "fresh").IsNotFound());
+    EXPECT_EQ(cache->GetStats().memory.entries, 1u);
+    SetDiskFull(false);
+    ASSERT_TRUE(cache->Put("ns", "k", "new").ok());
+    EXPECT_EQ(Get(*cache, "ns", "k"), "new");
+  }
+}
+
+// Tells the test of each flush failure, in order.
+class FlushFailureListener : public EventListener {
+ public:
+  void OnFlushFailure(const FlushFailureEvent& event) override {
+    std::lock_guard lock(mu_);
+    failures_.push_back(event);
+    changed_.notify_all();
+  }
+  // Waits (real time, generously: the flusher retries in real time) for the
+  // first `count` failures.
+  bool WaitForFailures(std::size_t count) {
+    std::unique_lock lock(mu_);
+    return changed_.wait_for(lock, std::chrono::seconds(30),
+                             [&] { return failures_.size() >= count; });
+  }
+  std::vector<FlushFailureEvent> failures() {
+    std::lock_guard lock(mu_);
+    return failures_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::vector<FlushFailureEvent> failures_;
+};
+
+// While RocksDB refuses a batch, the flusher retries it; each failure is
+// counted and told to the listener, its writes stay readable (from the buffer,
+// once L1 evicted them), the buffer reports their age, and a writer finding it
+// full is refused after max_wait. Once the disk has room again, all of it is
+// written.
+TEST_F(CacheTest, AFailingFlushIsToldToTheListenerAndItsWritesStayReadable) {
+  options_.write_policy = WritePolicy::kWriteBehind;
+  options_.write_buffer.flush_interval = std::chrono::hours(1);
+  options_.write_buffer.max_entries = 1;  // a write is a batch, flushed at once
+  options_.write_buffer.max_wait = milliseconds(0);
+  options_.l1_max_entries = 1;
+  options_.l1_shards = 1;
+  auto listener = std::make_shared<FlushFailureListener>();
+  options_.listener = listener;
+  SimulateDisk();
+  {
+    auto cache = Open();
+    ASSERT_TRUE(cache->Put("ns", "before", "v").ok());
+    ASSERT_TRUE(cache->Flush(kDeadline).ok());
+    SetDiskFull(true);
+    ASSERT_TRUE(cache->Put("ns", "k", "v").ok());
+    ASSERT_TRUE(listener->WaitForFailures(1));
+    const FlushFailureEvent first = listener->failures()[0];
+    EXPECT_TRUE(first.status.IsNoSpace()) << first.status.ToString();
+    EXPECT_EQ(first.entries, 1u);
+    EXPECT_EQ(first.attempt, 1u);
+
+    clock_->Advance(std::chrono::seconds(5));
+    ASSERT_TRUE(cache->Put("ns", "second", "v").ok());  // the next batch, and k leaves L1
+    const Status refused = cache->Put("ns", "third", "v");
+    EXPECT_TRUE(refused.IsBusy()) << refused.ToString();
+    EXPECT_EQ(Get(*cache, "ns", "k"), "v");
+    CacheStats stats = cache->GetStats();
+    EXPECT_EQ(stats.disk.hits, 0u);
+    EXPECT_GE(stats.write_buffer.flush_failures, 1u);
+    EXPECT_EQ(stats.write_buffer.writers_refused, 1u);
+    EXPECT_EQ(stats.write_buffer.entries, 2u);
+    EXPECT_EQ(stats.write_buffer.oldest_unflushed_age, std::chrono::seconds(5));
+
+    SetDiskFull(false);
+    ASSERT_TRUE(cache->Flush(kDeadline).ok());
+    stats = cache->GetStats();
+    EXPECT_EQ(stats.write_buffer.entries, 0u);
+    EXPECT_EQ(stats.write_buffer.oldest_unflushed_age, milliseconds(0));
+    const std::vector<FlushFailureEvent> failures = listener->failures();
+    EXPECT_EQ(stats.write_buffer.flush_failures, failures.size());
+    for (std::size_t i = 0; i < failures.size(); ++i) {
+      EXPECT_EQ(failures[i].attempt, i + 1) << "the same batch, tried again and again";
+    }
+    ASSERT_TRUE(cache->Close(kDeadline).ok());
+  }
+  auto cache = Open();
+  EXPECT_EQ(Get(*cache, "ns", "k"), "v");
+  EXPECT_EQ(Get(*cache, "ns", "second"), "v");
+  EXPECT_TRUE(cache->Contains("ns", "third").IsNotFound());
 }
 
 // One Get is one L1 lookup in the statistics, whether it hits, misses and
@@ -278,6 +411,7 @@ TEST_F(CacheTest, CompareAndPutSeesTheVersionInTheWriteBufferAfterEviction) {
   std::uint64_t v = 0;
   ASSERT_TRUE(cache->Put("ns", "k", "1", {}, &v).ok());
   ASSERT_TRUE(cache->Put("ns", "other", "evicts k").ok());
+  ASSERT_EQ(cache->GetStats().memory.evicted, 1u);
   EXPECT_TRUE(cache->CompareAndPut("ns", "k", v - 1, "x").IsConflict());
   EXPECT_TRUE(cache->CompareAndPut("ns", "k", v, "2").ok());
   EXPECT_EQ(cache->GetStats().disk.hits, 0u);  // the buffer answered
@@ -329,8 +463,20 @@ TEST_F(CacheTest, TheDefaultTtlAppliesToWritesWithoutTheirOwn) {
   options_.default_ttl = milliseconds(50);
   auto cache = Open();
   ASSERT_TRUE(cache->Put("ns", "k", "v").ok());
-  clock_->Advance(milliseconds(50));
+  WriteOptions own;
+  own.ttl = milliseconds(100);
+  ASSERT_TRUE(cache->Put("ns", "own", "v", own).ok());
+  WriteOptions forever;
+  forever.ttl = milliseconds(0);
+  ASSERT_TRUE(cache->Put("ns", "forever", "v", forever).ok());
+  clock_->Advance(milliseconds(49));
+  EXPECT_TRUE(cache->Contains("ns", "k").ok());
+  clock_->Advance(milliseconds(1));
   EXPECT_TRUE(cache->Contains("ns", "k").IsNotFound());
+  EXPECT_TRUE(cache->Contains("ns", "own").ok());
+  clock_->Advance(milliseconds(50));
+  EXPECT_TRUE(cache->Contains("ns", "own").IsNotFound());
+  EXPECT_TRUE(cache->Contains("ns", "forever").ok());
 }
 
 TEST_F(CacheTest, GetEntryCarriesEveryField) {
@@ -430,6 +576,7 @@ TEST_F(CacheTest, WriteBehindServesWritesBeforeTheyAreFlushed) {
   }
   EXPECT_EQ(cache->GetStats().disk.writes, 0u);
   EXPECT_EQ(cache->GetStats().write_buffer.entries, 10u);
+  EXPECT_EQ(cache->GetStats().memory.evicted, 8u);
   for (int i = 0; i < 10; ++i) EXPECT_EQ(Get(*cache, "ns", "k" + std::to_string(i)), std::to_string(i));
   ASSERT_TRUE(cache->Flush(kDeadline).ok());
   EXPECT_EQ(cache->GetStats().disk.writes, 10u);
@@ -473,6 +620,48 @@ TEST_F(CacheTest, CloseDrainsTheWriteBuffer) {
   }
   options_.write_policy = WritePolicy::kWriteThrough;
   auto cache = Open();
+  EXPECT_EQ(Get(*cache, "ns", "k"), "v");
+}
+
+// What Close could not write by its deadline it names, as namespace/key; the
+// rest of the buffer is written.
+TEST_F(CacheTest, CloseNamesTheKeysItCouldNotWrite) {
+  options_.write_policy = WritePolicy::kWriteBehind;
+  options_.write_buffer.flush_interval = std::chrono::hours(1);
+  SimulateDisk();
+  {
+    auto cache = Open();
+    ASSERT_TRUE(cache->Put("ns", "written", "v").ok());
+    ASSERT_TRUE(cache->Put("other", "written", "v").ok());  // namespaces exist before the disk fills
+    ASSERT_TRUE(cache->Flush(kDeadline).ok());
+    SetDiskFull(true);
+    ASSERT_TRUE(cache->Put("ns", "k", "v").ok());
+    ASSERT_TRUE(cache->Put("other", "k", "v").ok());
+    std::vector<std::string> unwritten;
+    const Status s = cache->Close(milliseconds(200), &unwritten);
+    EXPECT_TRUE(s.IsTimedOut()) << s.ToString();
+    std::sort(unwritten.begin(), unwritten.end());
+    EXPECT_EQ(unwritten, (std::vector<std::string>{"ns/k", "other/k"}));
+  }
+  SetDiskFull(false);
+  auto cache = Open();
+  EXPECT_EQ(Get(*cache, "ns", "written"), "v");
+  EXPECT_TRUE(cache->Contains("ns", "k").IsNotFound());
+}
+
+// An open that fails after RocksDB opened the directory (here the new store's
+// first write meets a full disk) closes what it opened: the next open works.
+TEST_F(CacheTest, AnOpenThatFailsPartWayLeavesNothingOpen) {
+  SimulateDisk();
+  SetDiskFull(true);
+  std::unique_ptr<Cache> cache;
+  const Status s = Cache::Open(options_, &cache);
+  EXPECT_TRUE(s.IsNoSpace()) << s.ToString();
+  EXPECT_EQ(cache, nullptr);
+  SetDiskFull(false);
+  cache = Open();
+  ASSERT_NE(cache, nullptr);
+  ASSERT_TRUE(cache->Put("ns", "k", "v").ok());
   EXPECT_EQ(Get(*cache, "ns", "k"), "v");
 }
 
@@ -618,7 +807,11 @@ TEST_F(CacheTest, ReadThroughLoadsOnceForManyWaitingCallers) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(calls.load(), 1);
   for (const std::string& v : values) EXPECT_EQ(v, "ns:slow");
-  EXPECT_EQ(cache->GetStats().loads.calls, 1u);
+  const CacheStats stats = cache->GetStats();
+  EXPECT_EQ(stats.loads.calls, 1u);
+  // Each of the other Gets joined the load, or came after it and found its value.
+  EXPECT_EQ(stats.loads.shared + stats.memory.hits + stats.disk.hits,
+            static_cast<std::uint64_t>(kThreads - 1));
 }
 
 TEST_F(CacheTest, ReadThroughStoresTheLoadedValueDurably) {
@@ -780,6 +973,7 @@ TEST_F(CacheTest, NotFoundFromTheLoaderIsRememberedForTheNegativeTtl) {
   EXPECT_TRUE(cache->Get("ns", "k", &value).IsNotFound());
   EXPECT_TRUE(cache->Get("ns", "k", &value).IsNotFound());
   EXPECT_EQ(calls, 1);
+  EXPECT_EQ(cache->GetStats().loads.negative_hits, 1u);
   clock_->Advance(milliseconds(100));
   EXPECT_TRUE(cache->Get("ns", "k", &value).IsNotFound());
   EXPECT_EQ(calls, 2);
@@ -787,10 +981,20 @@ TEST_F(CacheTest, NotFoundFromTheLoaderIsRememberedForTheNegativeTtl) {
   EXPECT_EQ(Get(*cache, "ns", "k"), "now it exists");
 }
 
+// Cache-aside never calls a loader, even one that is set.
 TEST_F(CacheTest, CacheAsideAnswersNotFoundOnAMiss) {
+  int calls = 0;
+  options_.loader = [&](std::string_view, std::string_view, LoadedValue* out) {
+    ++calls;
+    out->value = "loaded";
+    return Status::OK();
+  };
   auto cache = Open();
   std::string value;
   EXPECT_TRUE(cache->Get("ns", "k", &value).IsNotFound());
+  Entry entry;
+  EXPECT_TRUE(cache->GetEntry("ns", "k", &entry).IsNotFound());
+  EXPECT_EQ(calls, 0);
   EXPECT_EQ(cache->GetStats().loads.calls, 0u);
 }
 
@@ -989,17 +1193,22 @@ TEST_F(CacheTest, AValueStoredUncompressedIsCompressedInMemoryWhenCompressionIsO
   EXPECT_EQ(Get(*cache, "ns", "big"), big) << "from L1";
 }
 
-TEST_F(CacheTest, PutManyAndGetMany) {
+// PutMany writes in order (the last write of a key wins); GetMany answers
+// each key, found or not.
+TEST_F(CacheTest, PutManyWritesInOrderAndGetManyAnswersEachKey) {
   auto cache = Open();
   ASSERT_TRUE(cache->PutMany("ns", {{"a", "1"}, {"b", "2"}, {"a", "3"}}).ok());
   std::vector<Status> statuses;
   std::vector<std::string> values;
   cache->GetMany("ns", {"a", "b", "c"}, &statuses, &values);
   ASSERT_EQ(statuses.size(), 3u);
+  ASSERT_EQ(values.size(), 3u);
   EXPECT_TRUE(statuses[0].ok());
   EXPECT_EQ(values[0], "3");
+  EXPECT_TRUE(statuses[1].ok());
   EXPECT_EQ(values[1], "2");
   EXPECT_TRUE(statuses[2].IsNotFound());
+  EXPECT_EQ(values[2], "");
 }
 
 // What L1 misses is read below in one go: from the write buffer (a buffered

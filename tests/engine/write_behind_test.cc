@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -81,6 +82,15 @@ class FakeStore {
   std::vector<std::vector<std::string>> batches_;
 };
 
+WriteBufferOptions Small() {
+  WriteBufferOptions o;
+  o.max_entries = 100;
+  o.max_bytes = 1 << 20;
+  o.flush_interval = std::chrono::hours(1);
+  o.max_wait = milliseconds(0);
+  return o;
+}
+
 class WriteBehindTest : public ::testing::Test {
  protected:
   std::unique_ptr<WriteBehind> Make(WriteBufferOptions options) {
@@ -88,6 +98,22 @@ class WriteBehindTest : public ::testing::Test {
         options, clock_,
         [this](auto* batch, std::size_t* written) { return store_.Write(batch, written); },
         [this](const Status&, std::size_t, std::uint64_t attempt) { attempts_.push_back(attempt); });
+  }
+
+  // A buffer of two writes at most, full: the flusher holds a and b, blocked
+  // in the store until store_.Block(false), and c and d wait for it.
+  std::unique_ptr<WriteBehind> MakeFullWithTheFlusherHeld(milliseconds max_wait) {
+    WriteBufferOptions o = Small();
+    o.max_entries = 2;
+    o.max_wait = max_wait;
+    store_.Block(true);
+    auto buffer = Make(o);
+    EXPECT_TRUE(buffer->Add(Put("a", "v")).ok());
+    EXPECT_TRUE(buffer->Add(Put("b", "v")).ok());  // full: the flusher takes it, then blocks
+    EXPECT_TRUE(store_.WaitUntilEntered());
+    EXPECT_TRUE(buffer->Add(Put("c", "v")).ok());
+    EXPECT_TRUE(buffer->Add(Put("d", "v")).ok());
+    return buffer;
   }
 
   static BufferedWrite Put(const std::string& key, const std::string& value) {
@@ -109,15 +135,6 @@ class WriteBehindTest : public ::testing::Test {
   FakeStore store_;
   std::vector<std::uint64_t> attempts_;  // written by the flusher thread only
 };
-
-WriteBufferOptions Small() {
-  WriteBufferOptions o;
-  o.max_entries = 100;
-  o.max_bytes = 1 << 20;
-  o.flush_interval = std::chrono::hours(1);
-  o.max_wait = milliseconds(0);
-  return o;
-}
 
 TEST_F(WriteBehindTest, CoalescesWritesOfAKeyIntoItsLast) {
   auto buffer = Make(Small());
@@ -178,15 +195,8 @@ TEST_F(WriteBehindTest, ReportsTheAgeOfTheOldestUnflushedWrite) {
 }
 
 TEST_F(WriteBehindTest, AFullBufferRefusesWritersAfterMaxWait) {
-  WriteBufferOptions o = Small();
-  o.max_entries = 2;
-  store_.Block(true);
-  auto buffer = Make(o);
-  ASSERT_TRUE(buffer->Add(Put("a", "v")).ok());
-  ASSERT_TRUE(buffer->Add(Put("b", "v")).ok());  // full: the flusher takes it, then blocks
-  ASSERT_TRUE(store_.WaitUntilEntered());
-  ASSERT_TRUE(buffer->Add(Put("c", "v")).ok());
-  ASSERT_TRUE(buffer->Add(Put("d", "v")).ok());
+  auto buffer = MakeFullWithTheFlusherHeld(milliseconds(0));
+  ASSERT_FALSE(HasFailure());
   Status refused = buffer->Add(Put("e", "v"));
   EXPECT_TRUE(refused.IsBusy()) << refused.ToString();
   EXPECT_NE(refused.message().find("max_wait"), std::string::npos) << refused.message();
@@ -194,6 +204,24 @@ TEST_F(WriteBehindTest, AFullBufferRefusesWritersAfterMaxWait) {
   EXPECT_EQ(buffer->GetStats().refused, 1u);
   store_.Block(false);
   EXPECT_TRUE(buffer->Flush(milliseconds(30'000)).ok());
+}
+
+// A writer that finds the buffer full waits for a flush to make room, for up
+// to max_wait (real time; here far longer than the flush takes).
+TEST_F(WriteBehindTest, AWriterWaitsWithinMaxWaitForAFlushToMakeRoom) {
+  auto buffer = MakeFullWithTheFlusherHeld(milliseconds(60'000));
+  ASSERT_FALSE(HasFailure());
+  auto waiting = std::async(std::launch::async, [&] { return buffer->Add(Put("e", "v")); });
+  // Still waiting while the store holds the flusher (a writer that did not
+  // wait would have answered Busy by now).
+  EXPECT_EQ(waiting.wait_for(milliseconds(100)), std::future_status::timeout);
+  store_.Block(false);
+  const Status added = waiting.get();
+  EXPECT_TRUE(added.ok()) << added.ToString();
+  EXPECT_EQ(buffer->GetStats().refused, 0u);
+  ASSERT_TRUE(buffer->Flush(milliseconds(30'000)).ok());
+  EXPECT_EQ(store_.batches(), (std::vector<std::vector<std::string>>{
+                                  {"a=v", "b=v"}, {"c=v", "d=v"}, {"e=v"}}));
 }
 
 TEST_F(WriteBehindTest, AFailedBatchIsRetriedAndStaysReadable) {
