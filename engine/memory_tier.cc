@@ -27,10 +27,12 @@ class ShardedTier final : public MemoryTier {
         listener_(o.listener),
         default_ttl_ms_(static_cast<std::uint64_t>(o.default_ttl.count())),
         shard_bits_(std::countr_zero(o.shards)) {
-    const ShardLimits limits{(o.max_entries + o.shards - 1) / o.shards, o.max_bytes / o.shards,
-                             o.sweep_per_write};
     shards_.reserve(o.shards);
     for (std::size_t i = 0; i < o.shards; ++i) {
+      // The first max_entries % shards shards hold one entry more, so that
+      // the shards' bounds add up to the tier's and no more.
+      const std::size_t entries = o.max_entries / o.shards + (i < o.max_entries % o.shards ? 1 : 0);
+      const ShardLimits limits{entries, o.max_bytes / o.shards, o.sweep_per_write};
       shards_.push_back(std::make_unique<TierShard<Policy>>(limits, config));
     }
   }

@@ -76,6 +76,14 @@ TEST_P(MemoryTierTest, NeverHoldsMoreEntriesThanItsCapacity) {
   EXPECT_EQ(tier_->Stats().evicted, 92u);
 }
 
+// The entry bound is the tier's, not each shard's: shards that split it
+// unevenly must not add up to more.
+TEST_P(MemoryTierTest, ShardsTogetherNeverHoldMoreEntriesThanTheTier) {
+  Make(17, 1 << 20, 16);
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(Put(std::to_string(i), "v").ok());
+  EXPECT_EQ(tier_->Stats().entries, 17u);
+}
+
 TEST_P(MemoryTierTest, NeverChargesMoreBytesThanItsBudget) {
   Make(1000, 4096);
   const std::string value(300, 'x');
