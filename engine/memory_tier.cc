@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <time.h>
 
+#include <algorithm>
 #include <bit>
 #include <vector>
 
@@ -29,11 +30,7 @@ class ShardedTier final : public MemoryTier {
         shard_bits_(std::countr_zero(o.shards)) {
     shards_.reserve(o.shards);
     for (std::size_t i = 0; i < o.shards; ++i) {
-      // The first max_entries % shards shards hold one entry more, so that
-      // the shards' bounds add up to the tier's and no more.
-      const std::size_t entries = o.max_entries / o.shards + (i < o.max_entries % o.shards ? 1 : 0);
-      const ShardLimits limits{entries, o.max_bytes / o.shards, o.sweep_per_write};
-      shards_.push_back(std::make_unique<TierShard<Policy>>(limits, config));
+      shards_.push_back(std::make_unique<TierShard<Policy>>(LimitsOf(o, i), config));
     }
   }
 
@@ -118,6 +115,18 @@ class ShardedTier final : public MemoryTier {
     auto result = op(&removed);
     for (const Removal& r : removed) listener_(r);
     return result;
+  }
+
+  // The first max_entries % shards shards hold one entry more, so that the
+  // shards' bounds add up to the tier's and no more. Nor is a shard bound to
+  // more entries than its bytes hold at the smallest charge: the policies
+  // size their sketches and ghost lists by the bound up front, and a bound up
+  // to 2^40 that leaves the bytes to limit the tier must not cost memory.
+  static ShardLimits LimitsOf(const MemoryTierOptions& o, std::size_t shard) {
+    const std::size_t bytes = o.max_bytes / o.shards;
+    const std::size_t share = o.max_entries / o.shards + (shard < o.max_entries % o.shards ? 1 : 0);
+    const std::size_t fit = bytes / TierShard<Policy>::Charge(Node::Bytes(0, 0, 0));
+    return ShardLimits{std::min(share, fit), bytes, o.sweep_per_write};
   }
 
   std::uint64_t ExpiryOf(const TierWrite& w, std::uint64_t now) const {

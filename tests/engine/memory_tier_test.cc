@@ -84,6 +84,14 @@ TEST_P(MemoryTierTest, ShardsTogetherNeverHoldMoreEntriesThanTheTier) {
   EXPECT_EQ(tier_->Stats().entries, 17u);
 }
 
+// An entry bound far above what the bytes can hold leaves the bytes to bound
+// the tier: nothing may be sized by it up front.
+TEST_P(MemoryTierTest, AnEntryBoundBeyondTheBytesCostsNoMemory) {
+  Make(std::size_t{1} << 40, 1 << 20);
+  ASSERT_TRUE(Put("a", "1").ok());
+  EXPECT_EQ(Get("a"), "1");
+}
+
 TEST_P(MemoryTierTest, NeverChargesMoreBytesThanItsBudget) {
   Make(1000, 4096);
   const std::string value(300, 'x');
