@@ -123,8 +123,8 @@ class Cache::Impl {
   // key field is not read); with compression on, its value as `stored` (how
   // its record holds it) says. refill: a copy read from below, which keeps
   // the entry's access count and time and leaves an L1 copy of the same
-  // version as it is (else a new write: L1 carries over the access data of
-  // the version it replaces).
+  // version or a newer one as it is (else a new write: L1 carries over the
+  // access data of the version it replaces).
   // An entry L1 cannot take must not leave an older version behind, and one of
   // a namespace dropped meanwhile must not stay where no call can reach it.
   void StoreInMemory(std::uint32_t ns, std::string_view key, const Entry& entry,

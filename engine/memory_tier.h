@@ -69,9 +69,9 @@ struct TierWrite {
   std::optional<TimePoint> last_accessed;
   // Pinned until MarkClean(key, version): never evicted or dropped as expired.
   bool dirty = false;
-  // A copy read from below L1: when L1 already holds this version of the key,
-  // that copy stays as it is (with its place in the policy and its access
-  // data), and nobody is told of a replacement.
+  // A copy read from below L1: when L1 already holds this version of the key
+  // or a newer one, that copy stays as it is (with its place in the policy
+  // and its access data), and nobody is told of a replacement.
   bool refill = false;
 };
 

@@ -36,7 +36,7 @@ Status TierShard<Policy>::Insert(const TierWrite& w, std::uint64_t hash, std::ui
   const std::size_t slot = FindSlot(w.ns, w.key, hash);
   if (slot != HandleTable::kNotFound) {
     const Handle old = table_.at(slot);
-    if (w.refill && arena_.Get(old)->version() == w.version) return Status::OK();
+    if (w.refill && arena_.Get(old)->version() >= w.version) return Status::OK();
     count = arena_.Get(old)->access_count();
     last_access = arena_.Get(old)->last_access_ms();
     RemoveAt(slot, old, RemovalCause::kReplaced, removed);

@@ -284,7 +284,7 @@ TEST_P(MemoryTierTest, ANewVersionKeepsTheAccessHistory) {
 }
 
 // Two readers may refill L1 with the same version read from below: the second
-// changes nothing and replaces nothing; a refill of another version does.
+// changes nothing and replaces nothing; a refill of a newer version does.
 TEST_P(MemoryTierTest, ARefillOfTheVersionHeldChangesNothing) {
   Make(10);
   TierWrite held;
@@ -304,6 +304,21 @@ TEST_P(MemoryTierTest, ARefillOfTheVersionHeldChangesNothing) {
   ASSERT_TRUE(Put("k", "2", refill).ok());
   EXPECT_EQ(Get("k"), "2");
   EXPECT_EQ(Count(RemovalCause::kReplaced), 1);
+}
+
+// A copy read from below before a write reached L1 is older than what the
+// write put there: it changes nothing either.
+TEST_P(MemoryTierTest, ARefillNeverReplacesANewerVersion) {
+  Make(10);
+  TierWrite written;
+  written.version = 8;
+  ASSERT_TRUE(Put("k", "new", written).ok());
+  TierWrite refill;
+  refill.version = 7;
+  refill.refill = true;
+  ASSERT_TRUE(Put("k", "old", refill).ok());
+  EXPECT_EQ(Get("k"), "new");
+  EXPECT_TRUE(removals_.empty());
 }
 
 TEST_P(MemoryTierTest, StatisticsCountHitsMissesAndRatio) {
