@@ -94,6 +94,7 @@ Status NamespaceTable::Drop(std::string_view name, storage::Namespace* dropped) 
   Status s = store_->DropNamespace(name);
   if (!s.ok()) return s;
   if (it != by_name_.end()) {
+    dropped_.emplace(it->second.id, it->second.name);
     by_id_.erase(it->second.id);
     by_name_.erase(it);
     generation_.store(NewGeneration(), std::memory_order_release);
@@ -112,8 +113,9 @@ bool NamespaceTable::IsLive(std::uint32_t id) const {
 
 std::string NamespaceTable::NameOf(std::uint32_t id) const {
   std::shared_lock lock(mu_);
-  auto it = by_id_.find(id);
-  return it == by_id_.end() ? std::string() : it->second;
+  if (auto it = by_id_.find(id); it != by_id_.end()) return it->second;
+  auto it = dropped_.find(id);
+  return it == dropped_.end() ? std::string() : it->second;
 }
 
 }  // namespace tiercache::engine

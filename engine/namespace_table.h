@@ -16,7 +16,7 @@ namespace tiercache::engine {
 // to name for events. Loaded at open; a namespace is created in the store on
 // its first write.
 //
-// Thread-safety: thread-safe; mu_ guards both maps. Lookups share the lock,
+// Thread-safety: thread-safe; mu_ guards the maps. Lookups share the lock,
 // or take none when the thread's last lookup is still valid: each thread
 // remembers its last name and id with the table's generation, which a Drop
 // changes. Borrows the store, which must outlive it.
@@ -35,7 +35,8 @@ class NamespaceTable {
   // Without a lock when the id is the thread's last lookup and no Drop
   // came since.
   bool IsLive(std::uint32_t id) const;
-  // The name of a live id; empty when none.
+  // The name of an id, live or dropped (L1 tells of the removal of a dropped
+  // namespace's entries after the drop); empty when none.
   std::string NameOf(std::uint32_t id) const;
 
  private:
@@ -55,6 +56,8 @@ class NamespaceTable {
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, storage::Namespace, Hash, std::equal_to<>> by_name_;
   std::unordered_map<std::uint32_t, std::string> by_id_;
+  // The store never hands out an id twice, so a dropped id keeps its name.
+  std::unordered_map<std::uint32_t, std::string> dropped_;
 };
 
 }  // namespace tiercache::engine

@@ -726,6 +726,17 @@ TEST_F(CacheTest, CloseWaitsForTheCallsAlreadyInside) {
   }
 }
 
+// The namespace is gone by the time L1 lets its entries go: each removal
+// still names it.
+TEST_F(CacheTest, DroppingANamespaceNamesItInEachRemoval) {
+  auto listener = std::make_shared<RecordingListener>();
+  options_.listener = listener;
+  auto cache = Open();
+  ASSERT_TRUE(cache->Put("ns", "k", "v").ok());
+  ASSERT_TRUE(cache->DropNamespace("ns").ok());
+  EXPECT_EQ(listener->removals(), std::vector<std::string>{"ns/k:deleted"});
+}
+
 // A write racing the drop of its namespace leaves nothing in L1: stopped
 // after it found the namespace, it goes on once the drop has cleared L1.
 TEST_F(CacheTest, AWriteRacingANamespaceDropLeavesNothingInL1) {
