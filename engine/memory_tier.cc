@@ -152,12 +152,6 @@ Status ShardedTier<Policy>::Insert(const TierWrite& w) {
   }
   const std::uint64_t hash = HashKey(w.ns, w.key);
   TierShard<Policy>& shard = ShardOf(hash);
-  const std::size_t metadata_bytes = w.metadata != nullptr ? MetadataBytes(*w.metadata) : 0;
-  if (!shard.Fits(Node::Bytes(w.key.size(), w.value.size(), metadata_bytes))) {
-    return Status::InvalidArgument(
-        fmt::format("an entry of {} bytes does not fit a shard of the in-memory tier",
-                    Node::Bytes(w.key.size(), w.value.size(), metadata_bytes)));
-  }
   const std::uint64_t now = Now();
   const std::uint64_t expires = ExpiryOf(w, now);
   return Notify([&](Removals r) { return shard.Insert(w, hash, now, expires, r); });

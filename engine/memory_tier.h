@@ -116,8 +116,9 @@ class MemoryTier {
 
   // Adds or replaces an entry, evicting as needed. InvalidArgument when the
   // entry alone exceeds a shard's share of the budget; Busy when the shard is
-  // full of dirty entries; NoSpace when memory runs out. After Busy or NoSpace
-  // the key is absent from the tier (an older version was already replaced).
+  // full of dirty entries; NoSpace when memory runs out. After any of these
+  // the key is absent from the tier (an older version was already replaced),
+  // unless a refill found its version or a newer one there.
   virtual Status Insert(const TierWrite& write) = 0;
 
   // True when the key was there (even expired or dirty).

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <fmt/format.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -58,7 +60,6 @@ class alignas(64) TierShard {
     });
   }
 
-  // REQUIRES: the write fits the shard (Fits()).
   Status Insert(const TierWrite& w, std::uint64_t hash, std::uint64_t now, std::uint64_t expires_ms,
                 Removals removed);
 
@@ -85,7 +86,6 @@ class alignas(64) TierShard {
   static std::size_t Charge(std::size_t node_bytes) {
     return NodeArena::SlotBytes(node_bytes) + HandleTable::kChargePerEntry;
   }
-  bool Fits(std::size_t node_bytes) const { return Charge(node_bytes) <= limits_.max_bytes; }
 
  private:
   struct Counters {

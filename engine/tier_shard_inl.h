@@ -42,6 +42,12 @@ Status TierShard<Policy>::Insert(const TierWrite& w, std::uint64_t hash, std::ui
     RemoveAt(slot, old, RemovalCause::kReplaced, removed);
   }
   const std::size_t charge = Charge(node_bytes);
+  // Checked once the older version is gone: a newer one that L1 cannot hold
+  // still replaces it.
+  if (charge > limits_.max_bytes) {
+    return Status::InvalidArgument(
+        fmt::format("an entry of {} bytes does not fit a shard of the in-memory tier", node_bytes));
+  }
   if (Status s = MakeRoom(charge, now, removed); !s.ok()) return s;
   const Handle h = NewNode(w, node_bytes, metadata_bytes);
   if (h == kNoHandle) return Status::NoSpace("the in-memory tier could not allocate a node");

@@ -726,6 +726,21 @@ TEST_F(CacheTest, CloseWaitsForTheCallsAlreadyInside) {
   }
 }
 
+// A value too large for a shard of L1 is written all the same: the L1 copy of
+// the version before it goes, replaced.
+TEST_F(CacheTest, AValueTooLargeForL1ReplacesTheCopyItHeld) {
+  auto listener = std::make_shared<RecordingListener>();
+  options_.listener = listener;
+  options_.l1_max_bytes = 1024 * 1024;  // 64 KiB in each of 16 shards
+  options_.write_buffer.max_bytes = 1024 * 1024;
+  options_.max_value_bytes = 100 * 1024;
+  auto cache = Open();
+  ASSERT_TRUE(cache->Put("ns", "k", "small").ok());
+  ASSERT_TRUE(cache->Put("ns", "k", std::string(100 * 1024, 'x')).ok());
+  EXPECT_EQ(Get(*cache, "ns", "k"), std::string(100 * 1024, 'x'));
+  EXPECT_EQ(listener->removals(), std::vector<std::string>{"ns/k:replaced"});
+}
+
 // The namespace is gone by the time L1 lets its entries go: each removal
 // still names it.
 TEST_F(CacheTest, DroppingANamespaceNamesItInEachRemoval) {

@@ -120,6 +120,17 @@ TEST_P(MemoryTierTest, RefusesAnEntryLargerThanAShard) {
   EXPECT_TRUE(Put("big", std::string(5000, 'x')).IsInvalidArgument());
 }
 
+// The newer version is written below L1 all the same: the older one must not
+// stay in L1, and goes as replaced.
+TEST_P(MemoryTierTest, AnEntryLargerThanAShardStillReplacesTheOlderVersion) {
+  Make(100, 4096);
+  ASSERT_TRUE(Put("k", "1").ok());
+  EXPECT_TRUE(Put("k", std::string(5000, 'x')).IsInvalidArgument());
+  EXPECT_EQ(Get("k"), "<miss>");
+  EXPECT_EQ(Count(RemovalCause::kReplaced), 1);
+  EXPECT_EQ(tier_->Stats().bytes, 0u);
+}
+
 TEST_P(MemoryTierTest, ExpiredEntryIsNeverReturned) {
   Make(10);
   TierWrite w;
