@@ -1,7 +1,7 @@
 // Runs a libFuzzer target's LLVMFuzzerTestOneInput once on every file of the
 // folders it is given, without libFuzzer: the plain and sanitizer test runs
-// replay tests/fuzz/corpus this way, so that the seeds and every crash input
-// kept there stay tests. A failing input aborts, as under the fuzzer; the
+// replay each target's tests/fuzz/corpus/TARGET this way, so that the seeds
+// and every crash input kept there stay tests. A failing input aborts, as under the fuzzer; the
 // program fails too when the folders hold no input at all.
 //
 //   fuzz_replay DIR...

@@ -12,19 +12,15 @@
 #include <xxhash.h>
 
 #include "storage/record_format.h"
+#include "tests/fuzz/same_fields.h"
 
 namespace {
 
 using tiercache::Compression;
 using tiercache::Entry;
 using tiercache::Status;
+using tiercache::fuzz::SameFields;
 using namespace tiercache::storage;
-
-bool SameFields(const Entry& a, const Entry& b) {
-  return a.value == b.value && a.created_at == b.created_at && a.expires_at == b.expires_at &&
-         a.last_accessed == b.last_accessed && a.access_count == b.access_count &&
-         a.version == b.version && a.metadata == b.metadata;
-}
 
 // The header DecodeRecord accepted is the one ParseRecordHeader reads.
 void CheckHeaderAgrees(std::string_view record, const Entry& entry) {

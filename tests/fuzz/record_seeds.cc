@@ -1,7 +1,7 @@
-// Writes the seed records of tests/fuzz/corpus: one valid record per shape
-// the decoder knows (codec, expiry, metadata, value sizes), so that the fuzzer
-// starts past the checksum. Regenerate with
-//   build/fuzz/tests/fuzz/record_seeds tests/fuzz/corpus
+// Writes the seed records of tests/fuzz/corpus/record: one valid record per
+// shape the decoder knows (codec, expiry, metadata, value sizes), so that the
+// fuzzer starts past the checksum. Regenerate with
+//   build/fuzz/tests/fuzz/record_seeds tests/fuzz/corpus/record
 #include <chrono>
 #include <cstdio>
 #include <fstream>
