@@ -398,6 +398,30 @@ TEST_F(RecordFormatTest, RefusesMetadataAboveTheMaximum) {
   EXPECT_NE(std::string::npos, s.message().find("metadata")) << s.ToString();
 }
 
+// The limit is inclusive, counted as the encoder and the decoder both count
+// it: the name, the value and kMetadataItemOverhead per item.
+TEST_F(RecordFormatTest, RoundTripsMetadataAtTheMaximumAndRefusesOneByteMore) {
+  RecordEncoder encoder(Compression::kNone, 1);
+  Entry entry;
+  entry.metadata["big"] = std::string(kMaxMetadataBytes - 3 - kMetadataItemOverhead, 'm');
+  ExpectRoundTrip(encoder, entry);
+  entry.metadata["big"] += 'm';
+  EXPECT_TRUE(encoder.Encode(entry, &record_).IsInvalidArgument());
+}
+
+// Short values straddle the length from which lz4 saves space: each is
+// stored one way or the other and read back whole.
+TEST_F(RecordFormatTest, RoundTripsEveryShortValueWithLz4) {
+  RecordEncoder encoder(Compression::kLz4, 1);
+  Entry entry;
+  for (std::size_t size = 0; size <= 64; ++size) {
+    SCOPED_TRACE(size);
+    entry.value.assign(size, 'a');
+    ExpectRoundTrip(encoder, entry);
+  }
+  EXPECT_EQ(kCodecLz4, CodecOf(record_));
+}
+
 TEST_F(RecordFormatTest, RefusesValueAboveTheMaximum) {
   RecordEncoder encoder(Compression::kNone, 1);
   Entry entry;
