@@ -81,12 +81,14 @@ std::string Printable(std::string_view bytes) {
 std::string Base64Encode(std::string_view bytes) {
   std::string text;
   text.reserve((bytes.size() + 2) / 3 * 4);
-  const auto* p = reinterpret_cast<const std::uint8_t*>(bytes.data());
-  std::size_t left = bytes.size();
-  for (; left > 0; p += 3, left = left > 3 ? left - 3 : 0) {
-    const std::uint32_t group = (std::uint32_t{p[0]} << 16) |
-                                (left > 1 ? std::uint32_t{p[1]} << 8 : 0) |
-                                (left > 2 ? std::uint32_t{p[2]} : 0);
+  // By index: a pointer stepped past the end of the last short group would be
+  // undefined behaviour, though no sanitizer sees it.
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    const std::size_t left = bytes.size() - i;
+    const auto byte = [&](std::size_t k) -> std::uint32_t {
+      return k < left ? static_cast<std::uint8_t>(bytes[i + k]) : 0u;
+    };
+    const std::uint32_t group = byte(0) << 16 | byte(1) << 8 | byte(2);
     text += kAlphabet[(group >> 18) & 63];
     text += kAlphabet[(group >> 12) & 63];
     text += left > 1 ? kAlphabet[(group >> 6) & 63] : '=';
