@@ -16,12 +16,28 @@ namespace tiercache::engine {
 namespace {
 
 constexpr std::size_t kMaxShards = 1024;
+// The adaptive policy's ghost lists index their rings with 32-bit positions,
+// and it sizes them and its frequency sketch by a shard's entry bound up front
+// (about 25 bytes per entry of the bound).
+constexpr std::size_t kMaxAdaptiveShardEntries = std::size_t{1} << 31;
 
 // The tier for one policy: routes each call to the shard its hash picks, and
 // calls the listener once the shard's lock is released.
 template <typename Policy>
 class ShardedTier final : public MemoryTier {
  public:
+  // The first max_entries % shards shards hold one entry more, so that the
+  // shards' bounds add up to the tier's and no more. Nor is a shard bound to
+  // more entries than its bytes hold at the smallest charge: the policies
+  // size their sketches and ghost lists by the bound up front, and a bound up
+  // to 2^40 that leaves the bytes to limit the tier must not cost memory.
+  static ShardLimits LimitsOf(const MemoryTierOptions& o, std::size_t shard) {
+    const std::size_t bytes = o.max_bytes / o.shards;
+    const std::size_t share = o.max_entries / o.shards + (shard < o.max_entries % o.shards ? 1 : 0);
+    const std::size_t fit = bytes / TierShard<Policy>::Charge(Node::Bytes(0, 0, 0));
+    return ShardLimits{std::min(share, fit), bytes, o.sweep_per_write};
+  }
+
   ShardedTier(const MemoryTierOptions& o, const typename Policy::Config& config)
       : clock_(o.clock ? o.clock : std::make_shared<SystemClock>()),
         system_clock_(dynamic_cast<const SystemClock*>(clock_.get()) != nullptr),
@@ -117,18 +133,6 @@ class ShardedTier final : public MemoryTier {
     return result;
   }
 
-  // The first max_entries % shards shards hold one entry more, so that the
-  // shards' bounds add up to the tier's and no more. Nor is a shard bound to
-  // more entries than its bytes hold at the smallest charge: the policies
-  // size their sketches and ghost lists by the bound up front, and a bound up
-  // to 2^40 that leaves the bytes to limit the tier must not cost memory.
-  static ShardLimits LimitsOf(const MemoryTierOptions& o, std::size_t shard) {
-    const std::size_t bytes = o.max_bytes / o.shards;
-    const std::size_t share = o.max_entries / o.shards + (shard < o.max_entries % o.shards ? 1 : 0);
-    const std::size_t fit = bytes / TierShard<Policy>::Charge(Node::Bytes(0, 0, 0));
-    return ShardLimits{std::min(share, fit), bytes, o.sweep_per_write};
-  }
-
   std::uint64_t ExpiryOf(const TierWrite& w, std::uint64_t now) const {
     if (w.expires_at) return std::max<std::uint64_t>(ToMillis(*w.expires_at), 1);
     const std::uint64_t ttl =
@@ -187,6 +191,28 @@ MemoryTierOptions MemoryTierOptions::FromOptions(const Options& options) {
   return o;
 }
 
+// The adaptive policy's structures for the largest shard (shard 0 has the
+// most entries): within their index range, and then allocated (the system may
+// refuse an allocation of this size: a Status, not an exception).
+Status CreateAdaptive(const MemoryTierOptions& o, std::unique_ptr<MemoryTier>* out) {
+  const std::size_t bound = ShardedTier<AdaptivePolicy>::LimitsOf(o, 0).max_entries;
+  if (bound > kMaxAdaptiveShardEntries) {
+    return Status::InvalidArgument(fmt::format(
+        "the adaptive policy cannot track {} entries in a shard (at most 2^31): lower "
+        "l1_max_entries or l1_max_bytes, or raise l1_shards",
+        bound));
+  }
+  try {
+    *out = std::make_unique<ShardedTier<AdaptivePolicy>>(o, o.adaptive);
+  } catch (const std::bad_alloc&) {
+    return Status::NoSpace(fmt::format(
+        "the adaptive policy could not allocate its frequency sketch and ghost lists for {} "
+        "shards of {} entries: lower l1_max_entries or l1_max_bytes",
+        o.shards, bound));
+  }
+  return Status::OK();
+}
+
 Status MemoryTier::Create(const MemoryTierOptions& o, std::unique_ptr<MemoryTier>* out) {
   if (Status s = ValidateTierOptions(o); !s.ok()) return s;
   switch (o.policy) {
@@ -203,8 +229,7 @@ Status MemoryTier::Create(const MemoryTierOptions& o, std::unique_ptr<MemoryTier
       *out = std::make_unique<ShardedTier<TtlPolicy>>(o, TtlPolicy::Config{});
       return Status::OK();
     case EvictionPolicy::kAdaptive:
-      *out = std::make_unique<ShardedTier<AdaptivePolicy>>(o, o.adaptive);
-      return Status::OK();
+      return CreateAdaptive(o, out);
   }
   return Status::InvalidArgument("unknown eviction policy");
 }

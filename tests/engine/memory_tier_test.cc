@@ -375,6 +375,26 @@ TEST_P(MemoryTierTest, RejectsBadOptions) {
   EXPECT_TRUE(MemoryTier::Create(o, &t).IsInvalidArgument());
 }
 
+// Both bounds at their largest leave the adaptive policy a shard it cannot
+// track (its ghost lists index with 32 bits): a clear refusal at creation,
+// before anything is allocated, rather than an exception or terabytes.
+TEST(MemoryTierCreateTest, TheAdaptivePolicyRefusesAShardItCannotTrack) {
+  MemoryTierOptions o;
+  o.policy = EvictionPolicy::kAdaptive;
+  o.max_entries = std::size_t{1} << 40;
+  o.max_bytes = std::size_t{1} << 50;
+  o.shards = 16;
+  std::unique_ptr<MemoryTier> tier;
+  const Status s = MemoryTier::Create(o, &tier);
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_EQ(s.message(),
+            "the adaptive policy cannot track 68719476736 entries in a shard (at most 2^31): "
+            "lower l1_max_entries or l1_max_bytes, or raise l1_shards");
+  EXPECT_EQ(tier, nullptr);
+  o.max_bytes = std::size_t{64} << 20;  // the bytes bound a shard to about 60,000 entries
+  EXPECT_TRUE(MemoryTier::Create(o, &tier).ok());
+}
+
 INSTANTIATE_TEST_SUITE_P(AllPolicies, MemoryTierTest,
                          ::testing::Values(EvictionPolicy::kLRU, EvictionPolicy::kLFU,
                                            EvictionPolicy::kFIFO, EvictionPolicy::kTTL,
