@@ -7,6 +7,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -22,6 +24,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using std::chrono::hours;
+using std::chrono::milliseconds;
 using storage::Namespace;
 using storage::Store;
 using storage::StoreOptions;
@@ -38,6 +41,32 @@ std::vector<std::string> Lines(const std::string& text) {
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   return lines;
+}
+
+// What a TTL LEFT cell ("1h0m", "59m58s", "850ms") stands for: at least
+// `least`, and less than `least + step`, the step of its last unit.
+struct TimeLeft {
+  milliseconds least{0};
+  milliseconds step{0};
+};
+
+std::optional<TimeLeft> ParseTimeLeft(const std::string& text) {
+  static const std::regex kCell("([0-9]+)(ms|d|h|m|s)(?:([0-9]+)(h|m|s))?");
+  const auto unit = [](const std::string& name) -> milliseconds {
+    if (name == "d") return hours(24);
+    if (name == "h") return hours(1);
+    if (name == "m") return std::chrono::minutes(1);
+    if (name == "s") return std::chrono::seconds(1);
+    return milliseconds(1);
+  };
+  std::smatch match;
+  if (!std::regex_match(text, match, kCell)) return std::nullopt;
+  TimeLeft left;
+  for (std::size_t i = 1; i + 1 < match.size() && match[i].matched; i += 2) {
+    left.step = unit(match[i + 1].str());
+    left.least += std::stoll(match[i].str()) * left.step;
+  }
+  return left;
 }
 
 std::string ReadFile(const std::string& path) {
@@ -402,14 +431,26 @@ TEST_F(InspectCommandsTest, GetAndLsShowTheEarliestAndLatestTimes) {
 
 TEST_F(InspectCommandsTest, LsListsKeysVersionsSizesAndTimeLeft) {
   MakeStore();
+  // ls reads the real clock: the time left on bob, who expires an hour after
+  // now_, is bounded by the clock before and after the run.
+  const TimePoint before = SystemClock().Now();
   const std::vector<std::string> lines = Lines(RunTool({"ls", path_, "-n", "users"}).out);
+  const TimePoint after = SystemClock().Now();
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[0].rfind("NAMESPACE  KEY    VERSION  VALUE BYTES  TTL LEFT  CREATED (UTC)", 0),
             0u)
       << lines[0];
   EXPECT_EQ(lines[1].rfind("users      alice  7        11           -         ", 0), 0u)
       << lines[1];
-  EXPECT_TRUE(Contains(lines[2], " 59m")) << lines[2];
+  std::istringstream bob(lines[2]);
+  std::string ns, key, version, value_bytes, ttl_left;
+  bob >> ns >> key >> version >> value_bytes >> ttl_left;
+  EXPECT_EQ(ns + " " + key + " " + version + " " + value_bytes, "users bob 7 11") << lines[2];
+  const std::optional<TimeLeft> left = ParseTimeLeft(ttl_left);
+  ASSERT_TRUE(left.has_value()) << lines[2];
+  const TimePoint expires_at = now_ + hours(1);
+  EXPECT_LE(left->least.count(), (expires_at - before).count()) << lines[2];
+  EXPECT_GT((left->least + left->step).count(), (expires_at - after).count()) << lines[2];
   const std::vector<std::string> json =
       Lines(RunTool({"ls", path_, "--prefix", "b", "--json"}).out);
   ASSERT_EQ(json.size(), 1u);
