@@ -18,6 +18,7 @@
 #include "storage/entry_json.h"
 #include "storage/fault_file_system.h"
 #include "storage/record_format.h"
+#include "tests/util/run_mode.h"
 #include "tests/util/temp_dir.h"
 
 namespace tiercache::storage {
@@ -154,8 +155,9 @@ void FillRandomly(std::mt19937_64& rng, const std::function<void(std::string, En
 }
 
 TEST_F(InspectTest, DumpLoadDumpGivesTheSameLines) {
-  const std::uint64_t seed = std::random_device()();
-  std::printf("DumpLoadDumpGivesTheSameLines seed %llu\n", static_cast<unsigned long long>(seed));
+  const std::uint64_t seed = test_util::SeedFromEnvironment();
+  std::printf("DumpLoadDumpGivesTheSameLines seed %llu (TIERCACHE_SEED replays it)\n",
+              static_cast<unsigned long long>(seed));
   SCOPED_TRACE(testing::Message() << "seed " << seed);
   std::mt19937_64 rng(seed);
   FillRandomly(

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "storage/record_format.h"
+#include "tests/util/run_mode.h"
 #include "tests/util/temp_dir.h"
 #include "tiercache/options.h"
 
@@ -249,10 +250,12 @@ TEST_F(StoreTest, ForEachStopsWhenTheVisitorSaysSo) {
 }
 
 TEST_F(StoreTest, IterationMatchesAModelForRandomKeysAndPrefixes) {
-  const unsigned seed = std::random_device{}();
+  const std::uint64_t seed = test_util::SeedFromEnvironment();
   SCOPED_TRACE(fmt::format("seed {}", seed));
-  std::printf("IterationMatchesAModelForRandomKeysAndPrefixes: seed %u\n", seed);
-  std::mt19937 random(seed);
+  std::printf("IterationMatchesAModelForRandomKeysAndPrefixes: seed %llu "
+              "(TIERCACHE_SEED replays it)\n",
+              static_cast<unsigned long long>(seed));
+  std::mt19937_64 random(seed);
   // A tiny alphabet with 0x00 and 0xff makes shared prefixes and edge bytes common.
   const std::string alphabet("\x00\x01\x7f\xfe\xff", 5);
   auto random_string = [&](std::size_t max_length) {

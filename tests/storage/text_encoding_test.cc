@@ -5,6 +5,8 @@
 #include <random>
 #include <string>
 
+#include "tests/util/run_mode.h"
+
 namespace tiercache::storage {
 namespace {
 
@@ -44,9 +46,10 @@ TEST(Base64Test, EveryByteValueRoundTrips) {
 }
 
 TEST(Base64Test, RandomBytesRoundTrip) {
-  const std::uint64_t seed = std::random_device()();
+  const std::uint64_t seed = test_util::SeedFromEnvironment();
   SCOPED_TRACE(testing::Message() << "seed " << seed);
-  std::printf("Base64Test seed %llu\n", static_cast<unsigned long long>(seed));
+  std::printf("Base64Test seed %llu (TIERCACHE_SEED replays it)\n",
+              static_cast<unsigned long long>(seed));
   std::mt19937_64 rng(seed);
   for (int round = 0; round < 1000; ++round) {
     std::string bytes(rng() % 70, '\0');
