@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <iostream>
 #include <random>
 #include <set>
+
+#include "tests/util/run_mode.h"
 
 namespace tiercache::engine {
 namespace {
@@ -49,7 +52,10 @@ TEST(GhostListTest, ZeroCapacityRemembersNothing) {
 // Against a reference: the last `capacity` additions, minus those taken.
 TEST(GhostListTest, MatchesAReferenceOverRandomUse) {
   constexpr std::size_t kCapacity = 50;
-  std::mt19937_64 rng(3);
+  const std::uint64_t seed = test_util::SeedFromEnvironment();
+  std::cout << "seed " << seed << " (TIERCACHE_SEED=" << seed << " replays it)\n";
+  SCOPED_TRACE(::testing::Message() << "seed " << seed);
+  std::mt19937_64 rng(seed);
   GhostList ghosts(kCapacity);
   std::deque<std::uint64_t> additions;  // the last kCapacity, oldest first; 0 once taken
   for (int step = 0; step < 20000; ++step) {

@@ -2,17 +2,19 @@
 // correct reference over long random sequences of get, put, delete, sweep and
 // clock steps. The reference knows which removals each step must report (and
 // in what order); the tier's removal listener says which it made. Each run
-// prints its seed on failure.
+// names its seed on failure; TIERCACHE_SEED=N runs seed N alone.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
 
 #include "engine/memory_tier.h"
+#include "tests/util/run_mode.h"
 
 namespace tiercache::engine {
 namespace {
@@ -240,9 +242,14 @@ void ModelTest::Run(std::uint64_t seed) {
   }
 }
 
+// Seeds 1 to kSeeds, the same on every run, or the one TIERCACHE_SEED names.
 TEST_P(ModelTest, MatchesTheReferenceOverRandomSequences) {
-  for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
-    SCOPED_TRACE(::testing::Message() << "seed " << seed);
+  const std::optional<std::uint64_t> replay = test_util::SeedToReplay();
+  const std::uint64_t first = replay.value_or(1);
+  const std::uint64_t last = replay.value_or(kSeeds);
+  for (std::uint64_t seed = first; seed <= last; ++seed) {
+    SCOPED_TRACE(::testing::Message() << "seed " << seed << " (TIERCACHE_SEED=" << seed
+                                      << " replays it)");
     Run(seed);
     if (HasFatalFailure()) return;
   }

@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <iostream>
 #include <map>
 #include <random>
 #include <string>
+
+#include "tests/util/run_mode.h"
 
 namespace tiercache::engine {
 namespace {
@@ -30,7 +33,10 @@ TEST(NodeArenaTest, SlotSizesRoundUpByAtMostOneStep) {
 // and large alike.
 TEST(NodeArenaTest, SlotsNeverOverlap) {
   NodeArena arena;
-  std::mt19937_64 rng(5);
+  const std::uint64_t seed = test_util::SeedFromEnvironment();
+  std::cout << "seed " << seed << " (TIERCACHE_SEED=" << seed << " replays it)\n";
+  SCOPED_TRACE(::testing::Message() << "seed " << seed);
+  std::mt19937_64 rng(seed);
   std::map<Handle, std::string> live;
   for (int step = 0; step < 20000; ++step) {
     if (live.empty() || rng() % 3 != 0) {

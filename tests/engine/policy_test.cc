@@ -3,8 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cstdlib>
+#include <iostream>
 #include <map>
+#include <random>
 #include <set>
 #include <string>
 
@@ -14,6 +15,7 @@
 #include "engine/lfu_policy.h"
 #include "engine/lru_policy.h"
 #include "engine/ttl_policy.h"
+#include "tests/util/run_mode.h"
 
 namespace tiercache::engine {
 namespace {
@@ -127,12 +129,15 @@ TYPED_TEST(PolicyTest, RemovedEntryIsNeverAVictim) {
 }
 
 TYPED_TEST(PolicyTest, VictimIsAlwaysResidentUnderRandomUse) {
-  std::srand(1);
+  const std::uint64_t seed = test_util::SeedFromEnvironment();
+  std::cout << "seed " << seed << " (TIERCACHE_SEED=" << seed << " replays it)\n";
+  SCOPED_TRACE(::testing::Message() << "seed " << seed);
+  std::mt19937_64 rng(seed);
   for (int step = 0; step < 5000; ++step) {
-    const int key = std::rand() % 100;
+    const int key = static_cast<int>(rng() % 100);
     const std::set<int> resident = this->p_.Resident();
     if (resident.count(key)) {
-      std::rand() % 4 == 0 ? this->p_.Drop(key) : this->p_.Hit(key);
+      rng() % 4 == 0 ? this->p_.Drop(key) : this->p_.Hit(key);
     } else {
       if (resident.size() >= kCapacity) {
         EXPECT_TRUE(resident.count(this->p_.Evict()));

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <iostream>
 #include <random>
 #include <string>
 #include <thread>
@@ -27,6 +28,9 @@ int OpsPerThread() { return test_util::Rounds(50'000); }
 class StressTest : public ::testing::TestWithParam<EvictionPolicy> {
  protected:
   void SetUp() override {
+    seed_ = test_util::SeedFromEnvironment();
+    std::cout << "seed " << seed_ << " (TIERCACHE_SEED=" << seed_ << " replays it)\n";
+    RecordProperty("seed", std::to_string(seed_));
     MemoryTierOptions o;
     o.policy = GetParam();
     o.max_entries = kMaxEntries;
@@ -42,6 +46,7 @@ class StressTest : public ::testing::TestWithParam<EvictionPolicy> {
   void Work(int thread);
   void OneOp(std::mt19937_64& rng, int thread, std::uint64_t* version);
 
+  std::uint64_t seed_ = 0;
   std::shared_ptr<ManualClock> clock_ = std::make_shared<ManualClock>();
   std::unique_ptr<MemoryTier> tier_;
   std::atomic<std::uint64_t> removed_[4] = {};
@@ -99,7 +104,9 @@ void StressTest::OneOp(std::mt19937_64& rng, int thread, std::uint64_t* version)
 }
 
 void StressTest::Work(int thread) {
-  std::mt19937_64 rng(thread * 7919 + 1);
+  // The seed picks each thread's operations; the threads' interleaving is not
+  // replayed.
+  std::mt19937_64 rng(seed_ * 7919 + static_cast<std::uint64_t>(thread));
   // Versions from distinct threads never collide: the thread in the top bits.
   std::uint64_t version = static_cast<std::uint64_t>(thread) << 40;
   for (int i = 0; i < OpsPerThread(); ++i) OneOp(rng, thread, &version);

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
 #include <random>
 #include <string_view>
 
@@ -22,10 +23,16 @@ inline bool LongRun() {
 // `rounds`, or ten times as many in the long mode.
 inline int Rounds(int rounds) { return LongRun() ? rounds * kLongFactor : rounds; }
 
+// TIERCACHE_SEED when set: the one seed to replay.
+inline std::optional<std::uint64_t> SeedToReplay() {
+  const char* text = std::getenv("TIERCACHE_SEED");
+  if (text == nullptr || text[0] == '\0') return std::nullopt;
+  return std::strtoull(text, nullptr, 0);
+}
+
 // TIERCACHE_SEED when set, else a fresh seed. Print what it returns.
 inline std::uint64_t SeedFromEnvironment() {
-  const char* text = std::getenv("TIERCACHE_SEED");
-  if (text != nullptr && text[0] != '\0') return std::strtoull(text, nullptr, 0);
+  if (const std::optional<std::uint64_t> seed = SeedToReplay()) return *seed;
   return std::random_device{}();
 }
 
