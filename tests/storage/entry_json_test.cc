@@ -8,12 +8,14 @@
 #include <vector>
 
 #include "storage/record_format.h"
+#include "tests/util/same_entry.h"
 
 namespace tiercache::storage {
 namespace {
 
 using nlohmann::json;
 using std::chrono::milliseconds;
+using test_util::ExpectSameEntry;
 
 TimePoint Ms(std::int64_t ms) { return TimePoint(milliseconds(ms)); }
 
@@ -49,17 +51,6 @@ std::string ParseError(std::string_view line) {
   const Status s = ParseEntryJsonLine(line, &parsed);
   EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString() << " for " << line;
   return s.message();
-}
-
-void ExpectSameEntry(const Entry& a, const Entry& b) {
-  EXPECT_EQ(a.key, b.key);
-  EXPECT_EQ(a.value, b.value);
-  EXPECT_EQ(a.created_at, b.created_at);
-  EXPECT_EQ(a.expires_at, b.expires_at);
-  EXPECT_EQ(a.last_accessed, b.last_accessed);
-  EXPECT_EQ(a.access_count, b.access_count);
-  EXPECT_EQ(a.version, b.version);
-  EXPECT_EQ(a.metadata, b.metadata);
 }
 
 TEST(EntryJsonTest, WritesTheDesignFieldsInOrderWithTheirTypes) {

@@ -17,11 +17,13 @@
 #include <vector>
 
 #include "tests/util/run_mode.h"
+#include "tests/util/same_entry.h"
 
 namespace tiercache::storage {
 namespace {
 
 using std::chrono::milliseconds;
+using test_util::ExpectSameFields;
 
 // The checksum as record_format.h documents it, computed independently of
 // the encoder: XXH3-64 of the header's first 28 bytes, then the payload.
@@ -31,16 +33,6 @@ std::uint64_t DocumentedChecksum(std::string_view header, std::string_view paylo
   XXH3_64bits_update(&state, header.data(), header.size());
   XXH3_64bits_update(&state, payload.data(), payload.size());
   return XXH3_64bits_digest(&state);
-}
-
-void ExpectSameEntry(const Entry& expected, const Entry& actual) {
-  EXPECT_EQ(expected.value, actual.value);
-  EXPECT_EQ(expected.created_at, actual.created_at);
-  EXPECT_EQ(expected.expires_at, actual.expires_at);
-  EXPECT_EQ(expected.last_accessed, actual.last_accessed);
-  EXPECT_EQ(expected.access_count, actual.access_count);
-  EXPECT_EQ(expected.version, actual.version);
-  EXPECT_EQ(expected.metadata, actual.metadata);
 }
 
 // Text of repeated words: compresses about by half, as real values do.
@@ -115,7 +107,7 @@ class RecordFormatTest : public ::testing::Test {
 
   void ExpectRoundTrip(RecordEncoder& encoder, const Entry& entry) {
     ASSERT_TRUE(encoder.Encode(entry, &record_).ok());
-    ExpectSameEntry(entry, Decoded(record_));
+    ExpectSameFields(entry, Decoded(record_));
   }
 
   const std::uint64_t seed_;
