@@ -21,13 +21,11 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <random>
 #include <set>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,8 +34,9 @@
 #include "storage/store.h"
 #include "tests/engine/crash_check.h"
 #include "tests/engine/crash_log.h"
-#include "tests/util/temp_dir.h"
+#include "tests/util/read_file.h"
 #include "tests/util/run_mode.h"
+#include "tests/util/temp_dir.h"
 #include "tiercache/cache.h"
 
 namespace tiercache::crash {
@@ -145,13 +144,6 @@ class WriterProcess {
   pid_t pid_ = -1;
   int out_ = -1;
 };
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // Decodes every record of the store through storage::Store (with the
 // record's checksum and every length checked) into *state; each record that
@@ -288,7 +280,7 @@ class CrashRecoveryTest : public ::testing::Test {
   void Recover(WritePolicy policy, std::uint32_t round, const std::string& acks_path) {
     std::vector<Ack> acks;
     std::string error;
-    ASSERT_TRUE(ParseAcks(ReadFile(acks_path), &acks, &error)) << error;
+    ASSERT_TRUE(ParseAcks(test_util::ReadFile(acks_path), &acks, &error)) << error;
     StoreState after;
     std::vector<std::string> problems;
     Status s = ScanStore(store_path(), &after, &problems);

@@ -16,8 +16,9 @@
 #include "storage/key_layout.h"
 #include "storage/record_format.h"
 #include "storage/store.h"
-#include "tests/util/temp_dir.h"
 #include "tests/tools/process.h"
+#include "tests/util/read_file.h"
+#include "tests/util/temp_dir.h"
 
 namespace tiercache::tool {
 namespace {
@@ -28,6 +29,7 @@ using std::chrono::milliseconds;
 using storage::Namespace;
 using storage::Store;
 using storage::StoreOptions;
+using test_util::ReadFile;
 using test_util::RunTool;
 using test_util::StoreWriter;
 using test_util::ToolRun;
@@ -67,11 +69,6 @@ std::optional<TimeLeft> ParseTimeLeft(const std::string& text) {
     left.least += std::stoll(match[i].str()) * left.step;
   }
   return left;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 // Every subcommand of the issue, with the positional arguments it needs
