@@ -28,6 +28,35 @@ Status OutOfRange(std::string_view field, const T& value, std::string_view range
       fmt::format("Options::{} = {} is out of range: {}", field, value, range));
 }
 
+// An enum field holds one of its named values; one cast from an integer out
+// of range has none.
+template <typename E>
+Status CheckNamed(std::string_view field, E value, std::optional<E> (*parse)(std::string_view),
+                  std::string_view choices) {
+  if (parse(Name(value)) == value) return Status::OK();
+  return OutOfRange(field, static_cast<int>(value), fmt::format("must be {}", choices));
+}
+
+Status ValidateChoices(const Options& o) {
+  for (Status s : {
+           CheckNamed("write_policy", o.write_policy, ParseWritePolicy,
+                      "kWriteThrough, kWriteBehind or kWriteAround"),
+           CheckNamed("read_policy", o.read_policy, ParseReadPolicy, "kReadThrough or kCacheAside"),
+           CheckNamed("eviction", o.eviction, ParseEvictionPolicy,
+                      "kLRU, kLFU, kFIFO, kTTL or kAdaptive"),
+           CheckNamed("durability", o.durability, ParseDurability, "kProcessCrash or kPowerLoss"),
+           CheckNamed("compression", o.compression, ParseCompression, "kNone or kLz4"),
+       }) {
+    if (!s.ok()) return s;
+  }
+  if (o.on_corrupt_record != CorruptRecordAction::kReportCorruption &&
+      o.on_corrupt_record != CorruptRecordAction::kTreatAsMiss) {
+    return OutOfRange("on_corrupt_record", static_cast<int>(o.on_corrupt_record),
+                      "must be kReportCorruption or kTreatAsMiss");
+  }
+  return Status::OK();
+}
+
 Status ValidateL1(const Options& o) {
   if (o.l1_max_entries < 1 || o.l1_max_entries > kMaxL1Entries) {
     return OutOfRange("l1_max_entries", o.l1_max_entries, "must be 1 .. 2^40");
@@ -59,19 +88,14 @@ Status ValidateValues(const Options& o) {
   if (o.negative_ttl < milliseconds(0) || o.negative_ttl > kMaxNegativeTtl) {
     return OutOfRange("negative_ttl", o.negative_ttl, "must be 0 (not remembered) .. 1 day");
   }
-  if (o.on_corrupt_record != CorruptRecordAction::kReportCorruption &&
-      o.on_corrupt_record != CorruptRecordAction::kTreatAsMiss) {
-    return OutOfRange("on_corrupt_record", static_cast<int>(o.on_corrupt_record),
-                      "must be kReportCorruption or kTreatAsMiss");
-  }
   if (o.free_space_reserve < kMinReserve || o.free_space_reserve > kMaxReserve) {
     return OutOfRange("free_space_reserve", o.free_space_reserve, "must be 1 MiB .. 1 TiB");
   }
   return Status::OK();
 }
 
-// The buffer is checked under every write policy, so that switching a store
-// to write-behind later cannot reveal a bad setting.
+// Under write-behind only: the other policies ignore the buffer, so that a
+// small L1 under write-through needs no buffer setting it never uses.
 Status ValidateWriteBuffer(const Options& o) {
   const WriteBufferOptions& b = o.write_buffer;
   if (b.max_entries < 1 || b.max_entries > kMaxBufferEntries) {
@@ -106,13 +130,15 @@ Status Options::Validate() const {
   if (path.empty()) {
     return Status::InvalidArgument("Options::path is empty: name the store's directory");
   }
+  if (Status s = ValidateChoices(*this); !s.ok()) return s;
   if (read_policy == ReadPolicy::kReadThrough && !loader) {
     return Status::InvalidArgument(
         "Options::read_policy = read-through needs Options::loader, which is empty");
   }
-  for (Status s : {ValidateL1(*this), ValidateValues(*this), ValidateWriteBuffer(*this)}) {
+  for (Status s : {ValidateL1(*this), ValidateValues(*this)}) {
     if (!s.ok()) return s;
   }
+  if (write_policy == WritePolicy::kWriteBehind) return ValidateWriteBuffer(*this);
   return Status::OK();
 }
 

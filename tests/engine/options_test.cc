@@ -29,7 +29,47 @@ void ExpectRejected(const std::function<void(Options&)>& change, const std::stri
   EXPECT_THAT(s.message(), HasSubstr(value));
 }
 
+// As ExpectRejected, under write-behind: the only policy that uses the
+// write buffer, and so the only one that checks it.
+void ExpectBufferRejected(const std::function<void(Options&)>& change, const std::string& field,
+                          const std::string& value) {
+  ExpectRejected(
+      [&](Options& o) {
+        o.write_policy = WritePolicy::kWriteBehind;
+        change(o);
+      },
+      field, value);
+}
+
 TEST(OptionsTest, DefaultsWithAPathAreValid) { EXPECT_TRUE(Valid().Validate().ok()); }
+
+// A value cast from an integer that names none of its enum's choices.
+TEST(OptionsTest, RejectsEnumValuesThatAreNoneOfTheChoices) {
+  ExpectRejected([](Options& o) { o.write_policy = static_cast<WritePolicy>(42); },
+                 "write_policy", "42");
+  ExpectRejected([](Options& o) { o.read_policy = static_cast<ReadPolicy>(42); }, "read_policy",
+                 "kReadThrough or kCacheAside");
+  ExpectRejected([](Options& o) { o.eviction = static_cast<EvictionPolicy>(-1); }, "eviction",
+                 "-1");
+  ExpectRejected([](Options& o) { o.durability = static_cast<Durability>(2); }, "durability",
+                 "kProcessCrash or kPowerLoss");
+  ExpectRejected([](Options& o) { o.compression = static_cast<Compression>(9); }, "compression",
+                 "kNone or kLz4");
+}
+
+// Write-through and write-around ignore the write buffer: a small L1 needs
+// no buffer setting of its own. Write-behind's buffer must fit it.
+TEST(OptionsTest, OnlyWriteBehindChecksTheWriteBuffer) {
+  for (const WritePolicy policy : {WritePolicy::kWriteThrough, WritePolicy::kWriteAround}) {
+    Options o = Valid();
+    o.write_policy = policy;
+    o.l1_max_bytes = 4 * 1024 * 1024;
+    o.write_buffer.max_entries = 0;
+    EXPECT_TRUE(o.Validate().ok()) << Name(policy) << ": " << o.Validate().ToString();
+  }
+  ExpectBufferRejected([](Options& o) { o.l1_max_bytes = 4 * 1024 * 1024; },
+                       "write_buffer.max_bytes", "memory budget");
+}
 
 TEST(OptionsTest, EveryPolicyCombinationIsValid) {
   for (auto w : {WritePolicy::kWriteThrough, WritePolicy::kWriteBehind,
@@ -53,8 +93,8 @@ TEST(OptionsTest, RejectsEmptyPath) {
 TEST(OptionsTest, RejectsZeroCapacities) {
   ExpectRejected([](Options& o) { o.l1_max_entries = 0; }, "l1_max_entries", "0");
   ExpectRejected([](Options& o) { o.l1_max_bytes = 0; }, "l1_max_bytes", "0");
-  ExpectRejected([](Options& o) { o.write_buffer.max_entries = 0; },
-                 "write_buffer.max_entries", "0");
+  ExpectBufferRejected([](Options& o) { o.write_buffer.max_entries = 0; },
+                       "write_buffer.max_entries", "0");
 }
 
 TEST(OptionsTest, RejectsCapacitiesAboveTheirMaximum) {
@@ -62,8 +102,8 @@ TEST(OptionsTest, RejectsCapacitiesAboveTheirMaximum) {
                  "l1_max_entries", "1099511627777");
   ExpectRejected([](Options& o) { o.l1_max_bytes = (std::size_t{1} << 50) + 1; },
                  "l1_max_bytes", "1125899906842625");
-  ExpectRejected([](Options& o) { o.write_buffer.max_entries = 10'000'001; },
-                 "write_buffer.max_entries", "10000001");
+  ExpectBufferRejected([](Options& o) { o.write_buffer.max_entries = 10'000'001; },
+                       "write_buffer.max_entries", "10000001");
 }
 
 TEST(OptionsTest, RejectsShardCountsThatAreNotAPowerOfTwoInRange) {
@@ -130,7 +170,7 @@ TEST(OptionsTest, RejectsACorruptRecordActionThatIsNoneOfTheTwo) {
 }
 
 TEST(OptionsTest, RejectsAWriteBufferLargerThanTheMemoryBudget) {
-  ExpectRejected(
+  ExpectBufferRejected(
       [](Options& o) {
         o.l1_max_bytes = 64 * 1024 * 1024;
         o.write_buffer.max_bytes = 128 * 1024 * 1024;
@@ -139,12 +179,8 @@ TEST(OptionsTest, RejectsAWriteBufferLargerThanTheMemoryBudget) {
 }
 
 TEST(OptionsTest, RejectsAWriteBufferTooSmallForTheLargestValue) {
-  ExpectRejected(
-      [](Options& o) {
-        o.write_policy = WritePolicy::kWriteBehind;
-        o.write_buffer.max_bytes = 1024;
-      },
-      "write_buffer.max_bytes", "max_value_bytes");
+  ExpectBufferRejected([](Options& o) { o.write_buffer.max_bytes = 1024; },
+                       "write_buffer.max_bytes", "max_value_bytes");
 }
 
 TEST(OptionsTest, AcceptsASmallWriteBufferWithSmallValues) {
@@ -157,18 +193,17 @@ TEST(OptionsTest, AcceptsASmallWriteBufferWithSmallValues) {
 }
 
 TEST(OptionsTest, RejectsFlushIntervalsWriteBehindCannotUse) {
-  ExpectRejected([](Options& o) { o.write_buffer.flush_interval = milliseconds(0); },
-                 "write_buffer.flush_interval", "0ms");
-  ExpectRejected(
-      [](Options& o) { o.write_buffer.flush_interval = std::chrono::hours(2); },
-      "write_buffer.flush_interval", "7200000ms");
+  ExpectBufferRejected([](Options& o) { o.write_buffer.flush_interval = milliseconds(0); },
+                       "write_buffer.flush_interval", "0ms");
+  ExpectBufferRejected([](Options& o) { o.write_buffer.flush_interval = std::chrono::hours(2); },
+                       "write_buffer.flush_interval", "7200000ms");
 }
 
 TEST(OptionsTest, RejectsWriterWaitsOutOfRange) {
-  ExpectRejected([](Options& o) { o.write_buffer.max_wait = milliseconds(-5); },
-                 "write_buffer.max_wait", "-5ms");
-  ExpectRejected([](Options& o) { o.write_buffer.max_wait = std::chrono::minutes(2); },
-                 "write_buffer.max_wait", "120000ms");
+  ExpectBufferRejected([](Options& o) { o.write_buffer.max_wait = milliseconds(-5); },
+                       "write_buffer.max_wait", "-5ms");
+  ExpectBufferRejected([](Options& o) { o.write_buffer.max_wait = std::chrono::minutes(2); },
+                       "write_buffer.max_wait", "120000ms");
 }
 
 }  // namespace
