@@ -112,6 +112,11 @@ Status Cache::Impl::CheckOpen() const {
   return Status::InvalidArgument(fmt::format("the cache at {} is closed", options_.path));
 }
 
+Status Cache::Impl::FindNamespace(std::string_view ns, std::uint32_t* id, bool* known) const {
+  *known = namespaces_->Find(ns, id);
+  return *known ? Status::OK() : storage::CheckNamespaceName(ns);
+}
+
 Status Cache::Impl::Enter(engine::CallGate::Pass* pass) {
   *pass = gate_.Enter();
   return *pass ? Status::OK() : CheckOpen();
@@ -125,10 +130,11 @@ std::string Cache::Impl::Describe(std::string_view ns, std::string_view key) con
 // Reads
 
 Status Cache::Impl::Get(std::string_view ns, std::string_view key, std::string* value) {
-  Status s = CheckOpen();
-  if (!s.ok()) return s;
   std::uint32_t id = 0;
-  const bool known = namespaces_->Find(ns, &id);
+  bool known = false;
+  Status s = CheckOpen();
+  if (s.ok()) s = FindNamespace(ns, &id, &known);
+  if (!s.ok()) return s;
   if (known && LookupMemoryValue(id, key, value)) return Status::OK();
   // The value is decoded into the caller's string: a caller that reads in a
   // loop keeps its capacity, and the read allocates nothing for it.
@@ -147,12 +153,14 @@ void Cache::Impl::GetMany(std::string_view ns, const std::vector<std::string>& k
   statuses->assign(keys.size(), Status::OK());
   values->resize(keys.size());  // a caller that reads in a loop keeps the strings' capacity
   for (std::string& value : *values) value.clear();
-  if (Status s = CheckOpen(); !s.ok()) {
+  std::uint32_t id = 0;
+  bool known = false;
+  Status s = CheckOpen();
+  if (s.ok()) s = FindNamespace(ns, &id, &known);
+  if (!s.ok()) {
     statuses->assign(keys.size(), s);
     return;
   }
-  std::uint32_t id = 0;
-  const bool known = namespaces_->Find(ns, &id);
   std::vector<std::size_t> missed;
   for (std::size_t i = 0; i < keys.size(); ++i) {
     if (!known || !LookupMemoryValue(id, keys[i], &(*values)[i])) missed.push_back(i);
@@ -234,10 +242,11 @@ void Cache::Impl::FindRecordsLocked(const storage::Namespace& ns,
 }
 
 Status Cache::Impl::GetEntry(std::string_view ns, std::string_view key, Entry* entry) {
-  Status s = CheckOpen();
-  if (!s.ok()) return s;
   std::uint32_t id = 0;
-  const bool known = namespaces_->Find(ns, &id);
+  bool known = false;
+  Status s = CheckOpen();
+  if (s.ok()) s = FindNamespace(ns, &id, &known);
+  if (!s.ok()) return s;
   if (known && LookupMemory(id, key, entry)) return Status::OK();
   s = GetBelow(ns, known ? std::optional(id) : std::nullopt, key, entry);
   if (s.ok()) entry->key = key;
@@ -245,10 +254,12 @@ Status Cache::Impl::GetEntry(std::string_view ns, std::string_view key, Entry* e
 }
 
 Status Cache::Impl::Contains(std::string_view ns, std::string_view key) {
-  Status s = CheckOpen();
-  if (!s.ok()) return s;
   std::uint32_t id = 0;
-  if (!namespaces_->Find(ns, &id)) {
+  bool known = false;
+  Status s = CheckOpen();
+  if (s.ok()) s = FindNamespace(ns, &id, &known);
+  if (!s.ok()) return s;
+  if (!known) {
     return Status::NotFound(fmt::format("{}: no such namespace", Describe(ns, key)));
   }
   Entry entry;

@@ -227,11 +227,13 @@ Status Cache::Impl::PutManyAtomically(const storage::Namespace& ns,
 Status Cache::Impl::Delete(std::string_view ns, std::string_view key) {
   engine::CallGate::Pass pass;
   Status s = Enter(&pass);
+  std::uint32_t id = 0;
+  bool known = false;
   if (s.ok()) s = CheckKey(key);
+  if (s.ok()) s = FindNamespace(ns, &id, &known);
   if (!s.ok()) return s;
   if (options_.negative_ttl.count() > 0) negatives_.Erase(engine::FlightKey(ns, key));
-  std::uint32_t id = 0;
-  if (!namespaces_->Find(ns, &id)) return Status::OK();
+  if (!known) return Status::OK();
   const storage::Namespace n{id, std::string(ns)};
   auto lock = LockKey(id, key);
   if (write_behind_) {

@@ -27,16 +27,6 @@ namespace {
 // the WAL record header, the namespace id, RocksDB's internal key suffix.
 constexpr std::uint64_t kWriteOverheadBytes = 64;
 
-Status CheckNamespaceName(std::string_view name) {
-  if (name.empty()) return Status::InvalidArgument("namespace name is empty");
-  if (name.size() > kMaxNamespaceNameBytes) {
-    return Status::InvalidArgument(
-        fmt::format("namespace name is {} bytes, longer than the limit of {}", name.size(),
-                    kMaxNamespaceNameBytes));
-  }
-  return Status::OK();
-}
-
 Status CheckKey(std::string_view key) {
   if (key.size() > kMaxKeyBytes) {
     return Status::InvalidArgument(
@@ -50,6 +40,16 @@ rocksdb::Slice ToSlice(std::string_view view) { return {view.data(), view.size()
 std::string_view ToView(const rocksdb::Slice& slice) { return {slice.data(), slice.size()}; }
 
 }  // namespace
+
+Status CheckNamespaceName(std::string_view name) {
+  if (name.empty()) return Status::InvalidArgument("namespace name is empty");
+  if (name.size() > kMaxNamespaceNameBytes) {
+    return Status::InvalidArgument(
+        fmt::format("namespace name is {} bytes, longer than the limit of {}", name.size(),
+                    kMaxNamespaceNameBytes));
+  }
+  return Status::OK();
+}
 
 Status StoreOptions::Validate() const {
   using std::chrono::hours;

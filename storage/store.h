@@ -100,6 +100,10 @@ struct Namespace {
   std::string name;
 };
 
+// InvalidArgument naming the problem for a name no namespace can have: empty,
+// or longer than kMaxNamespaceNameBytes.
+[[nodiscard]] Status CheckNamespaceName(std::string_view name);
+
 // Approximate figures of the data column family, as RocksDB estimates them.
 struct StoreStats {
   std::uint64_t estimated_keys = 0;  // counts overwrites and deletes until compacted

@@ -1044,6 +1044,34 @@ TEST_F(CacheTest, ASecondOpenOfTheStoreIsBusy) {
   EXPECT_EQ(Get(*cache, "ns", "k"), "still mine");
 }
 
+// A name no namespace can have is refused by every call, reads and deletes
+// as well as writes: a typo must not pass for a miss.
+TEST_F(CacheTest, EveryCallRefusesANameNoNamespaceCanHave) {
+  auto cache = Open();
+  ASSERT_TRUE(cache->Put("ns", "k", "v").ok());
+  for (const std::string& ns : {std::string(), std::string(256, 'n')}) {
+    SCOPED_TRACE(testing::Message() << "a name of " << ns.size() << " bytes");
+    std::string value;
+    Entry entry;
+    std::vector<Status> statuses;
+    std::vector<std::string> values;
+    cache->GetMany(ns, {"k", "j"}, &statuses, &values);
+    ASSERT_EQ(statuses.size(), 2u);
+    for (const Status& s :
+         {cache->Get(ns, "k", &value), cache->GetEntry(ns, "k", &entry), cache->Contains(ns, "k"),
+          statuses[0], statuses[1], cache->Delete(ns, "k"), cache->Put(ns, "k", "v"),
+          cache->CompareAndPut(ns, "k", 0, "v"), cache->PutMany(ns, {{"k", "v"}}),
+          cache->DropNamespace(ns)}) {
+      EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+      EXPECT_THAT(s.message(), HasSubstr("namespace name")) << s.ToString();
+    }
+  }
+  std::string value;
+  EXPECT_TRUE(cache->Get("absent", "k", &value).IsNotFound());
+  EXPECT_TRUE(cache->Delete("absent", "k").ok());
+  EXPECT_EQ(Get(*cache, "ns", "k"), "v");
+}
+
 TEST_F(CacheTest, RejectsValuesAndTtlsOutOfRange) {
   options_.max_value_bytes = 10;
   options_.compression_threshold = 10;
