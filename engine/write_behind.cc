@@ -198,9 +198,12 @@ Status WriteBehind::Flush(milliseconds deadline) {
       progress_.wait_for(lock, deadline, [&] { return flushed_seq_ >= target || stop_; }) &&
       flushed_seq_ >= target;
   --flush_requests_;
-  if (done) return Status::OK();
+  return done ? Status::OK() : Unfinished("flush", deadline);
+}
+
+Status WriteBehind::Unfinished(std::string_view what, milliseconds deadline) const {
   return Status::TimedOut(fmt::format(
-      "write-behind flush did not finish within {}: {} writes still buffered{}", deadline,
+      "write-behind {} did not finish within {}: {} writes still buffered{}", what, deadline,
       pending_.writes.size() + in_flight_.writes.size(),
       last_failure_.ok() ? "" : "; the last batch failed with " + last_failure_.ToString()));
 }
@@ -219,14 +222,15 @@ Status WriteBehind::Close(milliseconds deadline, std::vector<const BufferedWrite
   }
   work_.notify_all();
   if (thread_.joinable()) thread_.join();
-  // The batch in flight at the deadline may have been written since.
-  if (in_flight_.writes.empty() && pending_.writes.empty()) return Status::OK();
-  if (!s.ok() && unwritten != nullptr) {
+  // The batch in flight at the deadline may have been written since: what is
+  // left is counted now, not when Flush gave up.
+  if (s.ok() || (in_flight_.writes.empty() && pending_.writes.empty())) return Status::OK();
+  if (unwritten != nullptr) {
     for (const Map* map : {&in_flight_.writes, &pending_.writes}) {
       for (const auto& [key, write] : *map) unwritten->push_back(&write);
     }
   }
-  return s;
+  return Unfinished("close", deadline);
 }
 
 WriteBehind::Stats WriteBehind::GetStats() const {

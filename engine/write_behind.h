@@ -115,6 +115,10 @@ class WriteBehind {
   bool FlushDue(TimePoint now) const;                      // REQUIRES: mu_ held
   std::chrono::milliseconds UntilDue(TimePoint now) const;  // REQUIRES: mu_ held
   bool HasRoom(const BufferedWrite& write) const;           // REQUIRES: mu_ held
+  // TimedOut: `what` did not finish within the deadline, the writes left
+  // unwritten, and the last batch's failure if any. REQUIRES: mu_ held, or
+  // the flusher stopped.
+  Status Unfinished(std::string_view what, std::chrono::milliseconds deadline) const;
   void WriteInFlight(std::unique_lock<std::mutex>& lock);
   static const BufferedWrite* FindIn(const Map& map, std::uint32_t ns, std::string_view key);
 

@@ -640,6 +640,8 @@ TEST_F(CacheTest, CloseNamesTheKeysItCouldNotWrite) {
     std::vector<std::string> unwritten;
     const Status s = cache->Close(milliseconds(200), &unwritten);
     EXPECT_TRUE(s.IsTimedOut()) << s.ToString();
+    EXPECT_THAT(s.message(), HasSubstr("close did not finish within 200ms: 2 writes still buffered"));
+    EXPECT_THAT(s.message(), HasSubstr("NoSpace"));
     std::sort(unwritten.begin(), unwritten.end());
     EXPECT_EQ(unwritten, (std::vector<std::string>{"ns/k", "other/k"}));
   }
