@@ -66,6 +66,13 @@ void SortInKeyOrder(std::vector<const engine::BufferedWrite*>* writes) {
   for (std::size_t i = 0; i < order.size(); ++i) (*writes)[i] = order[i].write;
 }
 
+// Flush's and Close's deadline: 0 (do not wait) or more.
+Status CheckDeadline(std::string_view call, milliseconds deadline) {
+  if (deadline >= milliseconds(0)) return Status::OK();
+  return Status::InvalidArgument(
+      fmt::format("the deadline of {} is {}: must be 0 ms or more", call, deadline));
+}
+
 }  // namespace
 
 Status Cache::Impl::CheckKey(std::string_view key) {
@@ -312,6 +319,7 @@ Status Cache::Impl::WritePart(storage::StoreBatch* batch) {
 
 Status Cache::Impl::Flush(milliseconds deadline) {
   Status s = CheckOpen();
+  if (s.ok()) s = CheckDeadline("Flush", deadline);
   if (!s.ok() || !write_behind_) return s;
   return write_behind_->Flush(deadline);
 }
@@ -320,6 +328,7 @@ Status Cache::Impl::Flush(milliseconds deadline) {
 // for the write buffer's room at most write_buffer.max_wait); then the buffer
 // drains and the store closes.
 Status Cache::Impl::Close(milliseconds deadline, std::vector<std::string>* unwritten) {
+  if (Status s = CheckDeadline("Close", deadline); !s.ok()) return s;
   if (!gate_.Close()) {
     return Status::InvalidArgument(fmt::format("the cache at {} is already closed", options_.path));
   }

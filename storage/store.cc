@@ -108,7 +108,7 @@ Status CheckDirectoryKind(const StoreOptions& options, DirectoryKind kind) {
 Status LockedStatus(const std::string& path, const rocksdb::Status& s) {
   if (IsLockHeldByThisProcess(s)) {
     return Status::Busy(fmt::format(
-        "the store at {} is in use by another process (here: by another Store of this process)",
+        "the store at {} is in use by another Store of this process (a Cache or a tool's)",
         path));
   }
   return Status::Busy(fmt::format("the store at {} is in use by another process", path));

@@ -623,6 +623,20 @@ TEST_F(CacheTest, CloseDrainsTheWriteBuffer) {
   EXPECT_EQ(Get(*cache, "ns", "k"), "v");
 }
 
+// A deadline below zero is a mistake, not "do not wait": refused, and the
+// cache stays open.
+TEST_F(CacheTest, FlushAndCloseRefuseANegativeDeadline) {
+  options_.write_policy = WritePolicy::kWriteBehind;
+  auto cache = Open();
+  ASSERT_TRUE(cache->Put("ns", "k", "v").ok());
+  for (const Status& s : {cache->Flush(milliseconds(-1)), cache->Close(milliseconds(-1))}) {
+    EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+    EXPECT_THAT(s.message(), HasSubstr("is -1ms: must be 0 ms or more"));
+  }
+  EXPECT_EQ(Get(*cache, "ns", "k"), "v");
+  EXPECT_TRUE(cache->Close(kDeadline).ok());
+}
+
 // What Close could not write by its deadline it names, as namespace/key; the
 // rest of the buffer is written.
 TEST_F(CacheTest, CloseNamesTheKeysItCouldNotWrite) {
@@ -1041,7 +1055,7 @@ TEST_F(CacheTest, ASecondOpenOfTheStoreIsBusy) {
   std::unique_ptr<Cache> second;
   Status s = Cache::Open(options_, &second);
   EXPECT_TRUE(s.IsBusy()) << s.ToString();
-  EXPECT_THAT(s.message(), HasSubstr("in use"));
+  EXPECT_THAT(s.message(), HasSubstr("is in use by another Store of this process"));
   ASSERT_TRUE(cache->Put("ns", "k", "still mine").ok());
   EXPECT_EQ(Get(*cache, "ns", "k"), "still mine");
 }

@@ -132,9 +132,9 @@ TEST_F(StoreOpenTest, ASecondReadWriteOpenInThisProcessIsBusyNamingThePath) {
   auto first = OpenOk(ReadWrite());
   const Status s = OpenStatus(ReadWrite());
   EXPECT_TRUE(s.IsBusy()) << s.ToString();
-  EXPECT_NE(s.message().find(fmt::format("the store at {} is in use by another process", path_)),
-            std::string::npos)
-      << s.ToString();
+  EXPECT_EQ(s.message(), fmt::format("the store at {} is in use by another Store of this process "
+                                     "(a Cache or a tool's)",
+                                     path_));
 }
 
 TEST_F(StoreOpenTest, ReadWriteOpenWhileAnotherProcessHoldsTheStoreIsBusyNamingThePath) {
