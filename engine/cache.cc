@@ -55,7 +55,7 @@ Status Cache::DropNamespace(std::string_view ns) { return impl_->DropNamespace(n
 
 Status Cache::Flush(std::chrono::milliseconds deadline) { return impl_->Flush(deadline); }
 
-Status Cache::Close(std::chrono::milliseconds deadline, std::vector<std::string>* unwritten) {
+Status Cache::Close(std::chrono::milliseconds deadline, std::vector<NamespacedKey>* unwritten) {
   return impl_->Close(deadline, unwritten);
 }
 

@@ -77,7 +77,7 @@ class Cache::Impl {
   Status Delete(std::string_view ns, std::string_view key);
   Status DropNamespace(std::string_view ns);
   Status Flush(std::chrono::milliseconds deadline);
-  Status Close(std::chrono::milliseconds deadline, std::vector<std::string>* unwritten);
+  Status Close(std::chrono::milliseconds deadline, std::vector<NamespacedKey>* unwritten);
   CacheStats GetStats() const;
 
  private:

@@ -327,7 +327,7 @@ Status Cache::Impl::Flush(milliseconds deadline) {
 // New calls are refused first; the calls already inside end (a writer waiting
 // for the write buffer's room at most write_buffer.max_wait); then the buffer
 // drains and the store closes.
-Status Cache::Impl::Close(milliseconds deadline, std::vector<std::string>* unwritten) {
+Status Cache::Impl::Close(milliseconds deadline, std::vector<NamespacedKey>* unwritten) {
   if (Status s = CheckDeadline("Close", deadline); !s.ok()) return s;
   if (!gate_.Close()) {
     return Status::InvalidArgument(fmt::format("the cache at {} is already closed", options_.path));
@@ -338,9 +338,7 @@ Status Cache::Impl::Close(milliseconds deadline, std::vector<std::string>* unwri
     std::vector<const engine::BufferedWrite*> left;
     s = write_behind_->Close(deadline, &left);
     for (const engine::BufferedWrite* write : left) {
-      if (unwritten != nullptr) {
-        unwritten->push_back(namespaces_->NameOf(write->ns) + "/" + write->key);
-      }
+      if (unwritten != nullptr) unwritten->push_back({namespaces_->NameOf(write->ns), write->key});
     }
   }
   store_.reset();

@@ -30,6 +30,19 @@ struct KeyValue {
   std::string value;
 };
 
+// A key and its namespace, as Close names the writes it could not make.
+struct NamespacedKey {
+  std::string ns;
+  std::string key;
+
+  friend bool operator==(const NamespacedKey& a, const NamespacedKey& b) {
+    return a.ns == b.ns && a.key == b.key;
+  }
+  friend bool operator<(const NamespacedKey& a, const NamespacedKey& b) {
+    return a.ns != b.ns ? a.ns < b.ns : a.key < b.key;
+  }
+};
+
 // A persistent cache: an in-memory tier (L1) in front of a RocksDB store on
 // local disk (L2), with the write, read and eviction policies of its Options.
 // Entries live in namespaces: the same key in two namespaces are two entries.
@@ -95,12 +108,12 @@ class Cache {
 
   // Drains write-behind's buffer within the deadline and closes the store.
   // TimedOut (or the store's error) when writes could not be written; their
-  // keys, as "namespace/key", go to *unwritten when given. Calls made once
+  // keys go to *unwritten when given. Calls made once
   // Close has begun return InvalidArgument; those already under way finish
   // first (a read-through load's loader call is not waited for), so a
   // listener must not call Close: it would wait for the call that told it.
   [[nodiscard]] Status Close(std::chrono::milliseconds deadline,
-                             std::vector<std::string>* unwritten = nullptr);
+                             std::vector<NamespacedKey>* unwritten = nullptr);
 
   CacheStats GetStats() const;
 

@@ -611,7 +611,7 @@ TEST_F(CacheTest, CloseDrainsTheWriteBuffer) {
   {
     auto cache = Open();
     ASSERT_TRUE(cache->Put("ns", "k", "v").ok());
-    std::vector<std::string> unwritten;
+    std::vector<NamespacedKey> unwritten;
     ASSERT_TRUE(cache->Close(kDeadline, &unwritten).ok());
     EXPECT_TRUE(unwritten.empty());
     EXPECT_EQ(cache->GetStats().write_buffer.flushes, 1u);
@@ -637,7 +637,7 @@ TEST_F(CacheTest, FlushAndCloseRefuseANegativeDeadline) {
   EXPECT_TRUE(cache->Close(kDeadline).ok());
 }
 
-// What Close could not write by its deadline it names, as namespace/key; the
+// What Close could not write by its deadline it names, namespace and key; the
 // rest of the buffer is written.
 TEST_F(CacheTest, CloseNamesTheKeysItCouldNotWrite) {
   options_.write_policy = WritePolicy::kWriteBehind;
@@ -651,13 +651,13 @@ TEST_F(CacheTest, CloseNamesTheKeysItCouldNotWrite) {
     SetDiskFull(true);
     ASSERT_TRUE(cache->Put("ns", "k", "v").ok());
     ASSERT_TRUE(cache->Put("other", "k", "v").ok());
-    std::vector<std::string> unwritten;
+    std::vector<NamespacedKey> unwritten;
     const Status s = cache->Close(milliseconds(200), &unwritten);
     EXPECT_TRUE(s.IsTimedOut()) << s.ToString();
     EXPECT_THAT(s.message(), HasSubstr("close did not finish within 200ms: 2 writes still buffered"));
     EXPECT_THAT(s.message(), HasSubstr("NoSpace"));
     std::sort(unwritten.begin(), unwritten.end());
-    EXPECT_EQ(unwritten, (std::vector<std::string>{"ns/k", "other/k"}));
+    EXPECT_EQ(unwritten, (std::vector<NamespacedKey>{{"ns", "k"}, {"other", "k"}}));
   }
   SetDiskFull(false);
   auto cache = Open();
