@@ -381,7 +381,9 @@ void Cache::Impl::StoreInMemory(std::uint32_t ns, std::string_view key, const En
   }
   // A drop of the namespace since the caller found it may have cleared L1
   // before the entry went in: it leaves again, unreachable as it is.
-  if (!memory_->Insert(write).ok() || !namespaces_->IsLive(ns)) memory_->Erase(ns, key);
+  if (!memory_->Insert(write).ok() || !namespaces_->IsLive(ns)) {
+    memory_->Erase(ns, key, RemovalCause::kDeleted);
+  }
 }
 
 bool Cache::Impl::LookupMemory(std::uint32_t ns, std::string_view key, Entry* entry) {

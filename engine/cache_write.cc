@@ -173,7 +173,7 @@ Status Cache::Impl::WriteLocked(const storage::Namespace& ns, const Entry& entry
 void Cache::Impl::Written(const storage::Namespace& ns, const Entry& entry,
                           const storage::StoredValue& stored) {
   if (options_.write_policy == WritePolicy::kWriteAround) {
-    memory_->Erase(ns.id, entry.key);
+    memory_->Erase(ns.id, entry.key, RemovalCause::kReplaced);  // by a version L1 does not take
   } else {
     StoreInMemory(ns.id, entry.key, entry, stored, /*refill=*/false);
   }
@@ -249,7 +249,7 @@ Status Cache::Impl::Delete(std::string_view ns, std::string_view key) {
     s = store_->Delete(n, key);
     if (s.ok()) counters_.disk_writes.fetch_add(1, std::memory_order_relaxed);
   }
-  if (s.ok()) memory_->Erase(id, key);
+  if (s.ok()) memory_->Erase(id, key, RemovalCause::kDeleted);
   return s;
 }
 

@@ -65,9 +65,9 @@ class ShardedTier final : public MemoryTier {
 
   Status Insert(const TierWrite& w) override;
 
-  bool Erase(std::uint32_t ns, std::string_view key) override {
+  bool Erase(std::uint32_t ns, std::string_view key, RemovalCause cause) override {
     return Call(ns, key, [&](TierShard<Policy>& s, std::uint64_t hash, Removals r) {
-      return s.Erase(ns, key, hash, r);
+      return s.Erase(ns, key, hash, cause, r);
     });
   }
 

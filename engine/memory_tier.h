@@ -21,8 +21,8 @@
 
 namespace tiercache::engine {
 
-// Why an entry left the tier is the public tiercache::RemovalCause: kDeleted
-// stands for Erase() and EraseNamespace().
+// Why an entry left the tier is the public tiercache::RemovalCause: Erase()
+// reports the cause its caller gives, EraseNamespace() kDeleted.
 
 // What the removal listener is told: a copy, valid only during the call.
 struct Removal {
@@ -121,8 +121,9 @@ class MemoryTier {
   // unless a refill found its version or a newer one there.
   virtual Status Insert(const TierWrite& write) = 0;
 
-  // True when the key was there (even expired or dirty).
-  virtual bool Erase(std::uint32_t ns, std::string_view key) = 0;
+  // True when the key was there (even expired or dirty); the listener is told
+  // `cause`.
+  virtual bool Erase(std::uint32_t ns, std::string_view key, RemovalCause cause) = 0;
   // Clears the dirty flag if the entry still has this version (else a newer
   // write owns it); true when cleared. The entry becomes evictable.
   virtual bool MarkClean(std::uint32_t ns, std::string_view key, std::uint64_t version) = 0;

@@ -63,11 +63,12 @@ class alignas(64) TierShard {
   Status Insert(const TierWrite& w, std::uint64_t hash, std::uint64_t now, std::uint64_t expires_ms,
                 Removals removed);
 
-  bool Erase(std::uint32_t ns, std::string_view key, std::uint64_t hash, Removals removed) {
+  bool Erase(std::uint32_t ns, std::string_view key, std::uint64_t hash, RemovalCause cause,
+             Removals removed) {
     std::lock_guard lock(mu_);
     const std::size_t slot = FindSlot(ns, key, hash);
     if (slot == HandleTable::kNotFound) return false;
-    RemoveAt(slot, table_.at(slot), RemovalCause::kDeleted, removed);
+    RemoveAt(slot, table_.at(slot), cause, removed);
     return true;
   }
 

@@ -13,8 +13,8 @@ namespace tiercache {
 enum class RemovalCause {
   kCapacity,  // evicted to make room
   kExpired,   // its expiry passed
-  kDeleted,   // Delete(), DropNamespace() or write-around
-  kReplaced,  // a newer version of the key was written
+  kDeleted,   // Delete() or DropNamespace()
+  kReplaced,  // a newer version of the key was written (under write-around: to disk only)
 };
 
 std::string_view Name(RemovalCause cause);

@@ -757,6 +757,22 @@ TEST_F(CacheTest, AValueTooLargeForL1ReplacesTheCopyItHeld) {
   EXPECT_EQ(listener->removals(), std::vector<std::string>{"ns/k:replaced"});
 }
 
+// Under write-around a write drops the L1 copy it outdates: the listener is
+// told it was replaced (by a version on disk only), and a Delete that it was
+// deleted.
+TEST_F(CacheTest, WriteAroundTellsTheListenerItsCopyWasReplaced) {
+  auto listener = std::make_shared<RecordingListener>();
+  options_.listener = listener;
+  options_.write_policy = WritePolicy::kWriteAround;
+  auto cache = Open();
+  ASSERT_TRUE(cache->Put("ns", "k", "1").ok());
+  EXPECT_EQ(Get(*cache, "ns", "k"), "1");  // now in L1
+  ASSERT_TRUE(cache->Put("ns", "k", "2").ok());
+  EXPECT_EQ(Get(*cache, "ns", "k"), "2");
+  ASSERT_TRUE(cache->Delete("ns", "k").ok());
+  EXPECT_EQ(listener->removals(), (std::vector<std::string>{"ns/k:replaced", "ns/k:deleted"}));
+}
+
 // The namespace is gone by the time L1 lets its entries go: each removal
 // still names it.
 TEST_F(CacheTest, DroppingANamespaceNamesItInEachRemoval) {

@@ -110,7 +110,7 @@ TEST_P(MemoryTierTest, LargeValuesAreChargedAndFreedExactly) {
   }
   EXPECT_LE(tier_->Stats().bytes, 64u * 1024);
   EXPECT_EQ(Get("39"), std::string(6900, 'x'));
-  for (int i = 0; i < 40; ++i) tier_->Erase(0, std::to_string(i));
+  for (int i = 0; i < 40; ++i) tier_->Erase(0, std::to_string(i), RemovalCause::kDeleted);
   EXPECT_EQ(tier_->Stats().bytes, 0u);
   EXPECT_EQ(tier_->Stats().entries, 0u);
 }
@@ -235,8 +235,8 @@ TEST_P(MemoryTierTest, AFullShardOfDirtyEntriesRefusesNewOnes) {
 TEST_P(MemoryTierTest, EraseReportsAndForgets) {
   Make(10);
   ASSERT_TRUE(Put("a", "1").ok());
-  EXPECT_TRUE(tier_->Erase(0, "a"));
-  EXPECT_FALSE(tier_->Erase(0, "a"));
+  EXPECT_TRUE(tier_->Erase(0, "a", RemovalCause::kDeleted));
+  EXPECT_FALSE(tier_->Erase(0, "a", RemovalCause::kDeleted));
   EXPECT_EQ(Get("a"), "<miss>");
   EXPECT_EQ(Count(RemovalCause::kDeleted), 1);
   EXPECT_EQ(tier_->Stats().bytes, 0u);

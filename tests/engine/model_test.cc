@@ -195,7 +195,7 @@ void ModelTest::Get(const std::string& key) {
 }
 
 void ModelTest::Delete(const std::string& key) {
-  ASSERT_EQ(tier_->Erase(0, key), model_->entries.count(key) == 1);
+  ASSERT_EQ(tier_->Erase(0, key, RemovalCause::kDeleted), model_->entries.count(key) == 1);
   if (model_->entries.count(key)) {
     ASSERT_NO_FATAL_FAILURE(Expect(RemovalCause::kDeleted, {key}));
   }

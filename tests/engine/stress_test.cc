@@ -89,7 +89,7 @@ void StressTest::OneOp(std::mt19937_64& rng, int thread, std::uint64_t* version)
     }
     case 11:
     case 12:
-      tier_->Erase(ns, key);
+      tier_->Erase(ns, key, RemovalCause::kDeleted);
       break;
     case 13:
       clock_->Advance(milliseconds(1));
