@@ -5,12 +5,16 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <regex>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "storage/key_layout.h"
@@ -52,22 +56,25 @@ struct TimeLeft {
   milliseconds step{0};
 };
 
-std::optional<TimeLeft> ParseTimeLeft(const std::string& text) {
-  static const std::regex kCell("([0-9]+)(ms|d|h|m|s)(?:([0-9]+)(h|m|s))?");
-  const auto unit = [](const std::string& name) -> milliseconds {
-    if (name == "d") return hours(24);
-    if (name == "h") return hours(1);
-    if (name == "m") return std::chrono::minutes(1);
-    if (name == "s") return std::chrono::seconds(1);
-    return milliseconds(1);
-  };
-  std::smatch match;
-  if (!std::regex_match(text, match, kCell)) return std::nullopt;
+// One or two parts of a number and a unit; nullopt for anything else.
+std::optional<TimeLeft> ParseTimeLeft(std::string_view text) {
+  static constexpr std::pair<std::string_view, milliseconds> kUnits[] = {
+      {"ms", milliseconds(1)}, {"d", hours(24)}, {"h", hours(1)},
+      {"m", std::chrono::minutes(1)}, {"s", std::chrono::seconds(1)}};
   TimeLeft left;
-  for (std::size_t i = 1; i + 1 < match.size() && match[i].matched; i += 2) {
-    left.step = unit(match[i + 1].str());
-    left.least += std::stoll(match[i].str()) * left.step;
+  for (int parts = 0; !text.empty(); ++parts) {
+    std::int64_t count = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), count);
+    if (error != std::errc() || parts == 2) return std::nullopt;
+    text.remove_prefix(static_cast<std::size_t>(end - text.data()));
+    const auto* unit = std::find_if(std::begin(kUnits), std::end(kUnits),
+                                    [&](const auto& u) { return text.starts_with(u.first); });
+    if (unit == std::end(kUnits)) return std::nullopt;
+    text.remove_prefix(unit->first.size());
+    left.step = unit->second;
+    left.least += count * left.step;
   }
+  if (left.step == milliseconds(0)) return std::nullopt;
   return left;
 }
 
