@@ -34,9 +34,9 @@ int RunCompact(const CompactFlags& flags) {
     object["sst_bytes_after"] = result.after.sst_bytes;
     PrintJsonLine(object);
   } else {
-    std::cout << fmt::format("compacted: SST files {} -> {}, {} -> {}\n", result.before.sst_files,
-                             result.after.sst_files, HumanBytes(result.before.sst_bytes),
-                             HumanBytes(result.after.sst_bytes));
+    std::cout << fmt::format("compacted: SST files of entries {} -> {}, {} -> {}\n",
+                             result.before.sst_files, result.after.sst_files,
+                             HumanBytes(result.before.sst_bytes), HumanBytes(result.after.sst_bytes));
   }
   return kExitOk;
 }

@@ -34,7 +34,8 @@ void PrintHuman(const std::string& dir, const storage::StoreFigures& f) {
   row("records", fmt::format("{} (compression ratio {:.2f})", HumanBytes(f.record_bytes),
                              f.compression_ratio()));
   row("on disk", HumanBytes(f.disk_bytes));
-  row("SST files", fmt::format("{} ({})", f.rocksdb.sst_files, HumanBytes(f.rocksdb.sst_bytes)));
+  row("SST files of entries",
+      fmt::format("{} ({})", f.rocksdb.sst_files, HumanBytes(f.rocksdb.sst_bytes)));
   row("estimated keys (RocksDB)", std::to_string(f.rocksdb.estimated_keys));
   row("estimated live data", HumanBytes(f.rocksdb.estimated_live_bytes));
   row("memtables", HumanBytes(f.rocksdb.memtable_bytes));

@@ -52,7 +52,8 @@ void PrintSummary(const storage::VerifyResult& result, bool json) {
     PrintJsonLine(object);
     return;
   }
-  std::cout << fmt::format("checked {} records and {} SST files: {}\n", result.checked,
+  std::cout << fmt::format("checked {} records and {} SST files (entries and metadata): {}\n",
+                           result.checked,
                            result.sst_files,
                            result.bad == 0 ? "all good" : fmt::format("{} bad", result.bad));
 }
