@@ -44,7 +44,8 @@ struct CacheStats {
 
   // Bytes L1 holds for the values put in it since open, over their
   // uncompressed bytes: below 1 when lz4 compression saves memory, 1 without
-  // compression.
+  // compression. With lz4 on, each value held in L1 carries a byte saying how
+  // it is held, so values too small to compress take the ratio above 1.
   double compression_ratio = 1.0;
 };
 
