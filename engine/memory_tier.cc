@@ -202,6 +202,9 @@ Status CreateAdaptive(const MemoryTierOptions& o, std::unique_ptr<MemoryTier>* o
         "l1_max_entries or l1_max_bytes, or raise l1_shards",
         bound));
   }
+  // Only an allocation the system refuses outright is caught: the structures
+  // are filled as they are made, so under Linux's overcommit a size near the
+  // memory there is can still end the process.
   try {
     *out = std::make_unique<ShardedTier<AdaptivePolicy>>(o, o.adaptive);
   } catch (const std::bad_alloc&) {

@@ -56,7 +56,8 @@ class NamespaceTable {
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, storage::Namespace, Hash, std::equal_to<>> by_name_;
   std::unordered_map<std::uint32_t, std::string> by_id_;
-  // The store never hands out an id twice, so a dropped id keeps its name.
+  // The store never hands out an id twice, so a dropped id keeps its name: one
+  // small entry per namespace dropped while the cache is open.
   std::unordered_map<std::uint32_t, std::string> dropped_;
 };
 

@@ -3,6 +3,8 @@
 // The longer methods of TierShard, apart so that tier_shard.h reads as its
 // interface. Included by tier_shard.h only.
 
+#include <fmt/format.h>
+
 namespace tiercache::engine {
 
 template <typename Policy>

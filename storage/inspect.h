@@ -149,18 +149,18 @@ struct LoadOptions {
 };
 
 struct LoadResult {
-  std::uint64_t entries = 0;  // entries written to the store
-  std::uint64_t kept = 0;     // entries left out: the store held their keys at a version as new
+  std::uint64_t entries = 0;  // lines written to the store (a key on two lines may count twice)
+  std::uint64_t kept = 0;     // lines left out: the store held their keys at a version as new
   std::uint64_t lines = 0;    // lines read, blank ones included
 };
 
 // Reads the JSON lines Dump wrote and writes each entry as it was dumped
 // (version, times, access data and metadata kept), creating namespaces as
 // needed; expired entries too. An entry replaces one with the same key only
-// if its version is newer: a key's version never goes backwards, so an entry
-// the store (or an earlier line) holds at the same or a newer version stays,
-// and the line counts as kept. The store's version ceiling is raised above
-// every loaded version first.
+// if its version is newer, or the stored record fails its checks: a key's
+// version never goes backwards, so an entry the store (or an earlier line)
+// holds at the same or a newer version stays, and the line counts as kept.
+// The store's version ceiling is raised above every loaded version first.
 // At a malformed line, InvalidArgument "line N: ..." once every line before it
 // is written. What was written survives a power cut once Load returns (the
 // WAL is synced). REQUIRES: the store is open read-write.

@@ -7,7 +7,7 @@
 #include <map>
 #include <ostream>
 #include <string>
-#include <unordered_map>
+#include <utility>
 
 #include "storage/entry_json.h"
 #include "storage/guarded.h"
@@ -71,8 +71,11 @@ class Loader {
   // REQUIRES: the version is at most kMaxVersion, as ParseEntryJsonLine
   // makes sure.
   Status Add(const NamedEntry& named) {
+    // The line is checked in full (its namespace name, the encoder's limits)
+    // before the store is asked whether it holds the key.
     Namespace ns;
     Status s = NamespaceFor(named.ns, &ns);
+    if (s.ok()) s = encoder_.Encode(named.entry, &record_);
     std::uint64_t held = 0;
     if (s.ok()) s = HeldVersion(ns, named.entry.key, &held);
     if (!s.ok()) return s;
@@ -80,10 +83,9 @@ class Loader {
       ++kept_;
       return Status::OK();
     }
-    s = encoder_.Encode(named.entry, &record_);
-    if (s.ok()) s = batch_.Put(ns, named.entry.key, record_);
+    s = batch_.Put(ns, named.entry.key, record_);
     if (!s.ok()) return s;
-    batched_[BatchKey(ns, named.entry.key)] = named.entry.version;
+    batched_[{ns.id, named.entry.key}] = named.entry.version;
     max_version_ = std::max(max_version_, named.entry.version);
     return Status::OK();
   }
@@ -110,16 +112,12 @@ class Loader {
   std::uint64_t kept() const { return kept_; }
 
  private:
-  static std::string BatchKey(const Namespace& ns, std::string_view key) {
-    return fmt::format("{}/{}", ns.id, key);
-  }
-
   // The version of the key in the batch being filled, else in the store; 0
-  // when neither holds it, or when the stored record is too damaged to tell
-  // (the loaded entry then replaces it).
+  // when neither holds it, or when the stored record fails its checks (the
+  // loaded entry then replaces it: a damaged header's version means nothing).
   Status HeldVersion(const Namespace& ns, std::string_view key, std::uint64_t* version) {
     *version = 0;
-    const auto batched = batched_.find(BatchKey(ns, key));
+    const auto batched = batched_.find(std::pair(ns.id, std::string(key)));
     if (batched != batched_.end()) {
       *version = batched->second;
       return Status::OK();
@@ -149,7 +147,7 @@ class Loader {
   std::string record_;
   std::string stored_;
   std::map<std::string, Namespace, std::less<>> namespaces_;
-  std::unordered_map<std::string, std::uint64_t> batched_;  // the batch's keys and versions
+  std::map<std::pair<std::uint32_t, std::string>, std::uint64_t> batched_;  // in the batch: versions
   std::uint64_t max_version_ = 0;  // of the entries added so far; at most kMaxVersion
   std::uint64_t written_ = 0;
   std::uint64_t kept_ = 0;

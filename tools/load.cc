@@ -54,8 +54,9 @@ int LoadFrom(storage::Store* store, const LoadFlags& flags, std::istream* in,
   }
   std::cout << fmt::format("loaded {} entries from {} lines", result.entries, result.lines);
   if (result.kept > 0) {
-    std::cout << fmt::format("; kept {} entries that the store holds at the same or a newer version",
-                             result.kept);
+    std::cout << fmt::format(
+        "; left out {} lines: the store holds their keys at the same or a newer version",
+        result.kept);
   }
   std::cout << '\n';
   return kExitOk;

@@ -46,6 +46,8 @@ struct NamespacedKey {
 // A persistent cache: an in-memory tier (L1) in front of a RocksDB store on
 // local disk (L2), with the write, read and eviction policies of its Options.
 // Entries live in namespaces: the same key in two namespaces are two entries.
+// A namespace name is 1 to 255 bytes; every call refuses another with
+// InvalidArgument, reads and deletes as well as writes.
 //
 // Thread-safety: every method may be called from many threads at once.
 // Ownership: Open returns the only owner; destroying a cache closes it (with
@@ -56,7 +58,8 @@ class Cache {
  public:
   // Opens the store at options.path (creating it when missing) after
   // Options::Validate(); invalid options touch nothing on disk. Busy when
-  // another process has the store open. On failure nothing stays open.
+  // another process, or another Cache of this one, has the store open. On
+  // failure nothing stays open.
   [[nodiscard]] static Status Open(const Options& options, std::unique_ptr<Cache>* cache);
 
   ~Cache();
@@ -103,13 +106,15 @@ class Cache {
   [[nodiscard]] Status DropNamespace(std::string_view ns);
 
   // Write-behind: returns once every write acknowledged before the call is in
-  // RocksDB, or TimedOut at the deadline. Other policies: OK at once.
+  // RocksDB, or TimedOut at the deadline. Other policies: OK at once. A
+  // negative deadline is InvalidArgument (here and for Close, which then
+  // leaves the cache open).
   [[nodiscard]] Status Flush(std::chrono::milliseconds deadline);
 
   // Drains write-behind's buffer within the deadline and closes the store.
   // TimedOut (or the store's error) when writes could not be written; their
-  // keys go to *unwritten when given. Calls made once
-  // Close has begun return InvalidArgument; those already under way finish
+  // keys go to *unwritten when given. Calls made once Close has begun return
+  // InvalidArgument; those already under way finish
   // first (a read-through load's loader call is not waited for), so a
   // listener must not call Close: it would wait for the call that told it.
   [[nodiscard]] Status Close(std::chrono::milliseconds deadline,

@@ -642,6 +642,9 @@ TEST_F(CacheTest, FlushAndCloseRefuseANegativeDeadline) {
 TEST_F(CacheTest, CloseNamesTheKeysItCouldNotWrite) {
   options_.write_policy = WritePolicy::kWriteBehind;
   options_.write_buffer.flush_interval = std::chrono::hours(1);
+  options_.write_buffer.max_entries = 2;  // the two writes below are a batch at once
+  auto listener = std::make_shared<FlushFailureListener>();
+  options_.listener = listener;
   SimulateDisk();
   {
     auto cache = Open();
@@ -651,6 +654,7 @@ TEST_F(CacheTest, CloseNamesTheKeysItCouldNotWrite) {
     SetDiskFull(true);
     ASSERT_TRUE(cache->Put("ns", "k", "v").ok());
     ASSERT_TRUE(cache->Put("other", "k", "v").ok());
+    ASSERT_TRUE(listener->WaitForFailures(1));  // the message below names the failure
     std::vector<NamespacedKey> unwritten;
     const Status s = cache->Close(milliseconds(200), &unwritten);
     EXPECT_TRUE(s.IsTimedOut()) << s.ToString();

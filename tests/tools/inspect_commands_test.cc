@@ -326,8 +326,8 @@ TEST_F(InspectCommandsTest, DumpLoadDumpGivesTheSameLines) {
   const ToolRun again = RunTool({"load", copy, first});
   EXPECT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(again.out,
-            "loaded 0 entries from 4 lines; kept 4 entries that the store holds at the same or "
-            "a newer version\n");
+            "loaded 0 entries from 4 lines; left out 4 lines: the store holds their keys at the "
+            "same or a newer version\n");
   EXPECT_EQ(RunTool({"dump", copy}).out, ReadFile(first));
 }
 
