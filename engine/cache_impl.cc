@@ -112,9 +112,14 @@ Status Cache::Impl::CheckOpen() const {
   return Status::InvalidArgument(fmt::format("the cache at {} is closed", options_.path));
 }
 
-Status Cache::Impl::FindNamespace(std::string_view ns, std::uint32_t* id, bool* known) const {
-  *known = namespaces_->Find(ns, id);
-  return *known ? Status::OK() : storage::CheckNamespaceName(ns);
+Status Cache::Impl::FindNamespace(std::string_view ns, std::optional<std::uint32_t>* id) const {
+  std::uint32_t found = 0;
+  if (!namespaces_->Find(ns, &found)) {
+    id->reset();
+    return storage::CheckNamespaceName(ns);
+  }
+  *id = found;
+  return Status::OK();
 }
 
 Status Cache::Impl::Enter(engine::CallGate::Pass* pass) {
@@ -130,17 +135,16 @@ std::string Cache::Impl::Describe(std::string_view ns, std::string_view key) con
 // Reads
 
 Status Cache::Impl::Get(std::string_view ns, std::string_view key, std::string* value) {
-  std::uint32_t id = 0;
-  bool known = false;
+  std::optional<std::uint32_t> id;
   Status s = CheckOpen();
-  if (s.ok()) s = FindNamespace(ns, &id, &known);
+  if (s.ok()) s = FindNamespace(ns, &id);
   if (!s.ok()) return s;
-  if (known && LookupMemoryValue(id, key, value)) return Status::OK();
+  if (id && LookupMemoryValue(*id, key, value)) return Status::OK();
   // The value is decoded into the caller's string: a caller that reads in a
   // loop keeps its capacity, and the read allocates nothing for it.
   Entry entry;
   entry.value = std::move(*value);
-  s = GetBelow(ns, known ? std::optional(id) : std::nullopt, key, &entry);
+  s = GetBelow(ns, id, key, &entry);
   *value = std::move(entry.value);
   if (!s.ok()) value->clear();  // it may hold an expired or damaged record's value
   return s;
@@ -153,32 +157,31 @@ void Cache::Impl::GetMany(std::string_view ns, const std::vector<std::string>& k
   statuses->assign(keys.size(), Status::OK());
   values->resize(keys.size());  // a caller that reads in a loop keeps the strings' capacity
   for (std::string& value : *values) value.clear();
-  std::uint32_t id = 0;
-  bool known = false;
+  std::optional<std::uint32_t> id;
   Status s = CheckOpen();
-  if (s.ok()) s = FindNamespace(ns, &id, &known);
+  if (s.ok()) s = FindNamespace(ns, &id);
   if (!s.ok()) {
     statuses->assign(keys.size(), s);
     return;
   }
   std::vector<std::size_t> missed;
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    if (!known || !LookupMemoryValue(id, keys[i], &(*values)[i])) missed.push_back(i);
+    if (!id || !LookupMemoryValue(*id, keys[i], &(*values)[i])) missed.push_back(i);
   }
-  if (known && !missed.empty()) {
-    ReadManyBelow(storage::Namespace{id, std::string(ns)}, keys, missed, statuses, values);
+  if (id && !missed.empty()) {
+    ReadManyBelow(storage::Namespace{*id, std::string(ns)}, keys, missed, statuses, values);
   }
   for (const std::size_t i : missed) {
-    Status& s = (*statuses)[i];
-    if (known && !s.IsNotFound()) continue;
+    Status& status = (*statuses)[i];
+    if (id && !status.IsNotFound()) continue;
     if (options_.read_policy == ReadPolicy::kReadThrough) {
       Entry entry;
-      s = Load(ns, keys[i], &entry);
-      if (s.ok()) (*values)[i] = std::move(entry.value);
+      status = Load(ns, keys[i], &entry);
+      if (status.ok()) (*values)[i] = std::move(entry.value);
     } else {
-      s = Status::NotFound(Describe(ns, keys[i]));
+      status = Status::NotFound(Describe(ns, keys[i]));
     }
-    if (!s.ok()) (*values)[i].clear();
+    if (!status.ok()) (*values)[i].clear();
   }
 }
 
@@ -242,29 +245,25 @@ void Cache::Impl::FindRecordsLocked(const storage::Namespace& ns,
 }
 
 Status Cache::Impl::GetEntry(std::string_view ns, std::string_view key, Entry* entry) {
-  std::uint32_t id = 0;
-  bool known = false;
+  std::optional<std::uint32_t> id;
   Status s = CheckOpen();
-  if (s.ok()) s = FindNamespace(ns, &id, &known);
+  if (s.ok()) s = FindNamespace(ns, &id);
   if (!s.ok()) return s;
-  if (known && LookupMemory(id, key, entry)) return Status::OK();
-  s = GetBelow(ns, known ? std::optional(id) : std::nullopt, key, entry);
+  if (id && LookupMemory(*id, key, entry)) return Status::OK();
+  s = GetBelow(ns, id, key, entry);
   if (s.ok()) entry->key = key;
   return s;
 }
 
 Status Cache::Impl::Contains(std::string_view ns, std::string_view key) {
-  std::uint32_t id = 0;
-  bool known = false;
+  std::optional<std::uint32_t> id;
   Status s = CheckOpen();
-  if (s.ok()) s = FindNamespace(ns, &id, &known);
+  if (s.ok()) s = FindNamespace(ns, &id);
   if (!s.ok()) return s;
-  if (!known) {
-    return Status::NotFound(fmt::format("{}: no such namespace", Describe(ns, key)));
-  }
+  if (!id) return Status::NotFound(fmt::format("{}: no such namespace", Describe(ns, key)));
   Entry entry;
-  if (LookupMemory(id, key, &entry)) return Status::OK();
-  return ReadBelow(storage::Namespace{id, std::string(ns)}, key, &entry);
+  if (LookupMemory(*id, key, &entry)) return Status::OK();
+  return ReadBelow(storage::Namespace{*id, std::string(ns)}, key, &entry);
 }
 
 Status Cache::Impl::GetBelow(std::string_view ns, std::optional<std::uint32_t> id,

@@ -84,10 +84,10 @@ class Cache::Impl {
   explicit Impl(const Options& options);
   Status OpenParts();
   Status CheckOpen() const;
-  // The id of namespace `ns` when it exists (else *known is false), or the
+  // The id of namespace `ns`, nullopt when it does not exist (yet); or the
   // error of a name no namespace can have, so that a read or a delete
   // through a mistaken name is refused as a write through it is.
-  Status FindNamespace(std::string_view ns, std::uint32_t* id, bool* known) const;
+  Status FindNamespace(std::string_view ns, std::optional<std::uint32_t>* id) const;
   // A pass of gate_, or the error of a closed cache.
   Status Enter(engine::CallGate::Pass* pass);
   static Status CheckKey(std::string_view key);

@@ -234,22 +234,21 @@ Status Cache::Impl::PutManyAtomically(const storage::Namespace& ns,
 Status Cache::Impl::Delete(std::string_view ns, std::string_view key) {
   engine::CallGate::Pass pass;
   Status s = Enter(&pass);
-  std::uint32_t id = 0;
-  bool known = false;
+  std::optional<std::uint32_t> id;
   if (s.ok()) s = CheckKey(key);
-  if (s.ok()) s = FindNamespace(ns, &id, &known);
+  if (s.ok()) s = FindNamespace(ns, &id);
   if (!s.ok()) return s;
   if (options_.negative_ttl.count() > 0) negatives_.Erase(engine::FlightKey(ns, key));
-  if (!known) return Status::OK();
-  const storage::Namespace n{id, std::string(ns)};
-  auto lock = LockKey(id, key);
+  if (!id) return Status::OK();
+  const storage::Namespace n{*id, std::string(ns)};
+  auto lock = LockKey(n.id, key);
   if (write_behind_) {
-    s = write_behind_->Add(engine::BufferedWrite{id, std::string(key), {}, true});
+    s = write_behind_->Add(engine::BufferedWrite{n.id, std::string(key), {}, true});
   } else {
     s = store_->Delete(n, key);
     if (s.ok()) counters_.disk_writes.fetch_add(1, std::memory_order_relaxed);
   }
-  if (s.ok()) memory_->Erase(id, key, RemovalCause::kDeleted);
+  if (s.ok()) memory_->Erase(n.id, key, RemovalCause::kDeleted);
   return s;
 }
 
