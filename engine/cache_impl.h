@@ -157,8 +157,8 @@ class Cache::Impl {
   Status WriteLocked(const storage::Namespace& ns, const Entry& entry);
   void Written(const storage::Namespace& ns, const Entry& entry,
                const storage::StoredValue& stored);
-  Status WriteBatch(std::vector<const engine::BufferedWrite*>* batch, std::size_t* written);
-  Status WriteInParts(const std::vector<const engine::BufferedWrite*>& sorted,
+  Status WriteBatch(std::vector<engine::BufferedWrite>* batch, std::size_t* written);
+  Status WriteInParts(const std::vector<engine::BufferedWrite>& sorted,
                       std::size_t part_bytes, std::size_t* written);
   Status WritePart(storage::StoreBatch* batch);
   Status PutManyAtomically(const storage::Namespace& ns, const std::vector<KeyValue>& pairs,

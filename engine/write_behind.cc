@@ -13,8 +13,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// What a buffered write costs beyond its bytes: its map node and bookkeeping.
-constexpr std::size_t kWriteOverhead = 96;
 constexpr milliseconds kFirstBackoff{10};
 constexpr milliseconds kMaxBackoff{5000};
 // With nothing buffered the flusher sleeps until an Add wakes it.
@@ -33,26 +31,14 @@ milliseconds Backoff(std::uint64_t attempt) {
 
 }  // namespace
 
-std::size_t BufferedWrite::Charge() const {
-  return kWriteOverhead + key.size() + record.size();
-}
-
-std::size_t WriteBehind::KeyHash::operator()(
-    const std::pair<std::uint32_t, std::string>& k) const {
-  return (*this)(std::pair<std::uint32_t, std::string_view>(k.first, k.second));
-}
-
-std::size_t WriteBehind::KeyHash::operator()(
-    const std::pair<std::uint32_t, std::string_view>& k) const {
-  return std::hash<std::string_view>()(k.second) ^ (std::size_t{k.first} * 0x9E3779B97F4A7C15u);
-}
-
 WriteBehind::WriteBehind(const WriteBufferOptions& options, std::shared_ptr<Clock> clock,
                          BatchWriter writer, FlushFailedCallback failed)
     : options_(options),
       clock_(std::move(clock)),
       writer_(std::move(writer)),
       failed_(std::move(failed)),
+      pending_(options.max_bytes),
+      in_flight_(options.max_bytes),
       thread_([this] { Run(); }) {}
 
 WriteBehind::~WriteBehind() {
@@ -67,15 +53,14 @@ WriteBehind::~WriteBehind() {
 }
 
 bool WriteBehind::HasRoom(const BufferedWrite& write) const {
-  if (pending_.writes.empty()) return true;
-  const BufferedWrite* old = FindIn(pending_.writes, write.ns, write.key);
-  const std::size_t old_charge = old ? old->Charge() : 0;
-  const std::size_t entries = pending_.writes.size() + (old ? 0 : 1);
-  return entries <= options_.max_entries &&
-         pending_.bytes - old_charge + write.Charge() <= options_.max_bytes;
+  if (pending_.empty()) return true;
+  BufferedWrite old;
+  const std::size_t keys = pending_.keys() + (pending_.Find(write.ns, write.key, &old) ? 0 : 1);
+  return keys <= options_.max_entries &&
+         pending_.bytes() + pending_.ChargeOf(write) <= options_.max_bytes;
 }
 
-Status WriteBehind::Add(BufferedWrite write) {
+Status WriteBehind::Add(const BufferedWrite& write) {
   std::unique_lock lock(mu_);
   const auto give_up = std::chrono::steady_clock::now() + options_.max_wait;
   while (!closed_ && !HasRoom(write)) {
@@ -84,62 +69,50 @@ Status WriteBehind::Add(BufferedWrite write) {
       return Status::Busy(fmt::format(
           "the write-behind buffer is full ({} writes, {} bytes) and no flush made room "
           "within write_buffer.max_wait ({})",
-          pending_.writes.size(), pending_.bytes, options_.max_wait));
+          pending_.keys(), pending_.bytes(), options_.max_wait));
     }
   }
   if (closed_) return Status::InvalidArgument("the cache is closed");
 
   const TimePoint now = clock_->Now();
-  if (pending_.writes.empty()) pending_.oldest = now;
-  const std::size_t charge = write.Charge();
-  auto key = std::make_pair(write.ns, write.key);
-  auto [it, inserted] = pending_.writes.try_emplace(std::move(key));
-  if (!inserted) pending_.bytes -= it->second.Charge();
-  it->second = std::move(write);
-  pending_.bytes += charge;
+  if (pending_.empty()) pending_.oldest = now;
+  pending_.Add(write);
   pending_.last_seq = ++added_seq_;
-  if (pending_.writes.size() == 1 || FlushDue(now)) work_.notify_one();
+  if (pending_.keys() == 1 || FlushDue(now)) work_.notify_one();
   return Status::OK();
-}
-
-const BufferedWrite* WriteBehind::FindIn(const Map& map, std::uint32_t ns,
-                                         std::string_view key) {
-  auto it = map.find(std::pair<std::uint32_t, std::string_view>(ns, key));
-  return it == map.end() ? nullptr : &it->second;
 }
 
 WriteBehind::Found WriteBehind::Find(std::uint32_t ns, std::string_view key,
                                      std::string* record) const {
   std::lock_guard lock(mu_);
-  const BufferedWrite* write = FindIn(pending_.writes, ns, key);
-  if (write == nullptr) write = FindIn(in_flight_.writes, ns, key);
-  if (write == nullptr) return Found::kNo;
-  if (write->is_delete) return Found::kDelete;
-  *record = write->record;
+  BufferedWrite write;
+  if (!pending_.Find(ns, key, &write) && !in_flight_.Find(ns, key, &write)) return Found::kNo;
+  if (write.is_delete) return Found::kDelete;
+  record->assign(write.record);
   return Found::kPut;
 }
 
 bool WriteBehind::FlushDue(TimePoint now) const {
-  if (pending_.writes.empty()) return false;
-  return closed_ || flush_requests_ > 0 || pending_.writes.size() >= options_.max_entries ||
-         pending_.bytes >= options_.max_bytes ||
+  if (pending_.empty()) return false;
+  return closed_ || flush_requests_ > 0 || pending_.keys() >= options_.max_entries ||
+         pending_.bytes() >= options_.max_bytes ||
          now - pending_.oldest >= options_.flush_interval;
 }
 
 milliseconds WriteBehind::UntilDue(TimePoint now) const {
-  if (pending_.writes.empty()) return kIdleWait;
+  if (pending_.empty()) return kIdleWait;
   return std::max(milliseconds(1), options_.flush_interval - (now - pending_.oldest));
 }
 
 void WriteBehind::Run() {
   std::unique_lock lock(mu_);
   while (true) {
-    if (in_flight_.writes.empty()) {
+    if (in_flight_.empty()) {
       while (!stop_ && !FlushDue(clock_->Now())) {
         work_.wait_for(lock, UntilDue(clock_->Now()));
       }
       if (stop_) return;
-      in_flight_ = std::exchange(pending_, Generation{});
+      std::swap(in_flight_, pending_);
       attempt_ = 0;
       progress_.notify_all();
     }
@@ -149,41 +122,31 @@ void WriteBehind::Run() {
 }
 
 void WriteBehind::WriteInFlight(std::unique_lock<std::mutex>& lock) {
-  std::vector<const BufferedWrite*> batch;
-  batch.reserve(in_flight_.writes.size());
-  for (const auto& [key, write] : in_flight_.writes) batch.push_back(&write);
+  batch_.clear();
+  in_flight_.Unwritten(&batch_);
 
   lock.unlock();
   std::size_t written = 0;
-  const Status s = writer_(&batch, &written);
-  if (s.ok()) written = batch.size();
+  const Status s = writer_(&batch_, &written);
+  if (s.ok()) written = batch_.size();
   lock.lock();
 
   // The store holds the whole batch (a writer may say so with its error too).
-  if (written == batch.size()) {
+  if (written == batch_.size()) {
     flushed_seq_ = in_flight_.last_seq;
     ++stats_.flushes;
-    Generation done = std::exchange(in_flight_, Generation{});
+    in_flight_.Clear();
     progress_.notify_all();
-    // Freeing a batch's map takes long enough to keep writers waiting.
-    lock.unlock();
-    done = Generation{};
-    lock.lock();
     return;
   }
   // What the store took is not written again: near a full disk, a batch
   // written in parts gets further with each attempt.
-  for (std::size_t i = 0; i < written; ++i) {
-    const auto it = in_flight_.writes.find(
-        std::pair<std::uint32_t, std::string_view>(batch[i]->ns, batch[i]->key));
-    in_flight_.bytes -= it->second.Charge();
-    in_flight_.writes.erase(it);
-  }
+  for (std::size_t i = 0; i < written; ++i) in_flight_.MarkWritten(batch_[i].ns, batch_[i].key);
   const std::uint64_t attempt = ++attempt_;
   ++stats_.failures;
   last_failure_ = s;
   lock.unlock();
-  failed_(s, batch.size() - written, attempt);
+  failed_(s, batch_.size() - written, attempt);
   lock.lock();
   work_.wait_for(lock, Backoff(attempt), [this] { return stop_; });
 }
@@ -204,11 +167,11 @@ Status WriteBehind::Flush(milliseconds deadline) {
 Status WriteBehind::Unfinished(std::string_view what, milliseconds deadline) const {
   return Status::TimedOut(fmt::format(
       "write-behind {} did not finish within {}: {} writes still buffered{}", what, deadline,
-      pending_.writes.size() + in_flight_.writes.size(),
+      pending_.unwritten() + in_flight_.unwritten(),
       last_failure_.ok() ? "" : "; the last batch failed with " + last_failure_.ToString()));
 }
 
-Status WriteBehind::Close(milliseconds deadline, std::vector<const BufferedWrite*>* unwritten) {
+Status WriteBehind::Close(milliseconds deadline, std::vector<BufferedWrite>* unwritten) {
   {
     std::lock_guard lock(mu_);
     closed_ = true;
@@ -224,11 +187,10 @@ Status WriteBehind::Close(milliseconds deadline, std::vector<const BufferedWrite
   if (thread_.joinable()) thread_.join();
   // The batch in flight at the deadline may have been written since: what is
   // left is counted now, not when Flush gave up.
-  if (s.ok() || (in_flight_.writes.empty() && pending_.writes.empty())) return Status::OK();
+  if (s.ok() || in_flight_.unwritten() + pending_.unwritten() == 0) return Status::OK();
   if (unwritten != nullptr) {
-    for (const Map* map : {&in_flight_.writes, &pending_.writes}) {
-      for (const auto& [key, write] : *map) unwritten->push_back(&write);
-    }
+    in_flight_.Unwritten(unwritten);
+    pending_.Unwritten(unwritten);
   }
   return Unfinished("close", deadline);
 }
@@ -236,10 +198,10 @@ Status WriteBehind::Close(milliseconds deadline, std::vector<const BufferedWrite
 WriteBehind::Stats WriteBehind::GetStats() const {
   std::lock_guard lock(mu_);
   Stats stats = stats_;
-  stats.entries = pending_.writes.size() + in_flight_.writes.size();
-  stats.bytes = pending_.bytes + in_flight_.bytes;
+  stats.entries = pending_.unwritten() + in_flight_.unwritten();
+  stats.bytes = pending_.bytes() + in_flight_.bytes();
   if (stats.entries > 0) {
-    const TimePoint oldest = in_flight_.writes.empty() ? pending_.oldest : in_flight_.oldest;
+    const TimePoint oldest = in_flight_.empty() ? pending_.oldest : in_flight_.oldest;
     stats.oldest_age = clock_->Now() - oldest;
   }
   return stats;

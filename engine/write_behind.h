@@ -10,26 +10,14 @@
 #include <string>
 #include <string_view>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
+#include "engine/write_set.h"
 #include "tiercache/clock.h"
 #include "tiercache/options.h"
 #include "tiercache/status.h"
 
 namespace tiercache::engine {
-
-// One buffered write: a new version of an entry, or a deletion. The entry
-// arrives encoded (storage/record_format.h), by the writer's thread, so that
-// the one flusher thread has only RocksDB's work left to do.
-struct BufferedWrite {
-  std::uint32_t ns = 0;
-  std::string key;
-  std::string record;  // empty for a deletion
-  bool is_delete = false;
-
-  std::size_t Charge() const;
-};
 
 // What the flusher hands to RocksDB: the writes of one batch, in an order the
 // writer may change. Returns the store's status and sets *written to how many
@@ -37,7 +25,7 @@ struct BufferedWrite {
 // (on success, all). After a failure those leave the buffer; the rest stay,
 // readable, and are handed over again.
 using BatchWriter =
-    std::function<Status(std::vector<const BufferedWrite*>* batch, std::size_t* written)>;
+    std::function<Status(std::vector<BufferedWrite>* batch, std::size_t* written)>;
 // Told of a batch RocksDB refused (the attempt number counts from 1).
 using FlushFailedCallback =
     std::function<void(const Status& status, std::size_t entries, std::uint64_t attempt)>;
@@ -46,7 +34,8 @@ using FlushFailedCallback =
 // last one wins, deletions included); a background thread writes everything
 // buffered as one batch when the buffer reaches its entry or byte limit, when
 // the oldest write is flush_interval old, or when Flush asks. While one batch
-// is being written the next fills, so memory is bounded by twice the limits.
+// is being written the next fills, so memory is bounded by twice the limits;
+// the two sets trade places at each flush and keep their capacity.
 // A failing batch is retried with exponential backoff and jitter; its writes
 // stay readable meanwhile.
 //
@@ -61,9 +50,9 @@ class WriteBehind {
   WriteBehind(const WriteBehind&) = delete;
   WriteBehind& operator=(const WriteBehind&) = delete;
 
-  // Buffers a write, waiting up to max_wait for room; Busy after that, and
-  // InvalidArgument once closed.
-  [[nodiscard]] Status Add(BufferedWrite write);
+  // Buffers a copy of the write, waiting up to max_wait for room; Busy after
+  // that, and InvalidArgument once closed.
+  [[nodiscard]] Status Add(const BufferedWrite& write);
 
   enum class Found { kNo, kPut, kDelete };
   // The latest buffered write of the key; *record filled for a put.
@@ -74,10 +63,10 @@ class WriteBehind {
   [[nodiscard]] Status Flush(std::chrono::milliseconds deadline);
 
   // Refuses further writes, flushes within the deadline and stops the
-  // flusher. The writes still unwritten go to *unwritten; the pointers stay
+  // flusher. The writes still unwritten go to *unwritten; their views stay
   // valid until the WriteBehind is destroyed.
   [[nodiscard]] Status Close(std::chrono::milliseconds deadline,
-                             std::vector<const BufferedWrite*>* unwritten);
+                             std::vector<BufferedWrite>* unwritten);
 
   struct Stats {
     std::uint64_t entries = 0;
@@ -90,27 +79,6 @@ class WriteBehind {
   Stats GetStats() const;
 
  private:
-  struct KeyHash {
-    using is_transparent = void;
-    std::size_t operator()(const std::pair<std::uint32_t, std::string>& k) const;
-    std::size_t operator()(const std::pair<std::uint32_t, std::string_view>& k) const;
-  };
-  struct KeyEqual {
-    using is_transparent = void;
-    template <typename A, typename B>
-    bool operator()(const A& a, const B& b) const {
-      return a.first == b.first && std::string_view(a.second) == std::string_view(b.second);
-    }
-  };
-  using Map = std::unordered_map<std::pair<std::uint32_t, std::string>, BufferedWrite, KeyHash,
-                                 KeyEqual>;
-  struct Generation {
-    Map writes;
-    std::size_t bytes = 0;
-    TimePoint oldest{};
-    std::uint64_t last_seq = 0;  // the newest Add in it
-  };
-
   void Run();
   bool FlushDue(TimePoint now) const;                      // REQUIRES: mu_ held
   std::chrono::milliseconds UntilDue(TimePoint now) const;  // REQUIRES: mu_ held
@@ -120,7 +88,6 @@ class WriteBehind {
   // the flusher stopped.
   Status Unfinished(std::string_view what, std::chrono::milliseconds deadline) const;
   void WriteInFlight(std::unique_lock<std::mutex>& lock);
-  static const BufferedWrite* FindIn(const Map& map, std::uint32_t ns, std::string_view key);
 
   const WriteBufferOptions options_;
   const std::shared_ptr<Clock> clock_;
@@ -130,8 +97,10 @@ class WriteBehind {
   mutable std::mutex mu_;
   std::condition_variable work_;     // to the flusher: something to do
   std::condition_variable progress_;  // to writers and Flush: a batch finished
-  Generation pending_;                // GUARDED_BY(mu_): filling
-  Generation in_flight_;              // GUARDED_BY(mu_): being written
+  // Swapped when a flush starts: the set just written fills next, with the
+  // capacity it had.
+  WriteSet pending_;                  // GUARDED_BY(mu_): filling
+  WriteSet in_flight_;                // GUARDED_BY(mu_): being written
   std::uint64_t added_seq_ = 0;       // GUARDED_BY(mu_)
   std::uint64_t flushed_seq_ = 0;     // GUARDED_BY(mu_)
   std::uint64_t flush_requests_ = 0;  // GUARDED_BY(mu_): Flush calls waiting
@@ -140,6 +109,7 @@ class WriteBehind {
   bool closed_ = false;               // GUARDED_BY(mu_): no more writes
   bool stop_ = false;                 // GUARDED_BY(mu_): the flusher ends
   Stats stats_;                       // GUARDED_BY(mu_): counters only
+  std::vector<BufferedWrite> batch_;  // the flusher thread's alone
   std::thread thread_;
 };
 

@@ -13,6 +13,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -42,25 +43,25 @@ std::string KeyOf(int writer, int index) {
 // The record a version of a key carries (the buffer does not look inside
 // records): it names both, so that a write of one key served for another, or
 // a torn one, shows.
-std::string RecordOf(const std::string& key, std::uint64_t version, std::size_t padding) {
-  return key + "#" + std::to_string(version) + "#" + std::string(padding, 'v');
+std::string RecordOf(std::string_view key, std::uint64_t version, std::size_t padding) {
+  return std::string(key) + "#" + std::to_string(version) + "#" + std::string(padding, 'v');
 }
 
 // The version a record of `key` names; nullopt when it is not one of key's.
-std::optional<std::uint64_t> VersionIn(const std::string& key, const std::string& record) {
-  const std::string head = key + "#";
+std::optional<std::uint64_t> VersionIn(std::string_view key, std::string_view record) {
+  const std::string head = std::string(key) + "#";
   if (!record.starts_with(head)) return std::nullopt;
   const std::size_t end = record.find('#', head.size());
   if (end == std::string::npos || end == head.size()) return std::nullopt;
   if (record.find_first_not_of('v', end + 1) != std::string::npos) return std::nullopt;
-  return std::stoull(record.substr(head.size(), end - head.size()));
+  return std::stoull(std::string(record.substr(head.size(), end - head.size())));
 }
 
 // The store stand-in: applies a batch, but every kFailEvery-th call only a
 // part of it (the first writes, as many as `taken` picks) before it fails.
 class FakeStore {
  public:
-  Status Write(std::vector<const BufferedWrite*>* batch, std::size_t* written,
+  Status Write(std::vector<BufferedWrite>* batch, std::size_t* written,
                std::uint64_t taken) {
     std::lock_guard lock(mu_);
     Status s;
@@ -71,14 +72,14 @@ class FakeStore {
     }
     taken_ += *written;
     for (std::size_t i = 0; i < *written; ++i) {
-      const BufferedWrite* write = (*batch)[i];
-      const std::optional<std::uint64_t> version = VersionIn(write->key, write->record);
-      if (write->is_delete) {
-        data_.erase(write->key);
+      const BufferedWrite& write = (*batch)[i];
+      const std::optional<std::uint64_t> version = VersionIn(write.key, write.record);
+      if (write.is_delete) {
+        data_.erase(std::string(write.key));
       } else if (!version) {
         ++malformed_;
       } else {
-        KeyState& state = data_[write->key];
+        KeyState& state = data_[std::string(write.key)];
         if (state && *state > *version) ++backwards_;
         state = *version;
       }
@@ -190,18 +191,21 @@ void WriteBehindStressTest::Writer(int writer) {
   std::uint64_t version = 0;
   for (int op = 0; op < OpsPerWriter() && !HasFailure(); ++op) {
     const int index = static_cast<int>(rng() % kKeysPerWriter);
+    const std::string key = KeyOf(writer, index);
     BufferedWrite write;
     write.ns = 1;
-    write.key = KeyOf(writer, index);
+    write.key = key;
     write.is_delete = rng() % 6 == 0;
-    if (!write.is_delete) write.record = RecordOf(write.key, ++version, rng() % 600);
+    std::string record;
+    if (!write.is_delete) record = RecordOf(key, ++version, rng() % 600);
+    write.record = record;
     const Status s = buffer_->Add(write);
     if (s.IsBusy()) {
       busy_.fetch_add(1, std::memory_order_relaxed);
     } else {
       ASSERT_TRUE(s.ok()) << s.ToString();
       latest[index] = write.is_delete ? KeyState() : KeyState(version);
-      ExpectFindSees(write.key, latest[index]);
+      ExpectFindSees(key, latest[index]);
     }
     if (rng() % 8 == 0) clock_->Advance(milliseconds(5));
     if (rng() % 64 == 0) {
@@ -239,7 +243,7 @@ TEST_F(WriteBehindStressTest, EveryFlushedWriteReachesTheStoreWhileBatchesFail) 
   for (std::thread& t : readers) t.join();
   ASSERT_FALSE(HasFailure());
 
-  std::vector<const BufferedWrite*> unwritten;
+  std::vector<BufferedWrite> unwritten;
   ASSERT_TRUE(buffer_->Close(kDeadline, &unwritten).ok());
   EXPECT_TRUE(unwritten.empty());
   for (int w = 0; w < kWriters; ++w) ExpectStoreHolds(final_[w], w);

@@ -19,13 +19,13 @@ using std::chrono::milliseconds;
 // can fail (after taking part of a batch) or block on demand.
 class FakeStore {
  public:
-  Status Write(std::vector<const BufferedWrite*>* batch, std::size_t* written) {
+  Status Write(std::vector<BufferedWrite>* batch, std::size_t* written) {
     std::unique_lock lock(mu_);
     ++entered_;
     changed_.notify_all();
     changed_.wait(lock, [&] { return !blocked_; });
     std::sort(batch->begin(), batch->end(),
-              [](const BufferedWrite* a, const BufferedWrite* b) { return a->key < b->key; });
+              [](const BufferedWrite& a, const BufferedWrite& b) { return a.key < b.key; });
     Status s;
     *written = batch->size();
     if (failures_left_ > 0) {
@@ -36,8 +36,8 @@ class FakeStore {
     if (*written == 0) return s;
     std::vector<std::string> keys;
     for (std::size_t i = 0; i < *written; ++i) {
-      const BufferedWrite* w = (*batch)[i];
-      keys.push_back(w->key + (w->is_delete ? "=deleted" : "=" + w->record));
+      const BufferedWrite& w = (*batch)[i];
+      keys.push_back(std::string(w.key) + (w.is_delete ? "=deleted" : "=" + std::string(w.record)));
     }
     batches_.push_back(keys);
     changed_.notify_all();
@@ -283,16 +283,16 @@ TEST_F(WriteBehindTest, WritesStayReadableWhileTheStoreFails) {
   EXPECT_NE(s.message().find("injected failure"), std::string::npos) << s.message();
   std::string record;
   EXPECT_EQ(buffer->Find(1, "a", &record), WriteBehind::Found::kPut);
-  std::vector<const BufferedWrite*> unwritten;
+  std::vector<BufferedWrite> unwritten;
   EXPECT_TRUE(buffer->Close(milliseconds(50), &unwritten).IsTimedOut());
   ASSERT_EQ(unwritten.size(), 1u);
-  EXPECT_EQ(unwritten[0]->key, "a");
+  EXPECT_EQ(unwritten[0].key, "a");
 }
 
 TEST_F(WriteBehindTest, CloseDrainsAndRefusesLaterWrites) {
   auto buffer = Make(Small());
   ASSERT_TRUE(buffer->Add(Put("a", "v")).ok());
-  std::vector<const BufferedWrite*> unwritten;
+  std::vector<BufferedWrite> unwritten;
   ASSERT_TRUE(buffer->Close(milliseconds(30'000), &unwritten).ok());
   EXPECT_TRUE(unwritten.empty());
   EXPECT_EQ(store_.batches().size(), 1u);

@@ -1,0 +1,156 @@
+#include "engine/write_set.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tests/util/run_mode.h"
+
+namespace tiercache::engine {
+namespace {
+
+constexpr std::size_t kMaxBytes = 1 << 20;
+
+BufferedWrite Put(std::uint32_t ns, std::string_view key, std::string_view record) {
+  return {ns, key, record, false};
+}
+
+BufferedWrite Delete(std::uint32_t ns, std::string_view key) { return {ns, key, {}, true}; }
+
+// What the set answers for a key, as "record", "deleted" or "absent".
+std::string Lookup(const WriteSet& set, std::uint32_t ns, std::string_view key) {
+  BufferedWrite found;
+  if (!set.Find(ns, key, &found)) return "absent";
+  EXPECT_EQ(found.ns, ns);
+  EXPECT_EQ(found.key, key);
+  return found.is_delete ? "deleted" : std::string(found.record);
+}
+
+TEST(WriteSetTest, AKeysLastWriteReplacesItsEarlierOnes) {
+  WriteSet set(kMaxBytes);
+  set.Add(Put(1, "a", "first"));
+  set.Add(Put(1, "a", "second"));
+  set.Add(Put(1, "b", "kept"));
+  set.Add(Delete(1, "b"));
+  EXPECT_EQ(set.keys(), 2u);
+  EXPECT_EQ(set.unwritten(), 2u);
+  EXPECT_EQ(Lookup(set, 1, "a"), "second");
+  EXPECT_EQ(Lookup(set, 1, "b"), "deleted");
+  set.Add(Put(1, "b", "back"));
+  EXPECT_EQ(Lookup(set, 1, "b"), "back");
+  EXPECT_EQ(Lookup(set, 1, "c"), "absent");
+}
+
+TEST(WriteSetTest, NamespacesKeepTheirOwnWritesOfAKey) {
+  WriteSet set(kMaxBytes);
+  set.Add(Put(1, "k", "one"));
+  set.Add(Put(2, "k", "two"));
+  EXPECT_EQ(set.keys(), 2u);
+  EXPECT_EQ(Lookup(set, 1, "k"), "one");
+  EXPECT_EQ(Lookup(set, 2, "k"), "two");
+  EXPECT_EQ(Lookup(set, 3, "k"), "absent");
+}
+
+TEST(WriteSetTest, ARecordThatFitsTakesItsPredecessorsPlaceAndALargerOneIsCharged) {
+  WriteSet set(kMaxBytes);
+  const std::string value(100, 'a');
+  const BufferedWrite first = Put(1, "key", value);
+  const std::size_t charge = set.ChargeOf(first);
+  EXPECT_GT(charge, 103u);  // the key, the record and the slot
+  set.Add(first);
+  EXPECT_EQ(set.bytes(), charge);
+
+  const std::string same(100, 'b');
+  EXPECT_EQ(set.ChargeOf(Put(1, "key", same)), 0u);
+  set.Add(Put(1, "key", same));
+  EXPECT_EQ(set.bytes(), charge);
+  EXPECT_EQ(Lookup(set, 1, "key"), same);
+
+  const std::string shorter(10, 'c');
+  set.Add(Put(1, "key", shorter));
+  EXPECT_EQ(set.bytes(), charge);
+  EXPECT_EQ(Lookup(set, 1, "key"), shorter);
+
+  const std::string longer(300, 'd');
+  EXPECT_EQ(set.ChargeOf(Put(1, "key", longer)), 300u);
+  set.Add(Put(1, "key", longer));
+  EXPECT_EQ(set.bytes(), charge + 300);
+  EXPECT_EQ(Lookup(set, 1, "key"), longer);
+}
+
+TEST(WriteSetTest, AWriteMarkedWrittenIsLeftOutUntilTheKeyIsWrittenAgain) {
+  WriteSet set(kMaxBytes);
+  set.Add(Put(1, "a", "1"));
+  set.Add(Put(1, "b", "2"));
+  set.MarkWritten(1, "a");
+  EXPECT_EQ(set.unwritten(), 1u);
+  EXPECT_EQ(set.keys(), 2u);
+  std::vector<BufferedWrite> writes;
+  set.Unwritten(&writes);
+  ASSERT_EQ(writes.size(), 1u);
+  EXPECT_EQ(writes[0].key, "b");
+  EXPECT_EQ(Lookup(set, 1, "a"), "1");  // still readable: the store holds the same
+
+  set.Add(Put(1, "a", "3"));
+  EXPECT_EQ(set.unwritten(), 2u);
+  writes.clear();
+  set.Unwritten(&writes);
+  EXPECT_EQ(writes.size(), 2u);
+}
+
+TEST(WriteSetTest, ClearEmptiesTheSetForItsNextUse) {
+  WriteSet set(kMaxBytes);
+  for (int i = 0; i < 1000; ++i) set.Add(Put(1, "key" + std::to_string(i), "v"));
+  set.last_seq = 7;
+  set.Clear();
+  EXPECT_TRUE(set.empty());
+  EXPECT_EQ(set.unwritten(), 0u);
+  EXPECT_EQ(set.bytes(), 0u);
+  EXPECT_EQ(set.last_seq, 0u);
+  EXPECT_EQ(Lookup(set, 1, "key5"), "absent");
+  set.Add(Put(1, "key5", "again"));
+  EXPECT_EQ(Lookup(set, 1, "key5"), "again");
+  EXPECT_EQ(set.keys(), 1u);
+}
+
+// Random writes of few keys over several clears, against a map: the set's
+// answers, its counts, and its bytes as the sum of what ChargeOf said.
+TEST(WriteSetTest, MatchesAModelOfTheLastWritePerKey) {
+  const std::uint64_t seed = test_util::SeedFromEnvironment();
+  std::printf("seed %llu (TIERCACHE_SEED replays it)\n", static_cast<unsigned long long>(seed));
+  std::mt19937_64 rng(seed);
+  WriteSet set(4096);  // a small arena limit: one write may still go past it
+  for (int round = 0; round < 20; ++round) {
+    std::map<std::pair<std::uint32_t, std::string>, std::string> model;
+    std::size_t bytes = 0;
+    const int writes = static_cast<int>(rng() % 5000);
+    for (int i = 0; i < writes; ++i) {
+      const auto ns = static_cast<std::uint32_t>(rng() % 3);
+      const std::string key = "k" + std::to_string(rng() % 700);
+      const bool is_delete = rng() % 5 == 0;
+      const std::string record(is_delete ? 0 : rng() % 200, static_cast<char>('a' + i % 26));
+      const BufferedWrite write{ns, key, record, is_delete};
+      bytes += set.ChargeOf(write);
+      set.Add(write);
+      model[{ns, key}] = is_delete ? "deleted" : record;
+      ASSERT_EQ(set.bytes(), bytes) << "write " << i << " of round " << round;
+    }
+    ASSERT_EQ(set.keys(), model.size());
+    for (const auto& [key, expected] : model) {
+      ASSERT_EQ(Lookup(set, key.first, key.second), expected) << key.second;
+    }
+    std::vector<BufferedWrite> all;
+    set.Unwritten(&all);
+    EXPECT_EQ(all.size(), model.size());
+    set.Clear();
+  }
+}
+
+}  // namespace
+}  // namespace tiercache::engine
