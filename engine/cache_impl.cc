@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <exception>
+#include <unordered_map>
 #include <utility>
 
 #include "storage/record_format.h"
@@ -22,6 +23,19 @@ Status Damaged(CorruptRecordAction action, std::string message) {
     return Status::NotFound(message + " (treated as a miss)");
   }
   return Status::Corruption(std::move(message));
+}
+
+// An application callback's status; an exception it throws becomes IOError.
+template <typename Call>
+Status CallApplication(std::string_view what, Call&& call) {
+  try {
+    return call();
+  } catch (const std::exception& e) {
+    return Status::IOError(fmt::format("the {} threw: {}", what, e.what()));
+  } catch (...) {
+    return Status::IOError(
+        fmt::format("the {} threw an exception that is not a std::exception", what));
+  }
 }
 
 }  // namespace
@@ -171,18 +185,101 @@ void Cache::Impl::GetMany(std::string_view ns, const std::vector<std::string>& k
   if (id && !missed.empty()) {
     ReadManyBelow(storage::Namespace{*id, std::string(ns)}, keys, missed, statuses, values);
   }
+  std::vector<std::size_t> absent;
   for (const std::size_t i : missed) {
     Status& status = (*statuses)[i];
     if (id && !status.IsNotFound()) continue;
+    (*values)[i].clear();
     if (options_.read_policy == ReadPolicy::kReadThrough) {
-      Entry entry;
-      status = Load(ns, keys[i], &entry);
-      if (status.ok()) (*values)[i] = std::move(entry.value);
+      absent.push_back(i);
     } else {
       status = Status::NotFound(Describe(ns, keys[i]));
     }
-    if (!status.ok()) (*values)[i].clear();
   }
+  if (!absent.empty()) LoadMany(ns, keys, absent, statuses, values);
+}
+
+// Loads the keys at `indexes`: with the bulk loader, those no other caller is
+// loading in one call, then the others as Get would, waiting for their loads.
+// A key asked for twice is loaded once, and its repeats get the same answer.
+void Cache::Impl::LoadMany(std::string_view ns, const std::vector<std::string>& keys,
+                           const std::vector<std::size_t>& indexes,
+                           std::vector<Status>* statuses, std::vector<std::string>* values) {
+  std::unordered_map<std::string_view, std::size_t> first_of;
+  std::vector<std::size_t> firsts;
+  std::vector<std::pair<std::size_t, std::size_t>> repeats;  // (index, its first's)
+  for (const std::size_t i : indexes) {
+    const auto [it, first] = first_of.emplace(keys[i], i);
+    if (first) {
+      firsts.push_back(i);
+    } else {
+      repeats.emplace_back(i, it->second);
+    }
+  }
+  const std::vector<std::size_t> one_by_one =
+      options_.bulk_loader ? LoadInBulk(ns, keys, firsts, statuses, values) : firsts;
+  for (const std::size_t i : one_by_one) {
+    Entry entry;
+    (*statuses)[i] = Load(ns, keys[i], &entry);
+    if ((*statuses)[i].ok()) (*values)[i] = std::move(entry.value);
+  }
+  for (const auto& [i, first] : repeats) {
+    (*statuses)[i] = (*statuses)[first];
+    (*values)[i] = (*values)[first];
+  }
+}
+
+// Starts the loads of the keys at `indexes` that no other caller runs, settles
+// those the negative cache or a store meanwhile answers, and hands the rest to
+// the bulk loader in one call. Every load started here is finished here, before
+// any wait for another's: two GetMany calls never wait on each other. Returns
+// the indexes left to load one by one.
+std::vector<std::size_t> Cache::Impl::LoadInBulk(std::string_view ns,
+                                                 const std::vector<std::string>& keys,
+                                                 const std::vector<std::size_t>& indexes,
+                                                 std::vector<Status>* statuses,
+                                                 std::vector<std::string>* values) {
+  std::vector<std::size_t> others;
+  std::vector<std::size_t> to_load;
+  std::vector<std::string> flights;
+  std::vector<std::string_view> load_keys;
+  for (const std::size_t i : indexes) {
+    std::string flight = engine::FlightKey(ns, keys[i]);
+    if (RememberedAbsent(ns, keys[i], flight, &(*statuses)[i])) continue;
+    if (!loads_.TryStart(flight)) {
+      others.push_back(i);
+      continue;
+    }
+    Entry entry;
+    if (FoundBeforeLoading(ns, keys[i], flight, &entry)) {
+      loads_.Finish(flight, Status::OK(), entry);
+      (*values)[i] = std::move(entry.value);
+      continue;
+    }
+    to_load.push_back(i);
+    flights.push_back(std::move(flight));
+    load_keys.push_back(keys[i]);
+  }
+  if (to_load.empty()) return others;
+
+  std::vector<LoadedKey> answers;
+  Bump(counters_.bulk_loads);
+  Status s = CallBulkLoader(ns, load_keys, &answers);
+  if (s.ok() && answers.size() != load_keys.size()) {
+    s = Status::InvalidArgument(fmt::format("the bulk loader answered {} of {} keys",
+                                            answers.size(), load_keys.size()));
+  }
+  for (std::size_t j = 0; j < to_load.size(); ++j) {
+    const std::size_t i = to_load[j];
+    Entry entry;
+    Status& status = (*statuses)[i];
+    status = s.ok() ? SettleLoad(ns, keys[i], flights[j], std::move(answers[j].status),
+                                 std::move(answers[j].loaded), &entry)
+                    : SettleLoad(ns, keys[i], flights[j], s, LoadedValue{}, &entry);
+    loads_.Finish(flights[j], status, entry);
+    if (status.ok()) (*values)[i] = std::move(entry.value);
+  }
+  return others;
 }
 
 void Cache::Impl::ReadManyBelow(const storage::Namespace& ns, const std::vector<std::string>& keys,
@@ -395,12 +492,21 @@ bool Cache::Impl::LookupMemoryValue(std::uint32_t ns, std::string_view key, std:
   return !compress_in_memory_ || engine::FromMemoryForm(value).ok();
 }
 
+// True when the negative cache remembers the loader finding nothing for the
+// key: *status is then NotFound.
+bool Cache::Impl::RememberedAbsent(std::string_view ns, std::string_view key,
+                                   const std::string& flight, Status* status) {
+  if (options_.negative_ttl.count() == 0 || !negatives_.Contains(flight, clock_->Now())) {
+    return false;
+  }
+  Bump(counters_.negative_hits);
+  *status = Status::NotFound(fmt::format("{}: the loader found nothing", Describe(ns, key)));
+  return true;
+}
+
 Status Cache::Impl::Load(std::string_view ns, std::string_view key, Entry* entry) {
   const std::string flight = engine::FlightKey(ns, key);
-  if (options_.negative_ttl.count() > 0 && negatives_.Contains(flight, clock_->Now())) {
-    Bump(counters_.negative_hits);
-    return Status::NotFound(fmt::format("{}: the loader found nothing", Describe(ns, key)));
-  }
+  if (Status s; RememberedAbsent(ns, key, flight, &s)) return s;
   bool shared = false;
   Status s = loads_.Do(
       flight, [&](Entry* out) { return LoadAndStore(ns, key, flight, out); }, entry, &shared);
@@ -415,16 +521,29 @@ Status Cache::Impl::Load(std::string_view ns, std::string_view key, Entry* entry
 // below, before the key's lock lets a newer write in.
 Status Cache::Impl::LoadAndStore(std::string_view ns, std::string_view key,
                                  const std::string& flight, Entry* entry) {
-  const bool remember_nothing = options_.negative_ttl.count() > 0;
-  if (remember_nothing) negatives_.Begin(flight, clock_->Now());
-  // A load that finished just before this one began may have stored the key.
-  if (FoundBelow(ns, key, &flight, entry)) {
-    if (remember_nothing) negatives_.Erase(flight);
-    return Status::OK();
-  }
+  if (FoundBeforeLoading(ns, key, flight, entry)) return Status::OK();
   LoadedValue loaded;
   Bump(counters_.loads);
-  const Status s = CallLoader(ns, key, &loaded);
+  Status s = CallLoader(ns, key, &loaded);
+  return SettleLoad(ns, key, flight, std::move(s), std::move(loaded), entry);
+}
+
+// A load's first step: a load that finished just before this one began may
+// have stored the key; true, with *entry, when one did.
+bool Cache::Impl::FoundBeforeLoading(std::string_view ns, std::string_view key,
+                                     const std::string& flight, Entry* entry) {
+  const bool remember_nothing = options_.negative_ttl.count() > 0;
+  if (remember_nothing) negatives_.Begin(flight, clock_->Now());
+  if (!FoundBelow(ns, key, &flight, entry)) return false;
+  if (remember_nothing) negatives_.Erase(flight);
+  return true;
+}
+
+// A load's last step, with the loader's answer `s` for the key.
+Status Cache::Impl::SettleLoad(std::string_view ns, std::string_view key,
+                               const std::string& flight, Status s, LoadedValue loaded,
+                               Entry* entry) {
+  const bool remember_nothing = options_.negative_ttl.count() > 0;
   if (s.IsNotFound()) {
     if (remember_nothing) negatives_.Remember(flight, clock_->Now() + options_.negative_ttl);
     // A write acknowledged while the loader ran is newer than its answer.
@@ -440,13 +559,12 @@ Status Cache::Impl::LoadAndStore(std::string_view ns, std::string_view key,
 }
 
 Status Cache::Impl::CallLoader(std::string_view ns, std::string_view key, LoadedValue* loaded) {
-  try {
-    return options_.loader(ns, key, loaded);
-  } catch (const std::exception& e) {
-    return Status::IOError(fmt::format("the loader threw: {}", e.what()));
-  } catch (...) {
-    return Status::IOError("the loader threw an exception that is not a std::exception");
-  }
+  return CallApplication("loader", [&] { return options_.loader(ns, key, loaded); });
+}
+
+Status Cache::Impl::CallBulkLoader(std::string_view ns, const std::vector<std::string_view>& keys,
+                                   std::vector<LoadedKey>* answers) {
+  return CallApplication("bulk loader", [&] { return options_.bulk_loader(ns, keys, answers); });
 }
 
 // The key's entry below L1, read under its lock without counting: what a

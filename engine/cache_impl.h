@@ -137,10 +137,25 @@ class Cache::Impl {
   bool LookupMemory(std::uint32_t ns, std::string_view key, Entry* entry);
   bool LookupMemoryValue(std::uint32_t ns, std::string_view key, std::string* value);
   Status Load(std::string_view ns, std::string_view key, Entry* entry);
+  void LoadMany(std::string_view ns, const std::vector<std::string>& keys,
+                const std::vector<std::size_t>& indexes, std::vector<Status>* statuses,
+                std::vector<std::string>* values);
+  std::vector<std::size_t> LoadInBulk(std::string_view ns, const std::vector<std::string>& keys,
+                                      const std::vector<std::size_t>& indexes,
+                                      std::vector<Status>* statuses,
+                                      std::vector<std::string>* values);
+  bool RememberedAbsent(std::string_view ns, std::string_view key, const std::string& flight,
+                        Status* status);
   // The leader's part of a load; seals the flight once its result is settled.
   Status LoadAndStore(std::string_view ns, std::string_view key, const std::string& flight,
                       Entry* entry);
+  bool FoundBeforeLoading(std::string_view ns, std::string_view key, const std::string& flight,
+                          Entry* entry);
+  Status SettleLoad(std::string_view ns, std::string_view key, const std::string& flight,
+                    Status s, LoadedValue loaded, Entry* entry);
   Status CallLoader(std::string_view ns, std::string_view key, LoadedValue* loaded);
+  Status CallBulkLoader(std::string_view ns, const std::vector<std::string_view>& keys,
+                        std::vector<LoadedKey>* answers);
   bool FoundBelow(std::string_view ns, std::string_view key, const std::string* seal,
                   Entry* entry);
   Status StoreLoaded(std::string_view ns, std::string_view key, const std::string& flight,
@@ -201,6 +216,7 @@ class Cache::Impl {
     std::atomic<std::uint64_t> disk_writes{0};
     std::atomic<std::uint64_t> corrupt{0};
     std::atomic<std::uint64_t> loads{0};
+    std::atomic<std::uint64_t> bulk_loads{0};
     std::atomic<std::uint64_t> loads_shared{0};
     std::atomic<std::uint64_t> load_errors{0};
     std::atomic<std::uint64_t> loads_unstored{0};

@@ -16,19 +16,29 @@ Status SingleFlight::Do(const std::string& key, const Work& work, Entry* entry, 
       return call->status;
     }
   }
-  auto call = std::make_shared<Call>();
-  calls_.emplace(key, call);
+  calls_.emplace(key, std::make_shared<Call>());
   lock.unlock();
 
-  call->status = work(&call->entry);
-
-  lock.lock();
-  call->done = true;
-  calls_.erase(key);
-  done_.notify_all();
+  const Status status = work(entry);
+  Finish(key, status, *entry);
   *shared = false;
-  *entry = call->entry;
-  return call->status;
+  return status;
+}
+
+bool SingleFlight::TryStart(const std::string& key) {
+  std::lock_guard lock(mu_);
+  return calls_.emplace(key, std::make_shared<Call>()).second;
+}
+
+void SingleFlight::Finish(const std::string& key, const Status& status, const Entry& entry) {
+  std::lock_guard lock(mu_);
+  const auto it = calls_.find(key);
+  Call& call = *it->second;
+  call.status = status;
+  call.entry = entry;
+  call.done = true;
+  calls_.erase(it);
+  done_.notify_all();
 }
 
 void SingleFlight::Seal(const std::string& key) {

@@ -29,6 +29,15 @@ class SingleFlight {
   // `work` itself (or joins a run begun meanwhile).
   Status Do(const std::string& key, const Work& work, Entry* entry, bool* shared);
 
+  // For a caller that runs the work of many keys at once: starts a run of
+  // `key` unless one is running, without waiting. True: the caller now runs
+  // it, and must Finish it (Seal applies as for Do). False: another caller
+  // runs it; Do waits for it.
+  bool TryStart(const std::string& key);
+  // Ends the caller's run of `key` with its result, which the callers waiting
+  // for it share. REQUIRES: TryStart(key) returned true, and no Finish since.
+  void Finish(const std::string& key, const Status& status, const Entry& entry);
+
   // Callers that ask for `key` from now on do not share this run's result:
   // they wait for it to end and then start a run of their own. The work calls
   // it as its result is settled: a caller arriving later may have seen a newer

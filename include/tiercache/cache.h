@@ -81,8 +81,10 @@ class Cache {
   [[nodiscard]] Status Contains(std::string_view ns, std::string_view key);
   // One status and value per key, in order, each as Get would answer it. The
   // keys L1 misses are read from RocksDB together (one MultiGet), which costs
-  // less per key than as many Gets; under read-through the keys still missing
-  // are then loaded one by one. *values keeps its strings' capacity.
+  // less per key than as many Gets. Under read-through the keys still missing
+  // are then loaded: in one call of Options::bulk_loader when it is set (but
+  // for keys another caller is loading: those wait for that load), else one by
+  // one. *values keeps its strings' capacity.
   void GetMany(std::string_view ns, const std::vector<std::string>& keys,
                std::vector<Status>* statuses, std::vector<std::string>* values);
 

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tiercache/status.h"
 
@@ -28,5 +29,23 @@ struct LoadedValue {
 // possibly from many threads for different keys: it must be thread-safe.
 using Loader =
     std::function<Status(std::string_view ns, std::string_view key, LoadedValue* out)>;
+
+// One key's answer from a bulk loader: OK with its value, NotFound when the
+// key does not exist at the source, or an error for this key alone. Each is
+// handled as the Loader's answer for the key would be.
+struct LoadedKey {
+  Status status;
+  LoadedValue loaded;
+};
+
+// Read-through's source of many values at once, for GetMany: fills *out with
+// one answer per key, in the keys' order, and returns OK. Any other status,
+// or a count of answers other than the keys', reaches every key of the call.
+//
+// Called as the Loader is: with no lock of the cache held, possibly from many
+// threads. A key is never in two loads at once, bulk or not: GetMany leaves
+// out of its call the keys another caller is loading, and waits for those.
+using BulkLoader = std::function<Status(
+    std::string_view ns, const std::vector<std::string_view>& keys, std::vector<LoadedKey>* out)>;
 
 }  // namespace tiercache

@@ -121,5 +121,35 @@ TEST(SingleFlightTest, ACallerAfterTheSealRunsItsOwnWorkOnceTheRunEnds) {
   late.join();
 }
 
+// A run started with TryStart is one like Do's: a caller asking for the key
+// meanwhile waits for Finish and shares its result, and a second TryStart is
+// refused. Once finished, the key is free to run again.
+TEST(SingleFlightTest, ARunStartedWithoutWorkIsJoinedUntilFinished) {
+  SingleFlight flight;
+  ASSERT_TRUE(flight.TryStart("k"));
+  EXPECT_FALSE(flight.TryStart("k"));
+  EXPECT_TRUE(flight.TryStart("other"));
+  std::promise<Status> joined;
+  std::thread joiner([&] {
+    Entry entry;
+    bool shared = false;
+    const Status s = flight.Do(
+        "k", [](Entry*) { return Status::IOError("the joiner must not run the work"); }, &entry,
+        &shared);
+    EXPECT_TRUE(shared);
+    EXPECT_EQ(entry.value, "finished");
+    joined.set_value(s);
+  });
+  while (flight.Waiting("k") == 0) std::this_thread::yield();
+  Entry result;
+  result.value = "finished";
+  flight.Finish("k", Status::OK(), result);
+  joiner.join();
+  EXPECT_TRUE(joined.get_future().get().ok());
+  EXPECT_TRUE(flight.TryStart("k"));
+  flight.Finish("k", Status::OK(), result);
+  flight.Finish("other", Status::OK(), result);
+}
+
 }  // namespace
 }  // namespace tiercache::engine
