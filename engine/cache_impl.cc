@@ -240,9 +240,9 @@ std::vector<std::size_t> Cache::Impl::LoadInBulk(std::string_view ns,
                                                  std::vector<Status>* statuses,
                                                  std::vector<std::string>* values) {
   std::vector<std::size_t> others;
-  std::vector<std::size_t> to_load;
-  std::vector<std::string> flights;
+  std::vector<std::pair<std::size_t, std::size_t>> to_load;  // (index, run)
   std::vector<std::string_view> load_keys;
+  engine::StartedRuns runs(&loads_);
   for (const std::size_t i : indexes) {
     std::string flight = engine::FlightKey(ns, keys[i]);
     if (RememberedAbsent(ns, keys[i], flight, &(*statuses)[i])) continue;
@@ -250,14 +250,15 @@ std::vector<std::size_t> Cache::Impl::LoadInBulk(std::string_view ns,
       others.push_back(i);
       continue;
     }
+    const std::size_t run = runs.Add(std::move(flight));
     Entry entry;
-    if (FoundBeforeLoading(ns, keys[i], flight, &entry)) {
-      loads_.Finish(flight, Status::OK(), entry);
+    if (FoundBeforeLoading(ns, keys[i], runs.key(run), &entry)) {
+      runs.Finish(run, Status::OK(), entry);
+      (*statuses)[i] = Status::OK();
       (*values)[i] = std::move(entry.value);
       continue;
     }
-    to_load.push_back(i);
-    flights.push_back(std::move(flight));
+    to_load.emplace_back(i, run);
     load_keys.push_back(keys[i]);
   }
   if (to_load.empty()) return others;
@@ -270,13 +271,13 @@ std::vector<std::size_t> Cache::Impl::LoadInBulk(std::string_view ns,
                                             answers.size(), load_keys.size()));
   }
   for (std::size_t j = 0; j < to_load.size(); ++j) {
-    const std::size_t i = to_load[j];
+    const auto [i, run] = to_load[j];
     Entry entry;
     Status& status = (*statuses)[i];
-    status = s.ok() ? SettleLoad(ns, keys[i], flights[j], std::move(answers[j].status),
+    status = s.ok() ? SettleLoad(ns, keys[i], runs.key(run), std::move(answers[j].status),
                                  std::move(answers[j].loaded), &entry)
-                    : SettleLoad(ns, keys[i], flights[j], s, LoadedValue{}, &entry);
-    loads_.Finish(flights[j], status, entry);
+                    : SettleLoad(ns, keys[i], runs.key(run), s, LoadedValue{}, &entry);
+    runs.Finish(run, status, entry);
     if (status.ok()) (*values)[i] = std::move(entry.value);
   }
   return others;

@@ -51,22 +51,25 @@ std::uint64_t KeyHead(std::string_view key) {
 }
 
 // Puts the writes in RocksDB's key order. RocksDB's memtable inserts ascending keys
-// much faster than random ones (its skip list starts each search where the
-// last insert ended). For batches of 10,000 random 16-byte keys: 34 % fewer
-// instructions in RocksDB under callgrind, 23 % fewer in all with the sort,
-// and more than twice the write-behind throughput (tiercache bench store).
-// A batch never holds two writes of one key, so the order changes nothing else.
+// much faster than random ones: the nodes it passes are those it just passed,
+// and with the data family's insert hint (storage/rocksdb_options.cc) each
+// search starts where the last insert ended. For batches of 10,000 random
+// 16-byte keys the sort alone took 34 % of the instructions in RocksDB off
+// (callgrind) and doubled write-behind's throughput; the hint then added a
+// third. A batch never holds two writes of one key, so the order changes
+// nothing else.
+// Called by the flusher thread alone: its scratch vectors keep their capacity.
 void SortInKeyOrder(std::vector<engine::BufferedWrite>* writes) {
-  std::vector<KeyOrder> order;
-  order.reserve(writes->size());
+  thread_local std::vector<KeyOrder> order;
+  thread_local std::vector<engine::BufferedWrite> sorted;
+  order.clear();
   for (const engine::BufferedWrite& write : *writes) {
     order.push_back({write.ns, KeyHead(write.key), &write});
   }
   std::sort(order.begin(), order.end());
-  std::vector<engine::BufferedWrite> sorted;
-  sorted.reserve(order.size());
+  sorted.clear();
   for (const KeyOrder& o : order) sorted.push_back(*o.write);
-  *writes = std::move(sorted);
+  writes->swap(sorted);
 }
 
 // Flush's and Close's deadline: 0 (do not wait) or more.

@@ -1,5 +1,7 @@
 #include "engine/single_flight.h"
 
+#include <utility>
+
 namespace tiercache::engine {
 
 Status SingleFlight::Do(const std::string& key, const Work& work, Entry* entry, bool* shared) {
@@ -34,8 +36,12 @@ void SingleFlight::Finish(const std::string& key, const Status& status, const En
   std::lock_guard lock(mu_);
   const auto it = calls_.find(key);
   Call& call = *it->second;
-  call.status = status;
-  call.entry = entry;
+  // Nobody joins once the run is erased below: with no one waiting now, the
+  // result is nobody's to copy.
+  if (call.waiting > 0) {
+    call.status = status;
+    call.entry = entry;
+  }
   call.done = true;
   calls_.erase(it);
   done_.notify_all();
@@ -50,6 +56,23 @@ int SingleFlight::Waiting(const std::string& key) {
   std::lock_guard lock(mu_);
   const auto it = calls_.find(key);
   return it == calls_.end() ? 0 : it->second->waiting;
+}
+
+StartedRuns::~StartedRuns() {
+  for (std::size_t run = 0; run < keys_.size(); ++run) {
+    if (!finished_[run]) Finish(run, Status::IOError("the load was abandoned"), Entry());
+  }
+}
+
+std::size_t StartedRuns::Add(std::string key) {
+  keys_.push_back(std::move(key));
+  finished_.push_back(false);
+  return keys_.size() - 1;
+}
+
+void StartedRuns::Finish(std::size_t run, const Status& status, const Entry& entry) {
+  finished_[run] = true;
+  flight_->Finish(keys_[run], status, entry);
 }
 
 }  // namespace tiercache::engine

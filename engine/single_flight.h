@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "tiercache/entry.h"
 #include "tiercache/status.h"
@@ -62,6 +63,29 @@ class SingleFlight {
   std::mutex mu_;
   std::condition_variable done_;
   std::unordered_map<std::string, std::shared_ptr<Call>> calls_;  // GUARDED_BY(mu_)
+};
+
+// The runs one caller started with TryStart, numbered in the order added.
+// Those not finished when it is destroyed (an exception on the way) end with
+// IOError: no caller waits for them forever.
+//
+// Thread-safety: not thread-safe; one caller's.
+class StartedRuns {
+ public:
+  explicit StartedRuns(SingleFlight* flight) : flight_(flight) {}
+  ~StartedRuns();
+  StartedRuns(const StartedRuns&) = delete;
+  StartedRuns& operator=(const StartedRuns&) = delete;
+
+  // REQUIRES: TryStart(key) returned true to this caller. The run's number.
+  std::size_t Add(std::string key);
+  const std::string& key(std::size_t run) const { return keys_[run]; }
+  void Finish(std::size_t run, const Status& status, const Entry& entry);
+
+ private:
+  SingleFlight* const flight_;
+  std::vector<std::string> keys_;
+  std::vector<bool> finished_;
 };
 
 }  // namespace tiercache::engine

@@ -39,8 +39,10 @@ using FlushFailedCallback =
 // A failing batch is retried with exponential backoff and jitter; its writes
 // stay readable meanwhile.
 //
-// Thread-safety: thread-safe. mu_ guards all mutable state but the thread.
-// The callbacks run on the flusher thread with no lock held.
+// Thread-safety: thread-safe. mu_ guards all mutable state but the thread and
+// batch_; only the flusher thread changes in_flight_, and it reads the batch's
+// views into it without mu_ while the writer callback runs. The callbacks run
+// on the flusher thread with no lock held.
 class WriteBehind {
  public:
   WriteBehind(const WriteBufferOptions& options, std::shared_ptr<Clock> clock,
@@ -69,7 +71,10 @@ class WriteBehind {
                              std::vector<BufferedWrite>* unwritten);
 
   struct Stats {
-    std::uint64_t entries = 0;
+    std::uint64_t entries = 0;  // writes not yet written
+    // What the buffer holds: the writes' keys and records with their
+    // bookkeeping, a batch's writes already written until the batch ends, and
+    // the room a record leaves behind when a larger one of its key replaces it.
     std::uint64_t bytes = 0;
     std::uint64_t flushes = 0;
     std::uint64_t failures = 0;

@@ -71,8 +71,9 @@ class WriteSet {
     bool is_delete;
     bool written;
   };
-  // What a key costs beyond its bytes: its slot and its index buckets, at
-  // most four (the index doubles when half full).
+  // What a key costs beyond its bytes: its slot and its index buckets, four
+  // at most while the index grows (it doubles when half full; Clear may keep
+  // one up to 16 times larger than the next use needs, then releases it).
   static constexpr std::size_t kSlotCharge = sizeof(Slot) + 4 * sizeof(std::uint32_t);
 
   static std::size_t Hash(std::uint32_t ns, std::string_view key);

@@ -16,15 +16,12 @@ namespace {
 
 // The meta column family holds a handful of keys.
 constexpr std::size_t kMetaWriteBufferBytes = 256 * 1024;
-// What RocksDB appends to each key it holds: sequence number and type.
-constexpr std::size_t kRocksDbKeyTrailerBytes = 8;
-
 // The prefix the memtable keeps an insert hint for: a data key's namespace id.
-// RocksDB keeps one hint per prefix for a memtable's entries and its range
+// RocksDB 7.8 keeps one hint per prefix for a memtable's entries and its range
 // deletions alike, and a hint left by one misleads an insert into the other
-// (an assertion in RocksDB's comparator). A namespace drop's range deletion
-// starts at the bare id, so keys no longer than the id are left out of the
-// domain, whether RocksDB asks with or without its 8-byte trailer.
+// (an assertion in RocksDB's comparator; later releases keep hints for entries
+// only). RocksDB asks about the user key, and a namespace drop's range
+// deletion starts at the bare id: keys no longer than the id are left out.
 class NamespaceHintPrefix final : public rocksdb::SliceTransform {
  public:
   const char* Name() const override { return "tiercache.NamespaceHintPrefix"; }
@@ -32,7 +29,7 @@ class NamespaceHintPrefix final : public rocksdb::SliceTransform {
     return {key.data(), kNamespaceIdBytes};
   }
   bool InDomain(const rocksdb::Slice& key) const override {
-    return key.size() > kNamespaceIdBytes + kRocksDbKeyTrailerBytes;
+    return key.size() > kNamespaceIdBytes;
   }
 };
 

@@ -40,7 +40,8 @@ struct LoadedKey {
 
 // Read-through's source of many values at once, for GetMany: fills *out with
 // one answer per key, in the keys' order, and returns OK. Any other status,
-// or a count of answers other than the keys', reaches every key of the call.
+// or a count of answers other than the keys', is every key's answer: NotFound
+// is then remembered for each key (Options::negative_ttl), an error for none.
 //
 // Called as the Loader is: with no lock of the cache held, possibly from many
 // threads. A key is never in two loads at once, bulk or not: GetMany leaves

@@ -112,9 +112,9 @@ struct Options {
   // kCacheAside.
   Loader loader;
 
-  // Optional under read-through: GetMany hands the keys neither tier holds to
-  // it in one call rather than calling `loader` once per key. Empty: GetMany
-  // calls `loader`. Get always calls `loader`.
+  // Optional under read-through, unused with kCacheAside: GetMany hands the
+  // keys neither tier holds to it in one call rather than calling `loader`
+  // once per key. Empty: GetMany calls `loader`. Get always calls `loader`.
   BulkLoader bulk_loader;
 
   // How long "not found" from the loader is remembered, so that repeated Gets

@@ -35,9 +35,9 @@ struct CacheStats {
   } write_buffer;
 
   struct Loads {
-    std::uint64_t calls = 0;     // loader calls
+    std::uint64_t calls = 0;     // loader calls (bulk loader calls are bulk_calls)
     std::uint64_t shared = 0;    // Gets that waited for another caller's load
-    std::uint64_t errors = 0;
+    std::uint64_t errors = 0;    // keys a load answered with an error
     std::uint64_t negative_hits = 0;  // misses answered from the negative cache
     std::uint64_t unstored = 0;       // loaded values returned that the cache could not keep
     std::uint64_t bulk_calls = 0;     // bulk loader calls (GetMany)

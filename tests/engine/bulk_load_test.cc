@@ -7,7 +7,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -118,6 +120,63 @@ TEST_F(BulkLoadTest, TheKeysNeitherTierHoldsAreLoadedInOneCallAndStored) {
   EXPECT_EQ(loader->calls().size(), 1u);
 }
 
+// A clock that runs a hook at its n-th reading after Arm: a way to act between
+// two steps of a call. The hook's own readings do not count.
+class HookedClock : public Clock {
+ public:
+  TimePoint Now() const override {
+    if (hook_ && !in_hook_ && ++readings_ == at_) {
+      in_hook_ = true;
+      hook_();
+      in_hook_ = false;
+    }
+    return base_.Now();
+  }
+  void Arm(int at, std::function<void()> hook) {
+    readings_ = 0;
+    at_ = at;
+    hook_ = std::move(hook);
+  }
+
+ private:
+  ManualClock base_;
+  std::function<void()> hook_;
+  int at_ = 0;
+  mutable int readings_ = 0;
+  mutable bool in_hook_ = false;
+};
+
+// Another caller stores the key between GetMany's read of the store and its
+// load: the load finds the stored entry and answers it, as a Get's would.
+TEST_F(BulkLoadTest, AKeyStoredAfterTheReadIsAnsweredFromTheStore) {
+  auto clock = std::make_shared<HookedClock>();
+  options_.clock = clock;
+  options_.negative_ttl = milliseconds(1000);
+  auto loader = std::make_shared<RecordingBulkLoader>(Found);
+  UseBulkLoader(loader);
+  auto cache = Open();
+  ASSERT_TRUE(cache->Put("ns", "other", "v").ok());
+  // GetMany's second reading of the clock is the negative cache's, just before
+  // it starts the load; the first was L1's lookup. The writer runs on a thread
+  // of its own: should GetMany hold the key's lock there, the hook gives up
+  // waiting, and the test fails rather than hangs.
+  std::promise<bool> stored;
+  std::future<bool> written = stored.get_future();
+  std::thread writer;
+  clock->Arm(2, [&] {
+    writer = std::thread([&] { stored.set_value(cache->Put("ns", "k", "stored").ok()); });
+    written.wait_for(kPatience);
+  });
+  cache->GetMany("ns", {"k"}, &statuses_, &values_);
+  clock->Arm(0, nullptr);
+  ASSERT_TRUE(writer.joinable());
+  writer.join();
+  ASSERT_TRUE(written.get());
+  EXPECT_TRUE(statuses_[0].ok()) << statuses_[0].ToString();
+  EXPECT_THAT(values_, ElementsAre("stored"));
+  EXPECT_TRUE(loader->calls().empty());
+}
+
 TEST_F(BulkLoadTest, AKeyAskedForTwiceIsLoadedOnceEvenWhenAbsent) {
   auto loader = std::make_shared<RecordingBulkLoader>([](std::string_view key) {
     LoadedKey answer = Found(key);
@@ -165,13 +224,17 @@ TEST_F(BulkLoadTest, EachAnswerIsHandledAsAGetsLoadWouldBe) {
   EXPECT_EQ(cache->GetStats().loads.negative_hits, 1u);
 }
 
-TEST_F(BulkLoadTest, AFailedCallOrAMiscountReachesEveryKeyAndIsNotCached) {
+// The whole call's status reaches each key as the key's own answer would: an
+// error is not remembered, "not found" is (for the negative TTL).
+TEST_F(BulkLoadTest, AFailedCallOrAMiscountReachesEveryKey) {
+  options_.negative_ttl = milliseconds(1000);
   int calls = 0;
   options_.bulk_loader = [&calls](std::string_view, const std::vector<std::string_view>& keys,
                                   std::vector<LoadedKey>* out) {
     ++calls;
     if (calls == 1) return Status::IOError("backend down");
     if (calls == 2) throw std::runtime_error("bad answer");
+    if (calls == 4) return Status::NotFound("the source has none of them");
     out->push_back(Found(keys[0]));  // one answer, whatever the keys
     return Status::OK();
   };
@@ -190,8 +253,15 @@ TEST_F(BulkLoadTest, AFailedCallOrAMiscountReachesEveryKeyAndIsNotCached) {
     EXPECT_THAT(s.ToString(), HasSubstr("the bulk loader answered 1 of 2 keys"));
   }
   EXPECT_THAT(values_, ElementsAre("", ""));
-  EXPECT_EQ(cache->GetStats().loads.errors, 6u);
+  EXPECT_EQ(cache->GetStats().loads.errors, 6u);  // per key
   EXPECT_EQ(calls, 3);
+
+  cache->GetMany("ns", keys, &statuses_, &values_);
+  for (const Status& s : statuses_) EXPECT_TRUE(s.IsNotFound()) << s.ToString();
+  cache->GetMany("ns", keys, &statuses_, &values_);
+  for (const Status& s : statuses_) EXPECT_TRUE(s.IsNotFound()) << s.ToString();
+  EXPECT_EQ(calls, 4);
+  EXPECT_EQ(cache->GetStats().loads.negative_hits, 2u);
 }
 
 // A Get's load of a key is running when GetMany asks for it: GetMany leaves
