@@ -270,13 +270,13 @@ std::vector<std::size_t> Cache::Impl::LoadInBulk(std::string_view ns,
     s = Status::InvalidArgument(fmt::format("the bulk loader answered {} of {} keys",
                                             answers.size(), load_keys.size()));
   }
+  if (!s.ok()) answers.assign(load_keys.size(), LoadedKey{s, {}});  // every key's answer
   for (std::size_t j = 0; j < to_load.size(); ++j) {
     const auto [i, run] = to_load[j];
     Entry entry;
     Status& status = (*statuses)[i];
-    status = s.ok() ? SettleLoad(ns, keys[i], runs.key(run), std::move(answers[j].status),
-                                 std::move(answers[j].loaded), &entry)
-                    : SettleLoad(ns, keys[i], runs.key(run), s, LoadedValue{}, &entry);
+    status = SettleLoad(ns, keys[i], runs.key(run), std::move(answers[j].status),
+                        std::move(answers[j].loaded), &entry);
     runs.Finish(run, status, entry);
     if (status.ok()) (*values)[i] = std::move(entry.value);
   }

@@ -54,10 +54,10 @@ WriteBehind::~WriteBehind() {
 
 bool WriteBehind::HasRoom(const BufferedWrite& write) const {
   if (pending_.empty()) return true;
-  BufferedWrite old;
-  const std::size_t keys = pending_.keys() + (pending_.Find(write.ns, write.key, &old) ? 0 : 1);
-  return keys <= options_.max_entries &&
-         pending_.bytes() + pending_.ChargeOf(write) <= options_.max_bytes;
+  bool new_key = false;
+  const std::size_t charge = pending_.ChargeOf(write, &new_key);
+  return pending_.keys() + (new_key ? 1 : 0) <= options_.max_entries &&
+         pending_.bytes() + charge <= options_.max_bytes;
 }
 
 Status WriteBehind::Add(const BufferedWrite& write) {

@@ -51,8 +51,9 @@ std::uint32_t WriteSet::EntryOf(std::uint32_t ns, std::string_view key) const {
   return index_[BucketOf(ns, key, Hash(ns, key))];
 }
 
-std::size_t WriteSet::ChargeOf(const BufferedWrite& write) const {
+std::size_t WriteSet::ChargeOf(const BufferedWrite& write, bool* new_key) const {
   const std::uint32_t entry = EntryOf(write.ns, write.key);
+  if (new_key != nullptr) *new_key = entry == 0;
   if (entry == 0) return kSlotCharge + write.key.size() + write.record.size();
   return write.record.size() <= slots_[entry - 1].record_room ? 0 : write.record.size();
 }

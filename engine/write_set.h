@@ -35,8 +35,9 @@ class WriteSet {
   // max_bytes: the arena grows no further than this (or what one write needs).
   explicit WriteSet(std::size_t max_bytes) : max_bytes_(max_bytes) {}
 
-  // What Add(write) would add to bytes().
-  std::size_t ChargeOf(const BufferedWrite& write) const;
+  // What Add(write) would add to bytes(); *new_key, when asked, whether it
+  // would add a key.
+  std::size_t ChargeOf(const BufferedWrite& write, bool* new_key = nullptr) const;
   // Copies the write in, replacing the key's earlier one.
   void Add(const BufferedWrite& write);
   // Whether the set holds a write of the key; *found is then that write, its
