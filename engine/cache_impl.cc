@@ -508,11 +508,16 @@ bool Cache::Impl::RememberedAbsent(std::string_view ns, std::string_view key,
 Status Cache::Impl::Load(std::string_view ns, std::string_view key, Entry* entry) {
   const std::string flight = engine::FlightKey(ns, key);
   if (Status s; RememberedAbsent(ns, key, flight, &s)) return s;
-  bool shared = false;
-  Status s = loads_.Do(
-      flight, [&](Entry* out) { return LoadAndStore(ns, key, flight, out); }, entry, &shared);
-  if (shared) Bump(counters_.loads_shared);
-  return s;
+  engine::SingleFlight::Outcome outcome = engine::SingleFlight::Outcome::kRan;
+  const Status s = loads_.Do(
+      flight, [&](Entry* out) { return LoadAndStore(ns, key, flight, out); }, entry, &outcome,
+      options_.load_wait_timeout);
+  if (outcome == engine::SingleFlight::Outcome::kShared) Bump(counters_.loads_shared);
+  if (outcome != engine::SingleFlight::Outcome::kGaveUp) return s;
+  Bump(counters_.load_wait_timeouts);
+  return Status::TimedOut(
+      fmt::format("{}: waited load_wait_timeout ({}) for another caller's load, which goes on",
+                  Describe(ns, key), options_.load_wait_timeout));
 }
 
 // Callers that join the flight share its result. One that joins after the

@@ -217,6 +217,7 @@ class Cache::Impl {
     std::atomic<std::uint64_t> corrupt{0};
     std::atomic<std::uint64_t> loads{0};
     std::atomic<std::uint64_t> bulk_loads{0};
+    std::atomic<std::uint64_t> load_wait_timeouts{0};
     std::atomic<std::uint64_t> loads_shared{0};
     std::atomic<std::uint64_t> load_errors{0};
     std::atomic<std::uint64_t> loads_unstored{0};

@@ -379,7 +379,8 @@ CacheStats Cache::Impl::GetStats() const {
   }
   stats.loads = {load(counters_.loads), load(counters_.loads_shared),
                  load(counters_.load_errors), load(counters_.negative_hits),
-                 load(counters_.loads_unstored), load(counters_.bulk_loads)};
+                 load(counters_.loads_unstored), load(counters_.bulk_loads),
+                 load(counters_.load_wait_timeouts)};
   return stats;
 }
 

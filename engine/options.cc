@@ -21,6 +21,7 @@ constexpr milliseconds kMaxTtl = std::chrono::hours(24 * 365 * 100);
 constexpr milliseconds kMaxFlushInterval = std::chrono::hours(1);
 constexpr milliseconds kMaxWriterWait = std::chrono::minutes(1);
 constexpr milliseconds kMaxNegativeTtl = std::chrono::hours(24);
+constexpr milliseconds kMaxLoadWait = std::chrono::hours(24);
 
 template <typename T>
 Status OutOfRange(std::string_view field, const T& value, std::string_view range) {
@@ -87,6 +88,9 @@ Status ValidateValues(const Options& o) {
   }
   if (o.negative_ttl < milliseconds(0) || o.negative_ttl > kMaxNegativeTtl) {
     return OutOfRange("negative_ttl", o.negative_ttl, "must be 0 (not remembered) .. 1 day");
+  }
+  if (o.load_wait_timeout < milliseconds(0) || o.load_wait_timeout > kMaxLoadWait) {
+    return OutOfRange("load_wait_timeout", o.load_wait_timeout, "must be 0 (no limit) .. 1 day");
   }
   if (o.free_space_reserve < kMinReserve || o.free_space_reserve > kMaxReserve) {
     return OutOfRange("free_space_reserve", o.free_space_reserve, "must be 1 MiB .. 1 TiB");

@@ -1,19 +1,34 @@
 #include "engine/single_flight.h"
 
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
 #include <utility>
 
 namespace tiercache::engine {
 
-Status SingleFlight::Do(const std::string& key, const Work& work, Entry* entry, bool* shared) {
+Status SingleFlight::Do(const std::string& key, const Work& work, Entry* entry,
+                        Outcome* outcome, std::chrono::milliseconds wait) {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
   std::unique_lock lock(mu_);
   for (auto it = calls_.find(key); it != calls_.end(); it = calls_.find(key)) {
     const std::shared_ptr<Call> call = it->second;
     const bool joined = !call->sealed;  // else: wait for the run to end, then start one
+    const auto ended = [&] { return call->done; };
     ++call->waiting;
-    done_.wait(lock, [&] { return call->done; });
+    bool in_time = true;
+    if (wait.count() == 0) {
+      done_.wait(lock, ended);
+    } else {
+      in_time = done_.wait_until(lock, deadline, ended);
+    }
     --call->waiting;
+    if (!in_time) {
+      *outcome = Outcome::kGaveUp;
+      return Status::TimedOut(fmt::format("waited {} for another caller's run", wait));
+    }
     if (joined) {
-      *shared = true;
+      *outcome = Outcome::kShared;
       *entry = call->entry;
       return call->status;
     }
@@ -21,9 +36,9 @@ Status SingleFlight::Do(const std::string& key, const Work& work, Entry* entry, 
   calls_.emplace(key, std::make_shared<Call>());
   lock.unlock();
 
+  *outcome = Outcome::kRan;
   const Status status = work(entry);
   Finish(key, status, *entry);
-  *shared = false;
   return status;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -24,11 +25,21 @@ class SingleFlight {
  public:
   using Work = std::function<Status(Entry* entry)>;
 
+  // How a caller of Do came by its result.
+  enum class Outcome {
+    kRan,     // it ran `work` itself
+    kShared,  // it waited for another caller's run and shares its result
+    kGaveUp,  // it waited longer than it would: TimedOut
+  };
+
   // The result of `work`, run now or by the caller already running it for
-  // `key`; *shared is set when this caller waited for another's run. A run
-  // that was sealed is not joined: the caller waits for its end and then runs
-  // `work` itself (or joins a run begun meanwhile).
-  Status Do(const std::string& key, const Work& work, Entry* entry, bool* shared);
+  // `key`. A run that was sealed is not joined: the caller waits for its end
+  // and then runs `work` itself (or joins a run begun meanwhile). `wait`
+  // bounds the time spent waiting for other callers' runs (zero: no bound):
+  // past it, TimedOut, and the run goes on without this caller. Its own run is
+  // not bounded.
+  Status Do(const std::string& key, const Work& work, Entry* entry, Outcome* outcome,
+            std::chrono::milliseconds wait = std::chrono::milliseconds(0));
 
   // For a caller that runs the work of many keys at once: starts a run of
   // `key` unless one is running, without waiting. True: the caller now runs

@@ -122,6 +122,12 @@ struct Options {
   // Range 0 .. 1 day.
   std::chrono::milliseconds negative_ttl{0};
 
+  // How long a Get (or a GetMany key) waits for another caller's load of the
+  // same key before it gives up with TimedOut, so that a loader that hangs
+  // holds up its own caller only; the load goes on, and its result is stored
+  // as usual. 0: as long as the load takes. Range 0 .. 1 day.
+  std::chrono::milliseconds load_wait_timeout{0};
+
   // Told of removals and of write-behind's failed flushes. nullptr: nobody.
   std::shared_ptr<EventListener> listener;
 

@@ -872,6 +872,46 @@ TEST_F(CacheTest, ReadThroughLoadsOnceForManyWaitingCallers) {
   EXPECT_EQ(cache->GetStats().loads.calls, 1u);
 }
 
+// A loader that hangs holds up its own caller only: a Get that would wait
+// for it longer than load_wait_timeout gets TimedOut, and the load, once it
+// ends, is stored and answers later Gets. The loader here is held until the
+// second Get has given up.
+TEST_F(CacheTest, AGetGivesUpWaitingForAnotherCallersLoadAtTheLoadWaitTimeout) {
+  std::promise<void> loading;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> calls{0};
+  options_.read_policy = ReadPolicy::kReadThrough;
+  options_.load_wait_timeout = milliseconds(5);
+  options_.loader = [&](std::string_view, std::string_view, LoadedValue* out) {
+    if (++calls == 1) loading.set_value();
+    released.wait();
+    out->value = "loaded";
+    return Status::OK();
+  };
+  auto cache = Open();
+  std::string first;
+  std::thread loader_caller([&] { first = Get(*cache, "ns", "slow"); });
+  loading.get_future().wait();
+
+  std::string value = "untouched";
+  const Status s = cache->Get("ns", "slow", &value);
+  EXPECT_TRUE(s.IsTimedOut()) << s.ToString();
+  EXPECT_THAT(s.message(), HasSubstr("'slow' in namespace 'ns'"));
+  EXPECT_THAT(s.message(), HasSubstr("load_wait_timeout (5ms)"));
+  EXPECT_EQ(value, "");
+  EXPECT_EQ(cache->GetStats().loads.wait_timeouts, 1u);
+
+  release.set_value();
+  loader_caller.join();
+  EXPECT_EQ(first, "loaded");
+  EXPECT_EQ(Get(*cache, "ns", "slow"), "loaded");
+  const CacheStats stats = cache->GetStats();
+  EXPECT_EQ(stats.loads.calls, 1u);
+  EXPECT_EQ(stats.loads.shared, 0u);
+  EXPECT_EQ(stats.loads.wait_timeouts, 1u);
+}
+
 TEST_F(CacheTest, ReadThroughStoresTheLoadedValueDurably) {
   options_.read_policy = ReadPolicy::kReadThrough;
   options_.loader = [](std::string_view, std::string_view, LoadedValue* out) {

@@ -155,6 +155,13 @@ TEST(OptionsTest, RejectsNegativeTtlOutOfRange) {
                  "90000000ms");
 }
 
+TEST(OptionsTest, RejectsLoadWaitTimeoutOutOfRange) {
+  ExpectRejected([](Options& o) { o.load_wait_timeout = milliseconds(-1); }, "load_wait_timeout",
+                 "-1ms");
+  ExpectRejected([](Options& o) { o.load_wait_timeout = std::chrono::hours(25); },
+                 "load_wait_timeout", "90000000ms");
+}
+
 TEST(OptionsTest, RejectsFreeSpaceReserveOutOfRange) {
   ExpectRejected([](Options& o) { o.free_space_reserve = 1000; }, "free_space_reserve", "1000");
   ExpectRejected([](Options& o) { o.free_space_reserve = (std::uint64_t{1} << 40) + 1; },

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <future>
 #include <thread>
 #include <vector>
@@ -13,17 +14,17 @@ namespace {
 TEST(SingleFlightTest, ALoneCallerRunsTheWorkAndGetsItsResult) {
   SingleFlight flight;
   Entry entry;
-  bool shared = true;
+  SingleFlight::Outcome outcome = SingleFlight::Outcome::kShared;
   const Status s = flight.Do(
       "k",
       [](Entry* out) {
         out->value = "v";
         return Status::OK();
       },
-      &entry, &shared);
+      &entry, &outcome);
   EXPECT_TRUE(s.ok());
   EXPECT_EQ(entry.value, "v");
-  EXPECT_FALSE(shared);
+  EXPECT_EQ(outcome, SingleFlight::Outcome::kRan);
 }
 
 // Callers that join a run share its result, an error included: the work runs
@@ -36,7 +37,7 @@ TEST(SingleFlightTest, CallersThatJoinARunShareItsResult) {
   std::promise<void> started;
   std::thread leader([&] {
     Entry entry;
-    bool shared = false;
+    SingleFlight::Outcome outcome = SingleFlight::Outcome::kGaveUp;
     const Status s = flight.Do(
         "k",
         [&](Entry*) {
@@ -45,7 +46,7 @@ TEST(SingleFlightTest, CallersThatJoinARunShareItsResult) {
           released.wait();
           return Status::IOError("the loader failed");
         },
-        &entry, &shared);
+        &entry, &outcome);
     EXPECT_TRUE(s.IsIOError());
   });
   started.get_future().wait();
@@ -55,15 +56,15 @@ TEST(SingleFlightTest, CallersThatJoinARunShareItsResult) {
   for (int i = 0; i < kJoiners; ++i) {
     joiners.emplace_back([&] {
       Entry entry;
-      bool shared = false;
+      SingleFlight::Outcome outcome = SingleFlight::Outcome::kGaveUp;
       const Status s = flight.Do(
           "k",
           [&](Entry*) {
             ++runs;
             return Status::OK();
           },
-          &entry, &shared);
-      if (shared && s.IsIOError()) ++joined_errors;
+          &entry, &outcome);
+      if (outcome == SingleFlight::Outcome::kShared && s.IsIOError()) ++joined_errors;
     });
   }
   while (flight.Waiting("k") < kJoiners) std::this_thread::yield();
@@ -85,7 +86,7 @@ TEST(SingleFlightTest, ACallerAfterTheSealRunsItsOwnWorkOnceTheRunEnds) {
   std::shared_future<void> released = release.get_future().share();
   std::thread leader([&] {
     Entry entry;
-    bool shared = false;
+    SingleFlight::Outcome outcome = SingleFlight::Outcome::kGaveUp;
     EXPECT_TRUE(flight
                     .Do(
                         "k",
@@ -97,28 +98,83 @@ TEST(SingleFlightTest, ACallerAfterTheSealRunsItsOwnWorkOnceTheRunEnds) {
                           out->value = "first";
                           return Status::OK();
                         },
-                        &entry, &shared)
+                        &entry, &outcome)
                     .ok());
   });
   sealed.get_future().wait();
   std::thread late([&] {
     Entry entry;
-    bool shared = true;
+    SingleFlight::Outcome outcome = SingleFlight::Outcome::kShared;
     const Status s = flight.Do(
         "k",
         [&](Entry* out) {
           out->value = stored == 1 ? "saw the first run's store" : "ran too early";
           return Status::OK();
         },
-        &entry, &shared);
+        &entry, &outcome);
     EXPECT_TRUE(s.ok());
-    EXPECT_FALSE(shared);
+    EXPECT_EQ(outcome, SingleFlight::Outcome::kRan);
     EXPECT_EQ(entry.value, "saw the first run's store");
   });
   while (flight.Waiting("k") < 1) std::this_thread::yield();
   release.set_value();
   leader.join();
   late.join();
+}
+
+// A caller with a bound on its wait gives up at the bound with TimedOut while
+// the run goes on (its work is the application's: nothing can stop it); the
+// run's result then reaches those still waiting, and nobody else.
+TEST(SingleFlightTest, ACallerThatWouldWaitPastItsBoundGivesUpAndTheRunGoesOn) {
+  SingleFlight flight;
+  std::promise<void> started;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::thread leader([&] {
+    Entry entry;
+    SingleFlight::Outcome outcome = SingleFlight::Outcome::kGaveUp;
+    const Status s = flight.Do(
+        "k",
+        [&](Entry* out) {
+          started.set_value();
+          released.wait();
+          out->value = "loaded";
+          return Status::OK();
+        },
+        &entry, &outcome, std::chrono::milliseconds(1));
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    EXPECT_EQ(outcome, SingleFlight::Outcome::kRan);  // its own run is not bounded
+    EXPECT_EQ(entry.value, "loaded");
+  });
+  started.get_future().wait();
+  std::promise<void> patient_waits;
+  std::thread patient([&] {
+    Entry entry;
+    SingleFlight::Outcome outcome = SingleFlight::Outcome::kGaveUp;
+    const Status s = flight.Do(
+        "k", [](Entry*) { return Status::IOError("the joiner must not run the work"); }, &entry,
+        &outcome);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    EXPECT_EQ(outcome, SingleFlight::Outcome::kShared);
+    EXPECT_EQ(entry.value, "loaded");
+  });
+  while (flight.Waiting("k") < 1) std::this_thread::yield();
+
+  // The leader's work is held until this caller has given up.
+  Entry entry;
+  SingleFlight::Outcome outcome = SingleFlight::Outcome::kRan;
+  const Status s = flight.Do(
+      "k", [](Entry*) { return Status::IOError("the joiner must not run the work"); }, &entry,
+      &outcome, std::chrono::milliseconds(5));
+  EXPECT_TRUE(s.IsTimedOut()) << s.ToString();
+  EXPECT_EQ(s.message(), "waited 5ms for another caller's run");
+  EXPECT_EQ(outcome, SingleFlight::Outcome::kGaveUp);
+  EXPECT_EQ(flight.Waiting("k"), 1);  // the patient caller alone
+
+  release.set_value();
+  leader.join();
+  patient.join();
+  EXPECT_EQ(flight.Waiting("k"), 0);
 }
 
 // A run started with TryStart is one like Do's: a caller asking for the key
@@ -132,11 +188,11 @@ TEST(SingleFlightTest, ARunStartedWithoutWorkIsJoinedUntilFinished) {
   std::promise<Status> joined;
   std::thread joiner([&] {
     Entry entry;
-    bool shared = false;
+    SingleFlight::Outcome outcome = SingleFlight::Outcome::kGaveUp;
     const Status s = flight.Do(
         "k", [](Entry*) { return Status::IOError("the joiner must not run the work"); }, &entry,
-        &shared);
-    EXPECT_TRUE(shared);
+        &outcome);
+    EXPECT_EQ(outcome, SingleFlight::Outcome::kShared);
     EXPECT_EQ(entry.value, "finished");
     joined.set_value(s);
   });
