@@ -284,8 +284,8 @@ Status Cache::Impl::WriteBatch(std::vector<engine::BufferedWrite>* writes,
 // Writes `sorted` as store batches of about part_bytes each; *written: the
 // writes before the first part that failed. Writes of a namespace dropped
 // since they were buffered are left out: the namespace's records are gone, and
-// so are they. (The store refuses a batch should a drop come between this
-// check and the write.)
+// so are they. Those of a drop that comes between this check and the write
+// the store leaves out.
 Status Cache::Impl::WriteInParts(const std::vector<engine::BufferedWrite>& sorted,
                                  std::size_t part_bytes, std::size_t* written) {
   *written = 0;
@@ -315,7 +315,7 @@ Status Cache::Impl::WriteInParts(const std::vector<engine::BufferedWrite>& sorte
 // Writes the batch to the store, unless it is empty, and clears it.
 Status Cache::Impl::WritePart(storage::StoreBatch* batch) {
   if (batch->Count() == 0) return Status::OK();
-  Status s = store_->Write(batch);
+  Status s = store_->Write(batch, storage::Store::DroppedNamespaces::kLeaveOut);
   if (!s.ok()) return s;
   counters_.disk_writes.fetch_add(batch->Count(), std::memory_order_relaxed);
   batch->Clear();

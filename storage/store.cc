@@ -440,21 +440,33 @@ Status Store::WriteOne(const Namespace& ns, std::string_view key, std::string_vi
 
 StoreBatch Store::NewBatch() const { return StoreBatch(handles_->data); }
 
-Status Store::Write(StoreBatch* batch) {
+// Liveness is checked under the namespaces' lock, which a drop takes
+// exclusively: no write lands in a namespace's range after its tombstone.
+Status Store::Write(StoreBatch* batch, DroppedNamespaces dropped) {
   return Guarded("Write", options_.path, [&]() -> Status {
     Status s = CheckWritable("Write");
     if (!s.ok()) return s;
     std::shared_lock lock(namespaces_mu_);
+    std::vector<std::uint32_t> left_out;
     for (std::uint32_t id : batch->namespace_ids_) {
       s = CheckLive(Namespace{id, {}});
-      if (!s.ok()) return s;
+      if (s.ok()) continue;
+      if (dropped == DroppedNamespaces::kRefuse) return s;
+      left_out.push_back(id);
     }
-    s = guard_->Admit(batch->ApproximateBytes());
+    rocksdb::WriteBatch* write = batch->batch_.get();
+    rocksdb::WriteBatch kept;
+    if (!left_out.empty()) {
+      s = batch->CopyWithout(left_out, &kept);
+      if (!s.ok()) return s;
+      write = &kept;
+    }
+    s = guard_->Admit(write->GetDataSize());
     if (!s.ok()) return s;
-    const rocksdb::Status rs = handles_->db->Write(handles_->data_write, batch->batch_.get());
+    const rocksdb::Status rs = handles_->db->Write(handles_->data_write, write);
     if (rs.ok()) return Status::OK();
     return FromRocksDb(
-        rs, fmt::format("writing a batch of {} to the store at {}", batch->Count(), options_.path));
+        rs, fmt::format("writing a batch of {} to the store at {}", write->Count(), options_.path));
   });
 }
 

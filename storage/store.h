@@ -138,6 +138,10 @@ class StoreBatch {
   friend class Store;
   explicit StoreBatch(rocksdb::ColumnFamilyHandle* data);
   void NoteNamespace(std::uint32_t id);
+  // Replaces *kept with this batch's writes but those of the namespaces
+  // `left_out`.
+  [[nodiscard]] Status CopyWithout(const std::vector<std::uint32_t>& left_out,
+                                   rocksdb::WriteBatch* kept) const;
 
   rocksdb::ColumnFamilyHandle* data_;  // borrowed from the store
   std::unique_ptr<rocksdb::WriteBatch> batch_;
@@ -208,8 +212,16 @@ class Store {
   [[nodiscard]] Status Put(const Namespace& ns, std::string_view key, std::string_view record);
   [[nodiscard]] Status Delete(const Namespace& ns, std::string_view key);
   StoreBatch NewBatch() const;
-  // Writes all of `batch` or nothing. The batch keeps its contents.
-  [[nodiscard]] Status Write(StoreBatch* batch);
+  // What Write does with the writes of a namespace dropped since they were
+  // added to the batch.
+  enum class DroppedNamespaces {
+    kRefuse,    // writes nothing: NotFound naming the namespace
+    kLeaveOut,  // writes the others: the drop removed the namespace's records, and these with them
+  };
+  // Writes all of `batch` or nothing (but for the writes `dropped` leaves
+  // out). The batch keeps its contents.
+  [[nodiscard]] Status Write(StoreBatch* batch,
+                             DroppedNamespaces dropped = DroppedNamespaces::kRefuse);
   // Makes every write that returned OK so far survive a power cut, whatever
   // the durability: for work that reports its writes done all at once, such
   // as an import, under kProcessCrash. Read-write only.

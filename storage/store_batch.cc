@@ -1,7 +1,9 @@
 #include <fmt/format.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <exception>
+#include <optional>
 
 #include "storage/key_layout.h"
 #include "storage/store.h"
@@ -26,6 +28,34 @@ Status AddToBatch(std::string_view what, std::string_view key, Fn&& add) noexcep
     return Status::IOError(fmt::format("adding a {} to a batch failed: {}", what, e.what()));
   }
 }
+
+// Copies the Puts and Deletes a StoreBatch holds (it holds nothing else) into
+// another batch, but those whose key is in a namespace left out.
+class CopyingHandler : public rocksdb::WriteBatch::Handler {
+ public:
+  CopyingHandler(rocksdb::ColumnFamilyHandle* data, const std::vector<std::uint32_t>& left_out,
+                 rocksdb::WriteBatch* out)
+      : data_(data), left_out_(left_out), out_(out) {}
+
+  rocksdb::Status PutCF(std::uint32_t, const rocksdb::Slice& key,
+                        const rocksdb::Slice& value) override {
+    return LeftOut(key) ? rocksdb::Status::OK() : out_->Put(data_, key, value);
+  }
+  rocksdb::Status DeleteCF(std::uint32_t, const rocksdb::Slice& key) override {
+    return LeftOut(key) ? rocksdb::Status::OK() : out_->Delete(data_, key);
+  }
+
+ private:
+  bool LeftOut(const rocksdb::Slice& key) const {
+    const std::optional<std::uint32_t> id =
+        DecodeNamespaceId(std::string_view(key.data(), std::min(key.size(), kNamespaceIdBytes)));
+    return id && std::find(left_out_.begin(), left_out_.end(), *id) != left_out_.end();
+  }
+
+  rocksdb::ColumnFamilyHandle* const data_;
+  const std::vector<std::uint32_t>& left_out_;
+  rocksdb::WriteBatch* const out_;
+};
 
 }  // namespace
 
@@ -61,6 +91,16 @@ std::size_t StoreBatch::ApproximateBytes() const { return batch_->GetDataSize();
 void StoreBatch::Clear() {
   batch_->Clear();
   namespace_ids_.clear();
+}
+
+Status StoreBatch::CopyWithout(const std::vector<std::uint32_t>& left_out,
+                               rocksdb::WriteBatch* kept) const {
+  kept->Clear();
+  CopyingHandler copy(data_, left_out, kept);
+  const rocksdb::Status s = batch_->Iterate(&copy);
+  if (s.ok()) return Status::OK();
+  return Status::IOError(fmt::format("copying a batch without its dropped namespaces failed: {}",
+                                     s.ToString()));
 }
 
 void StoreBatch::NoteNamespace(std::uint32_t id) {

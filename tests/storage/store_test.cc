@@ -172,6 +172,36 @@ TEST_F(StoreTest, BatchTouchingADroppedNamespaceWritesNothing) {
   EXPECT_EQ(Get(live, "k"), "<NotFound>");
 }
 
+// The flusher's way: a drop between the batch's making and its write takes
+// the namespace's writes with it, and the rest is written.
+TEST_F(StoreTest, BatchThatLeavesOutDroppedNamespacesWritesTheRest) {
+  const Namespace before = Ns("before");
+  const Namespace doomed = Ns("doomed");
+  const Namespace after = Ns("after");
+  StoreBatch batch = store_->NewBatch();
+  ASSERT_TRUE(batch.Put(before, "k", "v1").ok());
+  ASSERT_TRUE(batch.Put(doomed, "k", "gone").ok());
+  ASSERT_TRUE(batch.Delete(doomed, "other").ok());
+  ASSERT_TRUE(batch.Put(after, "k", "v2").ok());
+  ASSERT_TRUE(batch.Put(before, "old", "x").ok());
+  ASSERT_TRUE(store_->Put(after, "stale", "x").ok());
+  ASSERT_TRUE(batch.Delete(after, "stale").ok());
+  ASSERT_TRUE(store_->DropNamespace("doomed").ok());
+
+  const Status s = store_->Write(&batch, Store::DroppedNamespaces::kLeaveOut);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(Get(before, "k"), "v1");
+  EXPECT_EQ(Get(before, "old"), "x");
+  EXPECT_EQ(Get(after, "k"), "v2");
+  EXPECT_EQ(Get(after, "stale"), "<NotFound>");
+  EXPECT_EQ(batch.Count(), 6u);  // the batch keeps its contents
+  // Nothing landed in the dropped namespace's range behind its tombstone.
+  std::unique_ptr<StoreIterator> it;
+  ASSERT_TRUE(store_->NewIterator(doomed, "", &it).ok());
+  EXPECT_FALSE(it->Valid()) << "found '" << it->key() << "' in the dropped namespace";
+  EXPECT_TRUE(it->status().ok()) << it->status().ToString();
+}
+
 TEST_F(StoreTest, BatchRejectsAnOverlongKeyAndStaysUnchanged) {
   StoreBatch batch = store_->NewBatch();
   EXPECT_TRUE(batch.Put(Ns("a"), std::string(kMaxKeyBytes + 1, 'k'), "v").IsInvalidArgument());
