@@ -69,11 +69,13 @@ class Cache {
   // The value, or NotFound. Under read-through a miss in both tiers calls the
   // loader (once per key, however many callers wait) and stores its value by
   // the write policy; a write of the key acknowledged while the loader ran is
-  // newer, and is the answer instead. A loaded value the cache cannot store (write-behind's
-  // buffer stayed full, the store failed, the value is past max_value_bytes)
-  // is still returned, as version 0, and counted in stats.loads.unstored.
-  // *value's buffer is reused (a loop reading into one string allocates
-  // little); a failure leaves it empty.
+  // newer, and is the answer instead. A loaded value the cache cannot store
+  // (write-behind's buffer stayed full, the store failed, the value is past
+  // max_value_bytes) is still returned, as version 0, and counted in
+  // stats.loads.unstored. A caller that would wait for another's load longer
+  // than Options::load_wait_timeout gets TimedOut. *value's buffer is reused
+  // (a loop reading into one string allocates little); a failure leaves it
+  // empty.
   [[nodiscard]] Status Get(std::string_view ns, std::string_view key, std::string* value);
   // The same, with every field of the entry.
   [[nodiscard]] Status GetEntry(std::string_view ns, std::string_view key, Entry* entry);
