@@ -216,11 +216,14 @@ void Cache::Impl::LoadMany(std::string_view ns, const std::vector<std::string>& 
       repeats.emplace_back(i, it->second);
     }
   }
+  // One bound for the whole call: keys that wait for other callers' loads
+  // wait one after another.
+  const std::optional<engine::SingleFlight::Deadline> wait_deadline = LoadWaitDeadline();
   const std::vector<std::size_t> one_by_one =
       options_.bulk_loader ? LoadInBulk(ns, keys, firsts, statuses, values) : firsts;
   for (const std::size_t i : one_by_one) {
     Entry entry;
-    (*statuses)[i] = Load(ns, keys[i], &entry);
+    (*statuses)[i] = Load(ns, keys[i], wait_deadline, &entry);
     if ((*statuses)[i].ok()) (*values)[i] = std::move(entry.value);
   }
   for (const auto& [i, first] : repeats) {
@@ -370,7 +373,9 @@ Status Cache::Impl::GetBelow(std::string_view ns, std::optional<std::uint32_t> i
     Status s = ReadBelow(storage::Namespace{*id, std::string(ns)}, key, entry);
     if (!s.IsNotFound()) return s;
   }
-  if (options_.read_policy == ReadPolicy::kReadThrough) return Load(ns, key, entry);
+  if (options_.read_policy == ReadPolicy::kReadThrough) {
+    return Load(ns, key, LoadWaitDeadline(), entry);
+  }
   return Status::NotFound(Describe(ns, key));
 }
 
@@ -505,18 +510,26 @@ bool Cache::Impl::RememberedAbsent(std::string_view ns, std::string_view key,
   return true;
 }
 
-Status Cache::Impl::Load(std::string_view ns, std::string_view key, Entry* entry) {
+std::optional<engine::SingleFlight::Deadline> Cache::Impl::LoadWaitDeadline() const {
+  if (options_.load_wait_timeout.count() == 0) return std::nullopt;
+  return std::chrono::steady_clock::now() + options_.load_wait_timeout;
+}
+
+Status Cache::Impl::Load(std::string_view ns, std::string_view key,
+                         std::optional<engine::SingleFlight::Deadline> wait_deadline,
+                         Entry* entry) {
   const std::string flight = engine::FlightKey(ns, key);
   if (Status s; RememberedAbsent(ns, key, flight, &s)) return s;
   engine::SingleFlight::Outcome outcome = engine::SingleFlight::Outcome::kRan;
   const Status s = loads_.Do(
       flight, [&](Entry* out) { return LoadAndStore(ns, key, flight, out); }, entry, &outcome,
-      options_.load_wait_timeout);
+      wait_deadline);
   if (outcome == engine::SingleFlight::Outcome::kShared) Bump(counters_.loads_shared);
   if (outcome != engine::SingleFlight::Outcome::kGaveUp) return s;
   Bump(counters_.load_wait_timeouts);
   return Status::TimedOut(
-      fmt::format("{}: waited load_wait_timeout ({}) for another caller's load, which goes on",
+      fmt::format("{}: another caller's load did not end within load_wait_timeout ({}) of "
+                  "the call; the load goes on",
                   Describe(ns, key), options_.load_wait_timeout));
 }
 

@@ -136,7 +136,11 @@ class Cache::Impl {
   // L1 lookups that undo L1's compression.
   bool LookupMemory(std::uint32_t ns, std::string_view key, Entry* entry);
   bool LookupMemoryValue(std::uint32_t ns, std::string_view key, std::string* value);
-  Status Load(std::string_view ns, std::string_view key, Entry* entry);
+  // When a caller waiting for other callers' loads gives up: the moment
+  // Options::load_wait_timeout from now, or never.
+  std::optional<engine::SingleFlight::Deadline> LoadWaitDeadline() const;
+  Status Load(std::string_view ns, std::string_view key,
+              std::optional<engine::SingleFlight::Deadline> wait_deadline, Entry* entry);
   void LoadMany(std::string_view ns, const std::vector<std::string>& keys,
                 const std::vector<std::size_t>& indexes, std::vector<Status>* statuses,
                 std::vector<std::string>* values);

@@ -315,9 +315,10 @@ Status Cache::Impl::WriteInParts(const std::vector<engine::BufferedWrite>& sorte
 // Writes the batch to the store, unless it is empty, and clears it.
 Status Cache::Impl::WritePart(storage::StoreBatch* batch) {
   if (batch->Count() == 0) return Status::OK();
-  Status s = store_->Write(batch, storage::Store::DroppedNamespaces::kLeaveOut);
+  std::size_t written = 0;
+  Status s = store_->Write(batch, storage::Store::DroppedNamespaces::kLeaveOut, &written);
   if (!s.ok()) return s;
-  counters_.disk_writes.fetch_add(batch->Count(), std::memory_order_relaxed);
+  counters_.disk_writes.fetch_add(written, std::memory_order_relaxed);
   batch->Clear();
   return s;
 }

@@ -1,15 +1,11 @@
 #include "engine/single_flight.h"
 
-#include <fmt/chrono.h>
-#include <fmt/format.h>
-
 #include <utility>
 
 namespace tiercache::engine {
 
 Status SingleFlight::Do(const std::string& key, const Work& work, Entry* entry,
-                        Outcome* outcome, std::chrono::milliseconds wait) {
-  const auto deadline = std::chrono::steady_clock::now() + wait;
+                        Outcome* outcome, std::optional<Deadline> deadline) {
   std::unique_lock lock(mu_);
   for (auto it = calls_.find(key); it != calls_.end(); it = calls_.find(key)) {
     const std::shared_ptr<Call> call = it->second;
@@ -17,15 +13,15 @@ Status SingleFlight::Do(const std::string& key, const Work& work, Entry* entry,
     const auto ended = [&] { return call->done; };
     ++call->waiting;
     bool in_time = true;
-    if (wait.count() == 0) {
-      done_.wait(lock, ended);
+    if (deadline) {
+      in_time = done_.wait_until(lock, *deadline, ended);
     } else {
-      in_time = done_.wait_until(lock, deadline, ended);
+      done_.wait(lock, ended);
     }
     --call->waiting;
     if (!in_time) {
       *outcome = Outcome::kGaveUp;
-      return Status::TimedOut(fmt::format("waited {} for another caller's run", wait));
+      return Status::TimedOut("gave up waiting for another caller's run at the deadline");
     }
     if (joined) {
       *outcome = Outcome::kShared;

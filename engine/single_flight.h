@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -24,6 +25,7 @@ namespace tiercache::engine {
 class SingleFlight {
  public:
   using Work = std::function<Status(Entry* entry)>;
+  using Deadline = std::chrono::steady_clock::time_point;
 
   // How a caller of Do came by its result.
   enum class Outcome {
@@ -34,12 +36,11 @@ class SingleFlight {
 
   // The result of `work`, run now or by the caller already running it for
   // `key`. A run that was sealed is not joined: the caller waits for its end
-  // and then runs `work` itself (or joins a run begun meanwhile). `wait`
-  // bounds the time spent waiting for other callers' runs (zero: no bound):
-  // past it, TimedOut, and the run goes on without this caller. Its own run is
-  // not bounded.
+  // and then runs `work` itself (or joins a run begun meanwhile). A caller
+  // still waiting for other callers' runs at `deadline` (when given) gives up
+  // with TimedOut, and the run goes on without it. Its own run is not bounded.
   Status Do(const std::string& key, const Work& work, Entry* entry, Outcome* outcome,
-            std::chrono::milliseconds wait = std::chrono::milliseconds(0));
+            std::optional<Deadline> deadline = std::nullopt);
 
   // For a caller that runs the work of many keys at once: starts a run of
   // `key` unless one is running, without waiting. True: the caller now runs

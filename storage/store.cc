@@ -442,7 +442,8 @@ StoreBatch Store::NewBatch() const { return StoreBatch(handles_->data); }
 
 // Liveness is checked under the namespaces' lock, which a drop takes
 // exclusively: no write lands in a namespace's range after its tombstone.
-Status Store::Write(StoreBatch* batch, DroppedNamespaces dropped) {
+Status Store::Write(StoreBatch* batch, DroppedNamespaces dropped, std::size_t* written) {
+  if (written != nullptr) *written = 0;
   return Guarded("Write", options_.path, [&]() -> Status {
     Status s = CheckWritable("Write");
     if (!s.ok()) return s;
@@ -461,10 +462,14 @@ Status Store::Write(StoreBatch* batch, DroppedNamespaces dropped) {
       if (!s.ok()) return s;
       write = &kept;
     }
+    if (write->Count() == 0) return Status::OK();
     s = guard_->Admit(write->GetDataSize());
     if (!s.ok()) return s;
     const rocksdb::Status rs = handles_->db->Write(handles_->data_write, write);
-    if (rs.ok()) return Status::OK();
+    if (rs.ok()) {
+      if (written != nullptr) *written = write->Count();
+      return Status::OK();
+    }
     return FromRocksDb(
         rs, fmt::format("writing a batch of {} to the store at {}", write->Count(), options_.path));
   });

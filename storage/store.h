@@ -219,9 +219,11 @@ class Store {
     kLeaveOut,  // writes the others: the drop removed the namespace's records, and these with them
   };
   // Writes all of `batch` or nothing (but for the writes `dropped` leaves
-  // out). The batch keeps its contents.
+  // out); *written, when given, is how many of its writes the store took. The
+  // batch keeps its contents.
   [[nodiscard]] Status Write(StoreBatch* batch,
-                             DroppedNamespaces dropped = DroppedNamespaces::kRefuse);
+                             DroppedNamespaces dropped = DroppedNamespaces::kRefuse,
+                             std::size_t* written = nullptr);
   // Makes every write that returned OK so far survive a power cut, whatever
   // the durability: for work that reports its writes done all at once, such
   // as an import, under kProcessCrash. Read-write only.

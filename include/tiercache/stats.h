@@ -41,7 +41,8 @@ struct CacheStats {
     std::uint64_t negative_hits = 0;  // misses answered from the negative cache
     std::uint64_t unstored = 0;       // loaded values returned that the cache could not keep
     std::uint64_t bulk_calls = 0;     // bulk loader calls (GetMany)
-    std::uint64_t wait_timeouts = 0;  // Gets that gave up waiting for another's load
+    std::uint64_t wait_timeouts = 0;  // Gets (GetMany keys) that gave up waiting for
+                                      // another caller's load: load_wait_timeout
   } loads;
 
   // Bytes L1 holds for the values put in it since open, over their

@@ -80,6 +80,18 @@ class BulkLoadTest : public ::testing::Test {
                                     std::vector<LoadedKey>* out) { return (*loader)(ns, keys, out); };
   }
 
+  // A bulk loader that, once called, sets bulk_loading_ and answers Found
+  // for every key when bulk_release_ is set.
+  void UseHeldBulkLoader() {
+    options_.bulk_loader = [this](std::string_view, const std::vector<std::string_view>& keys,
+                                  std::vector<LoadedKey>* out) {
+      bulk_loading_.set_value();
+      bulk_released_.wait();
+      for (const std::string_view key : keys) out->push_back(Found(key));
+      return Status::OK();
+    };
+  }
+
   std::unique_ptr<Cache> Open() {
     std::unique_ptr<Cache> cache;
     Status s = Cache::Open(options_, &cache);
@@ -93,6 +105,9 @@ class BulkLoadTest : public ::testing::Test {
   std::atomic<int> single_calls_{0};
   std::vector<Status> statuses_;
   std::vector<std::string> values_;
+  std::promise<void> bulk_loading_;
+  std::promise<void> bulk_release_;
+  std::shared_future<void> bulk_released_ = bulk_release_.get_future().share();
 };
 
 TEST_F(BulkLoadTest, TheKeysNeitherTierHoldsAreLoadedInOneCallAndStored) {
@@ -175,6 +190,41 @@ TEST_F(BulkLoadTest, AKeyStoredAfterTheReadIsAnsweredFromTheStore) {
   EXPECT_TRUE(statuses_[0].ok()) << statuses_[0].ToString();
   EXPECT_THAT(values_, ElementsAre("stored"));
   EXPECT_TRUE(loader->calls().empty());
+}
+
+// A GetMany whose keys another caller's bulk load holds waits
+// load_wait_timeout for the call as a whole, not once per key in turn: the
+// first key gives up at the bound, the rest at once. Checked by the time it
+// takes, against a bound ten times above the expected wait and half the
+// per-key sum; the loader is held until the call has returned.
+TEST_F(BulkLoadTest, AGetManyWaitsForOthersLoadsNoLongerThanTheLoadWaitTimeoutInAll) {
+  constexpr int kKeys = 20;
+  constexpr milliseconds kWait{100};
+  options_.load_wait_timeout = kWait;
+  UseHeldBulkLoader();
+  auto cache = Open();
+  std::vector<std::string> keys;
+  for (int i = 0; i < kKeys; ++i) keys.push_back("k" + std::to_string(i));
+  std::vector<Status> first_statuses;
+  std::vector<std::string> first_values;
+  std::thread first([&] { cache->GetMany("ns", keys, &first_statuses, &first_values); });
+  ASSERT_EQ(bulk_loading_.get_future().wait_for(kPatience), std::future_status::ready);
+
+  const auto start = std::chrono::steady_clock::now();
+  cache->GetMany("ns", keys, &statuses_, &values_);
+  const auto took = std::chrono::steady_clock::now() - start;
+  bulk_release_.set_value();
+  first.join();
+
+  for (const Status& s : statuses_) {
+    EXPECT_TRUE(s.IsTimedOut()) << s.ToString();
+    EXPECT_THAT(s.message(), HasSubstr("load_wait_timeout (100ms)"));
+  }
+  EXPECT_LT(took, kWait * kKeys / 2);
+  EXPECT_EQ(cache->GetStats().loads.wait_timeouts, static_cast<std::uint64_t>(kKeys));
+  for (const Status& s : first_statuses) EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(first_values[kKeys - 1], "bulk k19");
+  EXPECT_EQ(single_calls_, 0);
 }
 
 TEST_F(BulkLoadTest, AKeyAskedForTwiceIsLoadedOnceEvenWhenAbsent) {
@@ -303,20 +353,11 @@ TEST_F(BulkLoadTest, AKeyAGetIsLoadingIsLeftOutOfTheBulkCallAndShared) {
 
 // And the other way round: a Get of a key in a running bulk call waits for it.
 TEST_F(BulkLoadTest, AGetOfAKeyInARunningBulkCallWaitsForIt) {
-  std::promise<void> loading;
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  options_.bulk_loader = [&](std::string_view, const std::vector<std::string_view>& keys,
-                             std::vector<LoadedKey>* out) {
-    loading.set_value();
-    released.wait();
-    for (const std::string_view key : keys) out->push_back(Found(key));
-    return Status::OK();
-  };
+  UseHeldBulkLoader();
   auto cache = Open();
   ASSERT_TRUE(cache->Put("ns", "other", "v").ok());  // the namespace exists: misses are counted
   std::thread get_many([&] { cache->GetMany("ns", {"k"}, &statuses_, &values_); });
-  ASSERT_EQ(loading.get_future().wait_for(kPatience), std::future_status::ready);
+  ASSERT_EQ(bulk_loading_.get_future().wait_for(kPatience), std::future_status::ready);
   std::string from_get;
   std::thread get([&] { ASSERT_TRUE(cache->Get("ns", "k", &from_get).ok()); });
   // The Get has missed both tiers (GetMany's miss was the first) and goes on
@@ -326,7 +367,7 @@ TEST_F(BulkLoadTest, AGetOfAKeyInARunningBulkCallWaitsForIt) {
   while (cache->GetStats().disk.misses < 2 && std::chrono::steady_clock::now() < give_up) {
     std::this_thread::yield();
   }
-  release.set_value();
+  bulk_release_.set_value();
   get_many.join();
   get.join();
   EXPECT_EQ(from_get, "bulk k");

@@ -141,7 +141,7 @@ TEST(SingleFlightTest, ACallerThatWouldWaitPastItsBoundGivesUpAndTheRunGoesOn) {
           out->value = "loaded";
           return Status::OK();
         },
-        &entry, &outcome, std::chrono::milliseconds(1));
+        &entry, &outcome, std::chrono::steady_clock::now());
     EXPECT_TRUE(s.ok()) << s.ToString();
     EXPECT_EQ(outcome, SingleFlight::Outcome::kRan);  // its own run is not bounded
     EXPECT_EQ(entry.value, "loaded");
@@ -160,16 +160,21 @@ TEST(SingleFlightTest, ACallerThatWouldWaitPastItsBoundGivesUpAndTheRunGoesOn) {
   });
   while (flight.Waiting("k") < 1) std::this_thread::yield();
 
-  // The leader's work is held until this caller has given up.
-  Entry entry;
-  SingleFlight::Outcome outcome = SingleFlight::Outcome::kRan;
-  const Status s = flight.Do(
-      "k", [](Entry*) { return Status::IOError("the joiner must not run the work"); }, &entry,
-      &outcome, std::chrono::milliseconds(5));
-  EXPECT_TRUE(s.IsTimedOut()) << s.ToString();
-  EXPECT_EQ(s.message(), "waited 5ms for another caller's run");
-  EXPECT_EQ(outcome, SingleFlight::Outcome::kGaveUp);
-  EXPECT_EQ(flight.Waiting("k"), 1);  // the patient caller alone
+  // The leader's work is held until these callers have given up: one at a
+  // deadline ahead, one whose deadline passed before it came.
+  for (const SingleFlight::Deadline deadline :
+       {std::chrono::steady_clock::now() + std::chrono::milliseconds(5),
+        std::chrono::steady_clock::now() - std::chrono::milliseconds(5)}) {
+    Entry entry;
+    SingleFlight::Outcome outcome = SingleFlight::Outcome::kRan;
+    const Status s = flight.Do(
+        "k", [](Entry*) { return Status::IOError("the joiner must not run the work"); }, &entry,
+        &outcome, deadline);
+    EXPECT_TRUE(s.IsTimedOut()) << s.ToString();
+    EXPECT_EQ(s.message(), "gave up waiting for another caller's run at the deadline");
+    EXPECT_EQ(outcome, SingleFlight::Outcome::kGaveUp);
+    EXPECT_EQ(flight.Waiting("k"), 1);  // the patient caller alone
+  }
 
   release.set_value();
   leader.join();

@@ -188,8 +188,10 @@ TEST_F(StoreTest, BatchThatLeavesOutDroppedNamespacesWritesTheRest) {
   ASSERT_TRUE(batch.Delete(after, "stale").ok());
   ASSERT_TRUE(store_->DropNamespace("doomed").ok());
 
-  const Status s = store_->Write(&batch, Store::DroppedNamespaces::kLeaveOut);
+  std::size_t written = 0;
+  const Status s = store_->Write(&batch, Store::DroppedNamespaces::kLeaveOut, &written);
   ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(written, 4u);
   EXPECT_EQ(Get(before, "k"), "v1");
   EXPECT_EQ(Get(before, "old"), "x");
   EXPECT_EQ(Get(after, "k"), "v2");
@@ -200,6 +202,17 @@ TEST_F(StoreTest, BatchThatLeavesOutDroppedNamespacesWritesTheRest) {
   ASSERT_TRUE(store_->NewIterator(doomed, "", &it).ok());
   EXPECT_FALSE(it->Valid()) << "found '" << it->key() << "' in the dropped namespace";
   EXPECT_TRUE(it->status().ok()) << it->status().ToString();
+}
+
+TEST_F(StoreTest, BatchOfDroppedNamespacesAloneWritesNothingAndSucceeds) {
+  const Namespace doomed = Ns("doomed");
+  StoreBatch batch = store_->NewBatch();
+  ASSERT_TRUE(batch.Put(doomed, "k", "v").ok());
+  ASSERT_TRUE(store_->DropNamespace("doomed").ok());
+  std::size_t written = 1;
+  const Status s = store_->Write(&batch, Store::DroppedNamespaces::kLeaveOut, &written);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(written, 0u);
 }
 
 TEST_F(StoreTest, BatchRejectsAnOverlongKeyAndStaysUnchanged) {
