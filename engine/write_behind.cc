@@ -53,11 +53,11 @@ WriteBehind::~WriteBehind() {
 }
 
 bool WriteBehind::HasRoom(const BufferedWrite& write) const {
-  if (pending_.empty()) return true;
+  if (pending_.writes.empty()) return true;
   bool new_key = false;
-  const std::size_t charge = pending_.ChargeOf(write, &new_key);
-  return pending_.keys() + (new_key ? 1 : 0) <= options_.max_entries &&
-         pending_.bytes() + charge <= options_.max_bytes;
+  const std::size_t charge = pending_.writes.ChargeOf(write, &new_key);
+  return pending_.writes.keys() + (new_key ? 1 : 0) <= options_.max_entries &&
+         pending_.writes.bytes() + charge <= options_.max_bytes;
 }
 
 Status WriteBehind::Add(const BufferedWrite& write) {
@@ -69,16 +69,16 @@ Status WriteBehind::Add(const BufferedWrite& write) {
       return Status::Busy(fmt::format(
           "the write-behind buffer is full ({} writes, {} bytes) and no flush made room "
           "within write_buffer.max_wait ({})",
-          pending_.keys(), pending_.bytes(), options_.max_wait));
+          pending_.writes.keys(), pending_.writes.bytes(), options_.max_wait));
     }
   }
   if (closed_) return Status::InvalidArgument("the cache is closed");
 
   const TimePoint now = clock_->Now();
-  if (pending_.empty()) pending_.oldest = now;
-  pending_.Add(write);
+  if (pending_.writes.empty()) pending_.oldest = now;
+  pending_.writes.Add(write);
   pending_.last_seq = ++added_seq_;
-  if (pending_.keys() == 1 || FlushDue(now)) work_.notify_one();
+  if (pending_.writes.keys() == 1 || FlushDue(now)) work_.notify_one();
   return Status::OK();
 }
 
@@ -86,28 +86,30 @@ WriteBehind::Found WriteBehind::Find(std::uint32_t ns, std::string_view key,
                                      std::string* record) const {
   std::lock_guard lock(mu_);
   BufferedWrite write;
-  if (!pending_.Find(ns, key, &write) && !in_flight_.Find(ns, key, &write)) return Found::kNo;
+  if (!pending_.writes.Find(ns, key, &write) && !in_flight_.writes.Find(ns, key, &write)) {
+    return Found::kNo;
+  }
   if (write.is_delete) return Found::kDelete;
   record->assign(write.record);
   return Found::kPut;
 }
 
 bool WriteBehind::FlushDue(TimePoint now) const {
-  if (pending_.empty()) return false;
-  return closed_ || flush_requests_ > 0 || pending_.keys() >= options_.max_entries ||
-         pending_.bytes() >= options_.max_bytes ||
+  if (pending_.writes.empty()) return false;
+  return closed_ || flush_requests_ > 0 || pending_.writes.keys() >= options_.max_entries ||
+         pending_.writes.bytes() >= options_.max_bytes ||
          now - pending_.oldest >= options_.flush_interval;
 }
 
 milliseconds WriteBehind::UntilDue(TimePoint now) const {
-  if (pending_.empty()) return kIdleWait;
+  if (pending_.writes.empty()) return kIdleWait;
   return std::max(milliseconds(1), options_.flush_interval - (now - pending_.oldest));
 }
 
 void WriteBehind::Run() {
   std::unique_lock lock(mu_);
   while (true) {
-    if (in_flight_.empty()) {
+    if (in_flight_.writes.empty()) {
       while (!stop_ && !FlushDue(clock_->Now())) {
         work_.wait_for(lock, UntilDue(clock_->Now()));
       }
@@ -123,7 +125,7 @@ void WriteBehind::Run() {
 
 void WriteBehind::WriteInFlight(std::unique_lock<std::mutex>& lock) {
   batch_.clear();
-  in_flight_.Unwritten(&batch_);
+  in_flight_.writes.Unwritten(&batch_);
 
   lock.unlock();
   std::size_t written = 0;
@@ -141,7 +143,9 @@ void WriteBehind::WriteInFlight(std::unique_lock<std::mutex>& lock) {
   }
   // What the store took is not written again: near a full disk, a batch
   // written in parts gets further with each attempt.
-  for (std::size_t i = 0; i < written; ++i) in_flight_.MarkWritten(batch_[i].ns, batch_[i].key);
+  for (std::size_t i = 0; i < written; ++i) {
+    in_flight_.writes.MarkWritten(batch_[i].ns, batch_[i].key);
+  }
   const std::uint64_t attempt = ++attempt_;
   ++stats_.failures;
   last_failure_ = s;
@@ -167,7 +171,7 @@ Status WriteBehind::Flush(milliseconds deadline) {
 Status WriteBehind::Unfinished(std::string_view what, milliseconds deadline) const {
   return Status::TimedOut(fmt::format(
       "write-behind {} did not finish within {}: {} writes still buffered{}", what, deadline,
-      pending_.unwritten() + in_flight_.unwritten(),
+      pending_.writes.unwritten() + in_flight_.writes.unwritten(),
       last_failure_.ok() ? "" : "; the last batch failed with " + last_failure_.ToString()));
 }
 
@@ -187,10 +191,12 @@ Status WriteBehind::Close(milliseconds deadline, std::vector<BufferedWrite>* unw
   if (thread_.joinable()) thread_.join();
   // The batch in flight at the deadline may have been written since: what is
   // left is counted now, not when Flush gave up.
-  if (s.ok() || in_flight_.unwritten() + pending_.unwritten() == 0) return Status::OK();
+  if (s.ok() || in_flight_.writes.unwritten() + pending_.writes.unwritten() == 0) {
+    return Status::OK();
+  }
   if (unwritten != nullptr) {
-    in_flight_.Unwritten(unwritten);
-    pending_.Unwritten(unwritten);
+    in_flight_.writes.Unwritten(unwritten);
+    pending_.writes.Unwritten(unwritten);
   }
   return Unfinished("close", deadline);
 }
@@ -198,10 +204,10 @@ Status WriteBehind::Close(milliseconds deadline, std::vector<BufferedWrite>* unw
 WriteBehind::Stats WriteBehind::GetStats() const {
   std::lock_guard lock(mu_);
   Stats stats = stats_;
-  stats.entries = pending_.unwritten() + in_flight_.unwritten();
-  stats.bytes = pending_.bytes() + in_flight_.bytes();
+  stats.entries = pending_.writes.unwritten() + in_flight_.writes.unwritten();
+  stats.bytes = pending_.writes.bytes() + in_flight_.writes.bytes();
   if (stats.entries > 0) {
-    const TimePoint oldest = in_flight_.empty() ? pending_.oldest : in_flight_.oldest;
+    const TimePoint oldest = in_flight_.writes.empty() ? pending_.oldest : in_flight_.oldest;
     stats.oldest_age = clock_->Now() - oldest;
   }
   return stats;

@@ -102,10 +102,22 @@ class WriteBehind {
   mutable std::mutex mu_;
   std::condition_variable work_;     // to the flusher: something to do
   std::condition_variable progress_;  // to writers and Flush: a batch finished
+  // A set of writes, and what the flusher needs to know of it.
+  struct Generation {
+    explicit Generation(std::size_t max_bytes) : writes(max_bytes) {}
+    void Clear() {
+      writes.Clear();
+      oldest = {};
+      last_seq = 0;
+    }
+    WriteSet writes;
+    TimePoint oldest{};          // when its first write came
+    std::uint64_t last_seq = 0;  // its newest write's sequence number
+  };
   // Swapped when a flush starts: the set just written fills next, with the
   // capacity it had.
-  WriteSet pending_;                  // GUARDED_BY(mu_): filling
-  WriteSet in_flight_;                // GUARDED_BY(mu_): being written
+  Generation pending_;                // GUARDED_BY(mu_): filling
+  Generation in_flight_;              // GUARDED_BY(mu_): being written
   std::uint64_t added_seq_ = 0;       // GUARDED_BY(mu_)
   std::uint64_t flushed_seq_ = 0;     // GUARDED_BY(mu_)
   std::uint64_t flush_requests_ = 0;  // GUARDED_BY(mu_): Flush calls waiting

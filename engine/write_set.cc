@@ -115,8 +115,6 @@ void WriteSet::Clear() {
     std::fill(index_.begin(), index_.end(), 0);
   }
   unwritten_ = 0;
-  oldest = {};
-  last_seq = 0;
 }
 
 std::size_t WriteSet::bytes() const { return arena_.size() + slots_.size() * kSlotCharge; }

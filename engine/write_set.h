@@ -5,7 +5,6 @@
 #include <string_view>
 #include <vector>
 
-#include "tiercache/clock.h"
 
 namespace tiercache::engine {
 
@@ -56,9 +55,6 @@ class WriteSet {
   std::size_t keys() const { return slots_.size(); }        // written or not
   std::size_t unwritten() const { return unwritten_; }
   std::size_t bytes() const;                                // what the set holds, overhead included
-
-  TimePoint oldest{};         // when the first write came
-  std::uint64_t last_seq = 0;  // the newest write's sequence number
 
  private:
   struct Slot {
