@@ -305,8 +305,10 @@ void Cache::Impl::ReadManyBelow(const storage::Namespace& ns, const std::vector<
   for (std::size_t j = 0; j < missed.size(); ++j) {
     Status s = std::move(found[j]);
     Entry entry;
+    entry.value = std::move((*values)[missed[j]]);  // decoded into its capacity, as Get does
     if (s.ok()) s = Promote(ns, missed_keys[j], records[j], &entry);
-    if (s.ok()) (*values)[missed[j]] = std::move(entry.value);
+    (*values)[missed[j]] = std::move(entry.value);
+    if (!s.ok()) (*values)[missed[j]].clear();  // it may hold an expired or damaged record's value
     CountRead(s, from_disk[j]);
     (*statuses)[missed[j]] = Undamaged(ns, missed_keys[j], std::move(s));
   }

@@ -20,6 +20,10 @@ std::optional<std::uint32_t> DecodeNamespaceId(std::string_view bytes) {
 void EncodeDataKey(std::uint32_t id, std::string_view key, std::string* out) {
   out->clear();
   out->reserve(kNamespaceIdBytes + key.size());
+  AppendDataKey(id, key, out);
+}
+
+void AppendDataKey(std::uint32_t id, std::string_view key, std::string* out) {
   out->append(EncodeNamespaceId(id));
   out->append(key);
 }

@@ -55,6 +55,9 @@ std::optional<std::uint32_t> DecodeNamespaceId(std::string_view bytes);
 
 // Replaces *out with the data key of (`id`, `key`).
 void EncodeDataKey(std::uint32_t id, std::string_view key, std::string* out);
+// Appends the data key of (`id`, `key`) to *out: kNamespaceIdBytes + key.size()
+// bytes.
+void AppendDataKey(std::uint32_t id, std::string_view key, std::string* out);
 
 // The entry's key inside a data key.
 // REQUIRES: data_key was made by EncodeDataKey.

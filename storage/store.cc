@@ -385,13 +385,21 @@ void Store::GetMany(const Namespace& ns, const std::vector<std::string_view>& ke
   records->resize(keys.size());
   statuses->assign(keys.size(), Status::OK());
   const Status s = Guarded("GetMany", options_.path, [&]() -> Status {
-    std::vector<std::string> data_keys(keys.size());
-    std::vector<rocksdb::Slice> slices;
-    slices.reserve(keys.size());
+    // The data keys side by side in one string: a namespaced key is past
+    // std::string's inline capacity, and a string each was an allocation each.
+    std::size_t total = 0;
+    for (std::string_view key : keys) total += kNamespaceIdBytes + key.size();
+    std::string data_keys;
+    data_keys.reserve(total);
     for (std::size_t i = 0; i < keys.size(); ++i) {
       (*statuses)[i] = CheckKey(keys[i]);
-      EncodeDataKey(ns.id, keys[i], &data_keys[i]);
-      slices.push_back(data_keys[i]);
+      AppendDataKey(ns.id, keys[i], &data_keys);
+    }
+    std::vector<rocksdb::Slice> slices;
+    slices.reserve(keys.size());
+    for (std::size_t i = 0, at = 0; i < keys.size(); ++i) {
+      slices.emplace_back(data_keys.data() + at, kNamespaceIdBytes + keys[i].size());
+      at += slices.back().size();
     }
     std::vector<rocksdb::PinnableSlice> values(keys.size());
     std::vector<rocksdb::Status> found(keys.size());

@@ -9,7 +9,11 @@
 #include <rocksdb/options.h>
 #include <rocksdb/sst_file_reader.h>
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -92,6 +96,18 @@ std::set<std::string> DamageRecords(storage::Store& store, std::mt19937_64& rand
     damaged.insert(std::string(kNamespace) + "/" + KeyOf(i));
   }
   return damaged;
+}
+
+// `record` with its header's payload length and checksum made to fit what it
+// holds now: damage that only the payload's own checks can find.
+std::string Resealed(std::string record) {
+  constexpr std::size_t kHeader = 36, kLengthAt = 24, kChecksumAt = 28;
+  const auto length = static_cast<std::uint32_t>(record.size() - kHeader);
+  std::memcpy(record.data() + kLengthAt, &length, sizeof(length));
+  const std::string hashed = record.substr(0, kChecksumAt) + record.substr(kHeader);
+  const std::uint64_t checksum = XXH3_64bits(hashed.data(), hashed.size());
+  std::memcpy(record.data() + kChecksumAt, &checksum, sizeof(checksum));
+  return record;
 }
 
 class CorruptionTest : public ::testing::Test {
@@ -227,6 +243,36 @@ TEST_F(CorruptionTest, DamagedRecordsAreCorruptionTheRestIsServedAndVerifyNamesE
   EXPECT_EQ(std::set<std::string>(problems.begin(), problems.end()), damaged);
   EXPECT_EQ(problems.size(), damaged.size());
   EXPECT_EQ(checked, static_cast<std::uint64_t>(kKeys));
+}
+
+// A record damaged after its value (a byte past the last field, resealed so
+// that the decoder gets that far): Get and GetMany answer Corruption and hand
+// back none of the value decoded on the way.
+TEST_F(CorruptionTest, ARecordDamagedAfterItsValueLeavesNoValueBehind) {
+  ASSERT_NO_FATAL_FAILURE(WriteAll(/*to_sst=*/false));
+  {
+    std::unique_ptr<storage::Store> store = OpenStore();
+    ASSERT_TRUE(store != nullptr);
+    storage::Namespace ns;
+    ASSERT_TRUE(store->OpenNamespace(kNamespace, &ns).ok());
+    std::string record;
+    ASSERT_TRUE(store->Get(ns, KeyOf(1), &record).ok());
+    ASSERT_TRUE(store->Put(ns, KeyOf(1), Resealed(record + '!')).ok());
+  }
+  std::unique_ptr<Cache> cache;
+  ASSERT_TRUE(Cache::Open(options_, &cache).ok());
+  std::vector<Status> statuses;
+  std::vector<std::string> values;
+  cache->GetMany(kNamespace, {KeyOf(0), KeyOf(1)}, &statuses, &values);
+  EXPECT_TRUE(statuses[0].ok()) << statuses[0].ToString();
+  EXPECT_EQ(values[0], ValueOf(0));
+  EXPECT_TRUE(statuses[1].IsCorruption()) << statuses[1].ToString();
+  EXPECT_NE(statuses[1].message().find("follow the payload's last field"), std::string::npos)
+      << statuses[1].ToString();
+  EXPECT_EQ(values[1], "");
+  std::string value = "untouched";
+  EXPECT_TRUE(cache->Get(kNamespace, KeyOf(1), &value).IsCorruption());
+  EXPECT_EQ(value, "");
 }
 
 TEST_F(CorruptionTest, ADamagedRecordIsAMissWhenAskedAndCounted) {
