@@ -5,7 +5,6 @@
 #include <string_view>
 #include <vector>
 
-
 namespace tiercache::engine {
 
 // One buffered write: a new version of an entry, or a deletion. The entry

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "storage/inspect.h"
+#include "storage/record_format.h"
 #include "storage/store.h"
 #include "tests/util/run_mode.h"
 #include "tests/util/temp_dir.h"
@@ -101,10 +102,11 @@ std::set<std::string> DamageRecords(storage::Store& store, std::mt19937_64& rand
 // `record` with its header's payload length and checksum made to fit what it
 // holds now: damage that only the payload's own checks can find.
 std::string Resealed(std::string record) {
-  constexpr std::size_t kHeader = 36, kLengthAt = 24, kChecksumAt = 28;
-  const auto length = static_cast<std::uint32_t>(record.size() - kHeader);
+  constexpr std::size_t kLengthAt = 24, kChecksumAt = 28;  // record_format.h's layout
+  const auto length = static_cast<std::uint32_t>(record.size() - storage::kRecordHeaderSize);
   std::memcpy(record.data() + kLengthAt, &length, sizeof(length));
-  const std::string hashed = record.substr(0, kChecksumAt) + record.substr(kHeader);
+  const std::string hashed =
+      record.substr(0, kChecksumAt) + record.substr(storage::kRecordHeaderSize);
   const std::uint64_t checksum = XXH3_64bits(hashed.data(), hashed.size());
   std::memcpy(record.data() + kChecksumAt, &checksum, sizeof(checksum));
   return record;
