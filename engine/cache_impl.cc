@@ -56,14 +56,6 @@ ThreadCodec& CodecFor(const Options& options) {
   return slot;
 }
 
-std::string FlightKey(std::string_view ns, std::string_view key) {
-  std::string out;
-  out.reserve(ns.size() + 1 + key.size());
-  out.append(ns).push_back('\0');
-  out.append(key);
-  return out;
-}
-
 }  // namespace engine
 
 Cache::Impl::Impl(const Options& options)
@@ -118,6 +110,10 @@ Status Cache::Impl::OpenParts() {
           if (options_.listener) options_.listener->OnFlushFailure({status, entries, attempt});
         });
   }
+  if (options_.refresh_after_write.count() > 0) {
+    refresher_ = std::make_unique<engine::Refresher>(
+        options_.refresh_threads, [this](const engine::Refresher::Job& job) { Refresh(job); });
+  }
   return Status::OK();
 }
 
@@ -153,7 +149,11 @@ Status Cache::Impl::Get(std::string_view ns, std::string_view key, std::string* 
   Status s = CheckOpen();
   if (s.ok()) s = FindNamespace(ns, &id);
   if (!s.ok()) return s;
-  if (id && LookupMemoryValue(*id, key, value)) return Status::OK();
+  Seen seen;
+  if (id && LookupMemoryValue(*id, key, value, refresher_ ? &seen : nullptr)) {
+    if (refresher_) RefreshIfDue(ns, key, seen);
+    return Status::OK();
+  }
   // The value is decoded into the caller's string: a caller that reads in a
   // loop keeps its capacity, and the read allocates nothing for it.
   Entry entry;
@@ -161,6 +161,7 @@ Status Cache::Impl::Get(std::string_view ns, std::string_view key, std::string* 
   s = GetBelow(ns, id, key, &entry);
   *value = std::move(entry.value);
   if (!s.ok()) value->clear();  // it may hold an expired or damaged record's value
+  if (s.ok() && refresher_) RefreshIfDue(ns, key, {entry.version, entry.created_at});
   return s;
 }
 
@@ -179,8 +180,13 @@ void Cache::Impl::GetMany(std::string_view ns, const std::vector<std::string>& k
     return;
   }
   std::vector<std::size_t> missed;
+  Seen seen;
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    if (!id || !LookupMemoryValue(*id, keys[i], &(*values)[i])) missed.push_back(i);
+    if (!id || !LookupMemoryValue(*id, keys[i], &(*values)[i], refresher_ ? &seen : nullptr)) {
+      missed.push_back(i);
+    } else if (refresher_) {
+      RefreshIfDue(ns, keys[i], seen);
+    }
   }
   if (id && !missed.empty()) {
     ReadManyBelow(storage::Namespace{*id, std::string(ns)}, keys, missed, statuses, values);
@@ -278,7 +284,7 @@ std::vector<std::size_t> Cache::Impl::LoadInBulk(std::string_view ns,
     const auto [i, run] = to_load[j];
     Entry entry;
     Status& status = (*statuses)[i];
-    status = SettleLoad(ns, keys[i], runs.key(run), std::move(answers[j].status),
+    status = SettleLoad(ns, keys[i], runs.key(run), /*expected=*/0, std::move(answers[j].status),
                         std::move(answers[j].loaded), &entry);
     runs.Finish(run, status, entry);
     if (status.ok()) (*values)[i] = std::move(entry.value);
@@ -307,6 +313,9 @@ void Cache::Impl::ReadManyBelow(const storage::Namespace& ns, const std::vector<
     Entry entry;
     entry.value = std::move((*values)[missed[j]]);  // decoded into its capacity, as Get does
     if (s.ok()) s = Promote(ns, missed_keys[j], records[j], &entry);
+    if (s.ok() && refresher_) {
+      RefreshIfDue(ns.name, missed_keys[j], {entry.version, entry.created_at});
+    }
     (*values)[missed[j]] = std::move(entry.value);
     if (!s.ok()) (*values)[missed[j]].clear();  // it may hold an expired or damaged record's value
     CountRead(s, from_disk[j]);
@@ -352,9 +361,13 @@ Status Cache::Impl::GetEntry(std::string_view ns, std::string_view key, Entry* e
   Status s = CheckOpen();
   if (s.ok()) s = FindNamespace(ns, &id);
   if (!s.ok()) return s;
-  if (id && LookupMemory(*id, key, entry)) return Status::OK();
-  s = GetBelow(ns, id, key, entry);
-  if (s.ok()) entry->key = key;
+  if (id && LookupMemory(*id, key, entry)) {
+    s = Status::OK();
+  } else {
+    s = GetBelow(ns, id, key, entry);
+    if (s.ok()) entry->key = key;
+  }
+  if (s.ok() && refresher_) RefreshIfDue(ns, key, {entry->version, entry->created_at});
   return s;
 }
 
@@ -495,8 +508,12 @@ bool Cache::Impl::LookupMemory(std::uint32_t ns, std::string_view key, Entry* en
   return !compress_in_memory_ || engine::FromMemoryForm(&entry->value).ok();
 }
 
-bool Cache::Impl::LookupMemoryValue(std::uint32_t ns, std::string_view key, std::string* value) {
-  if (!memory_->LookupValue(ns, key, value)) return false;
+bool Cache::Impl::LookupMemoryValue(std::uint32_t ns, std::string_view key, std::string* value,
+                                    Seen* seen) {
+  const bool hit = seen != nullptr
+                       ? memory_->LookupValue(ns, key, value, &seen->version, &seen->written)
+                       : memory_->LookupValue(ns, key, value);
+  if (!hit) return false;
   return !compress_in_memory_ || engine::FromMemoryForm(value).ok();
 }
 
@@ -515,6 +532,30 @@ bool Cache::Impl::RememberedAbsent(std::string_view ns, std::string_view key,
 std::optional<engine::SingleFlight::Deadline> Cache::Impl::LoadWaitDeadline() const {
   if (options_.load_wait_timeout.count() == 0) return std::nullopt;
   return std::chrono::steady_clock::now() + options_.load_wait_timeout;
+}
+
+void Cache::Impl::RefreshIfDue(std::string_view ns, std::string_view key, const Seen& seen) {
+  // Version 0: a loaded value the cache could not keep, so nothing to refresh.
+  if (seen.version == 0 || clock_->Now() - seen.written < options_.refresh_after_write) return;
+  refresher_->Request(ns, key, seen.version);
+}
+
+// A refresh is a load the Get that asked for it does not wait for: a Get that
+// misses the key meanwhile joins it as it would a load.
+void Cache::Impl::Refresh(const engine::Refresher::Job& job) {
+  std::string flight = engine::FlightKey(job.ns, job.key);
+  if (!loads_.TryStart(flight)) return;  // a load of the key runs: it stores what is there now
+  engine::StartedRuns runs(&loads_);
+  const std::size_t run = runs.Add(std::move(flight));
+  if (options_.negative_ttl.count() > 0) negatives_.Begin(runs.key(run), clock_->Now());
+  Bump(counters_.loads);
+  Bump(counters_.refreshes);
+  LoadedValue loaded;
+  Status s = CallLoader(job.ns, job.key, &loaded);
+  Entry entry;
+  s = SettleLoad(job.ns, job.key, runs.key(run), job.version, std::move(s), std::move(loaded),
+                 &entry);
+  runs.Finish(run, s, entry);
 }
 
 Status Cache::Impl::Load(std::string_view ns, std::string_view key,
@@ -546,7 +587,7 @@ Status Cache::Impl::LoadAndStore(std::string_view ns, std::string_view key,
   LoadedValue loaded;
   Bump(counters_.loads);
   Status s = CallLoader(ns, key, &loaded);
-  return SettleLoad(ns, key, flight, std::move(s), std::move(loaded), entry);
+  return SettleLoad(ns, key, flight, /*expected=*/0, std::move(s), std::move(loaded), entry);
 }
 
 // A load's first step: a load that finished just before this one began may
@@ -562,11 +603,13 @@ bool Cache::Impl::FoundBeforeLoading(std::string_view ns, std::string_view key,
 
 // A load's last step, with the loader's answer `s` for the key.
 Status Cache::Impl::SettleLoad(std::string_view ns, std::string_view key,
-                               const std::string& flight, Status s, LoadedValue loaded,
-                               Entry* entry) {
+                               const std::string& flight, std::uint64_t expected, Status s,
+                               LoadedValue loaded, Entry* entry) {
   const bool remember_nothing = options_.negative_ttl.count() > 0;
   if (s.IsNotFound()) {
     if (remember_nothing) negatives_.Remember(flight, clock_->Now() + options_.negative_ttl);
+    // Refreshed: the source no longer has the key, so neither does the cache.
+    if (expected != 0) DeleteIfAt(ns, key, expected);
     // A write acknowledged while the loader ran is newer than its answer.
     if (FoundBelow(ns, key, &flight, entry)) return Status::OK();
     return Status::NotFound(fmt::format("{}: the loader found nothing", Describe(ns, key)));
@@ -576,7 +619,7 @@ Status Cache::Impl::SettleLoad(std::string_view ns, std::string_view key,
     Bump(counters_.load_errors);
     return s;
   }
-  return StoreLoaded(ns, key, flight, std::move(loaded), entry);
+  return StoreLoaded(ns, key, flight, expected, std::move(loaded), entry);
 }
 
 Status Cache::Impl::CallLoader(std::string_view ns, std::string_view key, LoadedValue* loaded) {
@@ -603,18 +646,19 @@ bool Cache::Impl::FoundBelow(std::string_view ns, std::string_view key, const st
   return true;
 }
 
-// Stores the loaded value by the write policy, if the key is still absent. A
-// write acknowledged while the loader ran is newer than what the loader read:
-// it stays, and is the answer. The caller asked for the value and the loader
-// has it: a cache that cannot keep it (a full write buffer, a failing store, a
-// value past the limits) still answers, and the next Get loads again.
+// Stores the loaded value by the write policy, if the key is still at
+// `expected` (absent for 0). A write acknowledged while the loader ran is
+// newer than what the loader read: it stays, and is the answer. The caller
+// asked for the value and the loader has it: a cache that cannot keep it (a
+// full write buffer, a failing store, a value past the limits) still answers,
+// and the next Get loads again.
 Status Cache::Impl::StoreLoaded(std::string_view ns, std::string_view key,
-                                const std::string& flight, LoadedValue loaded, Entry* entry) {
+                                const std::string& flight, std::uint64_t expected,
+                                LoadedValue loaded, Entry* entry) {
   WriteOptions write{loaded.ttl, std::move(loaded.metadata)};
   std::uint64_t version = 0;
   loads_.Seal(flight);
-  const Status s =
-      Write(ns, key, loaded.value, write, /*expected=*/0, &version, Counting::kQuiet);
+  const Status s = Write(ns, key, loaded.value, write, expected, &version, Counting::kQuiet);
   if (s.IsConflict() && FoundBelow(ns, key, nullptr, entry)) return Status::OK();
   if (!s.ok()) {
     Bump(counters_.loads_unstored);

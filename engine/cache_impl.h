@@ -9,11 +9,13 @@
 #include <vector>
 
 #include "engine/call_gate.h"
+#include "engine/flight_key.h"
 #include "engine/key_locks.h"
 #include "engine/memory_tier.h"
 #include "engine/memory_value.h"
 #include "engine/namespace_table.h"
 #include "engine/negative_cache.h"
+#include "engine/refresher.h"
 #include "engine/removal_hold.h"
 #include "engine/single_flight.h"
 #include "engine/version_source.h"
@@ -38,9 +40,6 @@ struct ThreadCodec {
 };
 ThreadCodec& CodecFor(const Options& options);
 
-// The key of a (namespace, key) pair in maps that know namespaces by name.
-std::string FlightKey(std::string_view ns, std::string_view key);
-
 }  // namespace engine
 
 // The tiered cache behind the public Cache (DESIGN.md, "How data flows").
@@ -51,8 +50,8 @@ std::string FlightKey(std::string_view ns, std::string_view key);
 // holds one. Writers of a key hold its stripe of locks_ while they pick its
 // next version and update both tiers; a Get that refills L1 from below holds
 // it too. Lock order: a key stripe, then the locks inside the tiers, the
-// write buffer, the namespace table and the read-through flights (none of
-// which is held while taking another).
+// write buffer, the namespace table, the read-through flights and the refresh
+// queue (none of which is held while taking another).
 // The listener is told of removals with none of these held (LockKey).
 class Cache::Impl {
  public:
@@ -133,9 +132,21 @@ class Cache::Impl {
   // a namespace dropped meanwhile must not stay where no call can reach it.
   void StoreInMemory(std::uint32_t ns, std::string_view key, const Entry& entry,
                      const storage::StoredValue& stored, bool refill);
-  // L1 lookups that undo L1's compression.
+  // What a Get saw of the entry it returns, for refresh_after_write.
+  struct Seen {
+    std::uint64_t version = 0;
+    TimePoint written{};  // the entry's created_at
+  };
+  // L1 lookups that undo L1's compression; `seen`, when given, is set on a hit.
   bool LookupMemory(std::uint32_t ns, std::string_view key, Entry* entry);
-  bool LookupMemoryValue(std::uint32_t ns, std::string_view key, std::string* value);
+  bool LookupMemoryValue(std::uint32_t ns, std::string_view key, std::string* value,
+                         Seen* seen = nullptr);
+  // Asks the refresher for a refresh of the key when the entry a Get found is
+  // due for one. REQUIRES: refresher_ set.
+  void RefreshIfDue(std::string_view ns, std::string_view key, const Seen& seen);
+  // The refresher's work: the loader reads the key again, and its answer is
+  // settled as a load's is, against the version the Get found.
+  void Refresh(const engine::Refresher::Job& job);
   // When a caller waiting for other callers' loads gives up: the moment
   // Options::load_wait_timeout from now, or never.
   std::optional<engine::SingleFlight::Deadline> LoadWaitDeadline() const;
@@ -155,15 +166,17 @@ class Cache::Impl {
                       Entry* entry);
   bool FoundBeforeLoading(std::string_view ns, std::string_view key, const std::string& flight,
                           Entry* entry);
+  // `expected`: the version the load replaces, 0 when the key was absent (a
+  // refresh replaces the version its Get found).
   Status SettleLoad(std::string_view ns, std::string_view key, const std::string& flight,
-                    Status s, LoadedValue loaded, Entry* entry);
+                    std::uint64_t expected, Status s, LoadedValue loaded, Entry* entry);
   Status CallLoader(std::string_view ns, std::string_view key, LoadedValue* loaded);
   Status CallBulkLoader(std::string_view ns, const std::vector<std::string_view>& keys,
                         std::vector<LoadedKey>* answers);
   bool FoundBelow(std::string_view ns, std::string_view key, const std::string* seal,
                   Entry* entry);
   Status StoreLoaded(std::string_view ns, std::string_view key, const std::string& flight,
-                     LoadedValue loaded, Entry* entry);
+                     std::uint64_t expected, LoadedValue loaded, Entry* entry);
   Status CurrentVersion(const storage::Namespace& ns, std::string_view key, Counting counting,
                         std::uint64_t* version);
 
@@ -180,6 +193,10 @@ class Cache::Impl {
   Status WriteInParts(const std::vector<engine::BufferedWrite>& sorted,
                       std::size_t part_bytes, std::size_t* written);
   Status WritePart(storage::StoreBatch* batch);
+  // REQUIRES: the key's lock held.
+  Status DeleteLocked(const storage::Namespace& ns, std::string_view key);
+  // Deletes the key if it is still at `version`.
+  void DeleteIfAt(std::string_view ns, std::string_view key, std::uint64_t version);
   Status PutManyAtomically(const storage::Namespace& ns, const std::vector<KeyValue>& pairs,
                            const WriteOptions& write);
 
@@ -226,10 +243,14 @@ class Cache::Impl {
     std::atomic<std::uint64_t> load_errors{0};
     std::atomic<std::uint64_t> loads_unstored{0};
     std::atomic<std::uint64_t> negative_hits{0};
+    std::atomic<std::uint64_t> refreshes{0};
     std::atomic<std::uint64_t> memory_value_bytes{0};   // values put in L1, uncompressed
     std::atomic<std::uint64_t> memory_stored_bytes{0};  // the same, as L1 holds them
   };
   mutable Counters counters_;
+  // Only with refresh_after_write. Last: its threads use everything above,
+  // and end before any of it is destroyed.
+  std::unique_ptr<engine::Refresher> refresher_;
 };
 
 }  // namespace tiercache

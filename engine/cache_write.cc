@@ -248,14 +248,32 @@ Status Cache::Impl::Delete(std::string_view ns, std::string_view key) {
   if (!id) return Status::OK();
   const storage::Namespace n{*id, std::string(ns)};
   auto lock = LockKey(n.id, key);
+  return DeleteLocked(n, key);
+}
+
+Status Cache::Impl::DeleteLocked(const storage::Namespace& ns, std::string_view key) {
+  Status s;
   if (write_behind_) {
-    s = write_behind_->Add(engine::BufferedWrite{n.id, key, {}, true});
+    s = write_behind_->Add(engine::BufferedWrite{ns.id, key, {}, true});
   } else {
-    s = store_->Delete(n, key);
+    s = store_->Delete(ns, key);
     if (s.ok()) counters_.disk_writes.fetch_add(1, std::memory_order_relaxed);
   }
-  if (s.ok()) memory_->Erase(n.id, key, RemovalCause::kDeleted);
+  if (s.ok()) memory_->Erase(ns.id, key, RemovalCause::kDeleted);
   return s;
+}
+
+// A refresh's: a failure leaves the entry, as a failed refresh does.
+void Cache::Impl::DeleteIfAt(std::string_view ns, std::string_view key, std::uint64_t version) {
+  engine::CallGate::Pass pass;
+  std::uint32_t id = 0;
+  if (!Enter(&pass).ok() || !namespaces_->Find(ns, &id)) return;
+  const storage::Namespace n{id, std::string(ns)};
+  auto lock = LockKey(n.id, key);
+  std::uint64_t current = 0;
+  if (CurrentVersion(n, key, Counting::kQuiet, &current).ok() && current == version) {
+    static_cast<void>(DeleteLocked(n, key));
+  }
 }
 
 Status Cache::Impl::DropNamespace(std::string_view ns) {
@@ -323,11 +341,20 @@ Status Cache::Impl::WritePart(storage::StoreBatch* batch) {
   return s;
 }
 
+// Refreshes asked for before the call first: what they store is a write the
+// cache took on, like a buffered one.
 Status Cache::Impl::Flush(milliseconds deadline) {
   Status s = CheckOpen();
   if (s.ok()) s = CheckDeadline("Flush", deadline);
-  if (!s.ok() || !write_behind_) return s;
-  return write_behind_->Flush(deadline);
+  if (!s.ok()) return s;
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  if (refresher_ && !refresher_->WaitFor(until)) {
+    return Status::TimedOut(fmt::format(
+        "Flush: refreshes asked for before it were still running at its deadline ({})", deadline));
+  }
+  if (!write_behind_) return s;
+  const auto left = std::chrono::ceil<milliseconds>(until - std::chrono::steady_clock::now());
+  return write_behind_->Flush(std::max(left, milliseconds(0)));
 }
 
 // New calls are refused first; the calls already inside end (a writer waiting
@@ -338,6 +365,8 @@ Status Cache::Impl::Close(milliseconds deadline, std::vector<NamespacedKey>* unw
   if (!gate_.Close()) {
     return Status::InvalidArgument(fmt::format("the cache at {} is already closed", options_.path));
   }
+  // A refresh running now ends: its store refused, the entry stays as it was.
+  if (refresher_) refresher_->Stop();
   gate_.WaitUntilEmpty();
   Status s;
   if (write_behind_) {
@@ -381,7 +410,8 @@ CacheStats Cache::Impl::GetStats() const {
   stats.loads = {load(counters_.loads), load(counters_.loads_shared),
                  load(counters_.load_errors), load(counters_.negative_hits),
                  load(counters_.loads_unstored), load(counters_.bulk_loads),
-                 load(counters_.load_wait_timeouts)};
+                 load(counters_.load_wait_timeouts), load(counters_.refreshes),
+                 refresher_ ? refresher_->dropped() : 0, refresher_ ? refresher_->queued() : 0};
   return stats;
 }
 

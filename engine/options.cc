@@ -22,6 +22,8 @@ constexpr milliseconds kMaxFlushInterval = std::chrono::hours(1);
 constexpr milliseconds kMaxWriterWait = std::chrono::minutes(1);
 constexpr milliseconds kMaxNegativeTtl = std::chrono::hours(24);
 constexpr milliseconds kMaxLoadWait = std::chrono::hours(24);
+constexpr milliseconds kMaxRefreshAfterWrite = std::chrono::hours(24 * 365);
+constexpr std::size_t kMaxRefreshThreads = 64;
 
 template <typename T>
 Status OutOfRange(std::string_view field, const T& value, std::string_view range) {
@@ -92,6 +94,13 @@ Status ValidateValues(const Options& o) {
   if (o.load_wait_timeout < milliseconds(0) || o.load_wait_timeout > kMaxLoadWait) {
     return OutOfRange("load_wait_timeout", o.load_wait_timeout, "must be 0 (no limit) .. 1 day");
   }
+  if (o.refresh_after_write < milliseconds(0) || o.refresh_after_write > kMaxRefreshAfterWrite) {
+    return OutOfRange("refresh_after_write", o.refresh_after_write,
+                      "must be 0 (never refreshed) .. 365 days");
+  }
+  if (o.refresh_threads < 1 || o.refresh_threads > kMaxRefreshThreads) {
+    return OutOfRange("refresh_threads", o.refresh_threads, "must be 1 .. 64");
+  }
   if (o.free_space_reserve < kMinReserve || o.free_space_reserve > kMaxReserve) {
     return OutOfRange("free_space_reserve", o.free_space_reserve, "must be 1 MiB .. 1 TiB");
   }
@@ -141,6 +150,11 @@ Status Options::Validate() const {
   }
   for (Status s : {ValidateL1(*this), ValidateValues(*this)}) {
     if (!s.ok()) return s;
+  }
+  if (refresh_after_write.count() > 0 && read_policy != ReadPolicy::kReadThrough) {
+    return Status::InvalidArgument(
+        "Options::refresh_after_write is set, but only read-through refreshes (it calls "
+        "Options::loader): set read_policy = read-through, or leave refresh_after_write 0");
   }
   if (write_policy == WritePolicy::kWriteBehind) return ValidateWriteBuffer(*this);
   return Status::OK();

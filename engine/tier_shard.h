@@ -51,10 +51,12 @@ class alignas(64) TierShard {
   }
 
   bool LookupValue(std::uint32_t ns, std::string_view key, std::uint64_t hash, std::uint64_t now,
-                   std::string* value, std::uint64_t* version, Removals removed) {
-    return Hit(ns, key, hash, now, removed, [value, version](const Node& n) {
+                   std::string* value, std::uint64_t* version, TimePoint* created_at,
+                   Removals removed) {
+    return Hit(ns, key, hash, now, removed, [value, version, created_at](const Node& n) {
       if (value != nullptr) CopyValue(n.value(), value);
       if (version != nullptr) *version = n.version();
+      if (created_at != nullptr) *created_at = FromMillis(n.created_ms());
     });
   }
 

@@ -110,9 +110,10 @@ class Cache {
   [[nodiscard]] Status DropNamespace(std::string_view ns);
 
   // Write-behind: returns once every write acknowledged before the call is in
-  // RocksDB, or TimedOut at the deadline. Other policies: OK at once. A
-  // negative deadline is InvalidArgument (here and for Close, which then
-  // leaves the cache open).
+  // RocksDB, or TimedOut at the deadline. Other policies: OK at once. With
+  // refresh_after_write, first waits (within the same deadline) for the
+  // refreshes asked for before the call to end. A negative deadline is
+  // InvalidArgument (here and for Close, which then leaves the cache open).
   [[nodiscard]] Status Flush(std::chrono::milliseconds deadline);
 
   // Drains write-behind's buffer within the deadline and closes the store.
@@ -121,6 +122,8 @@ class Cache {
   // InvalidArgument; those already under way finish
   // first (a read-through load's loader call is not waited for), so a
   // listener must not call Close: it would wait for the call that told it.
+  // Refreshes not yet begun are dropped; a refresh's loader call under way is
+  // waited for, and what it read is not stored.
   [[nodiscard]] Status Close(std::chrono::milliseconds deadline,
                              std::vector<NamespacedKey>* unwritten = nullptr);
 

@@ -26,7 +26,9 @@ struct LoadedValue {
 // any other status reaches every caller waiting for the key and is not cached.
 //
 // Called with no lock of the cache held, at most once at a time per key,
-// possibly from many threads for different keys: it must be thread-safe.
+// possibly from many threads for different keys (the callers' threads, and
+// the cache's refresh threads under Options::refresh_after_write): it must be
+// thread-safe.
 using Loader =
     std::function<Status(std::string_view ns, std::string_view key, LoadedValue* out)>;
 

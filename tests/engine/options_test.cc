@@ -162,6 +162,25 @@ TEST(OptionsTest, RejectsLoadWaitTimeoutOutOfRange) {
                  "load_wait_timeout", "90000000ms");
 }
 
+TEST(OptionsTest, RejectsRefreshSettingsOutOfRange) {
+  ExpectRejected([](Options& o) { o.refresh_after_write = milliseconds(-1); },
+                 "refresh_after_write", "-1ms");
+  ExpectRejected([](Options& o) { o.refresh_after_write = std::chrono::hours(24 * 366); },
+                 "refresh_after_write", "31622400000ms");
+  ExpectRejected([](Options& o) { o.refresh_threads = 0; }, "refresh_threads", "0");
+  ExpectRejected([](Options& o) { o.refresh_threads = 65; }, "refresh_threads", "65");
+}
+
+TEST(OptionsTest, RefreshesOnlyUnderReadThrough) {
+  ExpectRejected([](Options& o) { o.refresh_after_write = std::chrono::minutes(1); },
+                 "refresh_after_write", "read-through");
+  Options o = Valid();
+  o.read_policy = ReadPolicy::kReadThrough;
+  o.loader = [](std::string_view, std::string_view, LoadedValue*) { return Status::OK(); };
+  o.refresh_after_write = std::chrono::minutes(1);
+  EXPECT_TRUE(o.Validate().ok());
+}
+
 TEST(OptionsTest, RejectsFreeSpaceReserveOutOfRange) {
   ExpectRejected([](Options& o) { o.free_space_reserve = 1000; }, "free_space_reserve", "1000");
   ExpectRejected([](Options& o) { o.free_space_reserve = (std::uint64_t{1} << 40) + 1; },

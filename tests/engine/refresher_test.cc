@@ -1,0 +1,146 @@
+// The refresh queue: each key at most once queued or running, bounded, a wait
+// for what was asked before it, and a stop that drops what has not begun.
+
+#include "engine/refresher.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace tiercache::engine {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::UnorderedElementsAreArray;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kPatience = std::chrono::seconds(30);
+
+// Work that records each job as "ns/key@version" and, while held, makes the
+// first job wait until Release.
+class Recorder {
+ public:
+  explicit Recorder(bool hold_first) : hold_(hold_first) {}
+
+  void operator()(const Refresher::Job& job) {
+    bool hold = false;
+    {
+      std::lock_guard lock(mu_);
+      ran_.push_back(job.ns + "/" + job.key + "@" + std::to_string(job.version));
+      hold = std::exchange(hold_, false);
+    }
+    if (hold) {
+      started_.set_value();
+      released_.wait();
+    }
+  }
+
+  void WaitUntilHeld() { started_.get_future().wait(); }
+  void Release() { release_.set_value(); }
+  std::vector<std::string> ran() {
+    std::lock_guard lock(mu_);
+    return ran_;
+  }
+
+ private:
+  std::mutex mu_;
+  bool hold_;
+  std::vector<std::string> ran_;
+  std::promise<void> started_;
+  std::promise<void> release_;
+  std::shared_future<void> released_ = release_.get_future().share();
+};
+
+Refresher::Work RunOn(Recorder* recorder) {
+  return [recorder](const Refresher::Job& job) { (*recorder)(job); };
+}
+
+TEST(RefresherTest, AKeyIsQueuedOnceUntilItsRefreshHasRun) {
+  Recorder recorder(/*hold_first=*/true);
+  Refresher refresher(1, RunOn(&recorder));
+  EXPECT_TRUE(refresher.Request("ns", "a", 1));
+  recorder.WaitUntilHeld();
+  EXPECT_FALSE(refresher.Request("ns", "a", 2));  // running
+  EXPECT_TRUE(refresher.Request("ns", "b", 1));
+  EXPECT_FALSE(refresher.Request("ns", "b", 1));  // queued
+  EXPECT_TRUE(refresher.Request("other", "a", 1));  // another namespace's key
+  EXPECT_EQ(refresher.queued(), 2u);
+  recorder.Release();
+  ASSERT_TRUE(refresher.WaitFor(Clock::now() + kPatience));
+  EXPECT_THAT(recorder.ran(), ElementsAre("ns/a@1", "ns/b@1", "other/a@1"));
+
+  EXPECT_TRUE(refresher.Request("ns", "a", 3));  // its refresh has run: asked again
+  ASSERT_TRUE(refresher.WaitFor(Clock::now() + kPatience));
+  EXPECT_EQ(recorder.ran().back(), "ns/a@3");
+  EXPECT_EQ(refresher.dropped(), 0u);
+}
+
+TEST(RefresherTest, WaitForEndsAtItsDeadlineWhileARefreshRuns) {
+  Recorder recorder(/*hold_first=*/true);
+  Refresher refresher(1, RunOn(&recorder));
+  EXPECT_TRUE(refresher.WaitFor(Clock::now()));  // nothing asked
+  ASSERT_TRUE(refresher.Request("ns", "a", 1));
+  recorder.WaitUntilHeld();
+  EXPECT_FALSE(refresher.WaitFor(Clock::now()));
+  recorder.Release();
+  EXPECT_TRUE(refresher.WaitFor(Clock::now() + kPatience));
+}
+
+TEST(RefresherTest, RequestsPastTheBoundAreDroppedAndCounted) {
+  Recorder recorder(/*hold_first=*/true);
+  Refresher refresher(1, RunOn(&recorder));
+  ASSERT_TRUE(refresher.Request("ns", "running", 1));
+  recorder.WaitUntilHeld();
+  for (std::size_t i = 0; i < Refresher::kMaxQueued; ++i) {
+    ASSERT_TRUE(refresher.Request("ns", std::to_string(i), 1)) << i;
+  }
+  EXPECT_FALSE(refresher.Request("ns", "one too many", 1));
+  EXPECT_EQ(refresher.dropped(), 1u);
+  EXPECT_EQ(refresher.queued(), Refresher::kMaxQueued);
+  recorder.Release();
+  ASSERT_TRUE(refresher.WaitFor(Clock::now() + kPatience));
+  EXPECT_EQ(recorder.ran().size(), Refresher::kMaxQueued + 1);
+  EXPECT_TRUE(refresher.Request("ns", "one too many", 1));  // room again
+}
+
+TEST(RefresherTest, StopDropsWhatIsQueuedAndWaitsForWhatRuns) {
+  Recorder recorder(/*hold_first=*/true);
+  Refresher refresher(1, RunOn(&recorder));
+  ASSERT_TRUE(refresher.Request("ns", "a", 1));
+  recorder.WaitUntilHeld();
+  ASSERT_TRUE(refresher.Request("ns", "b", 1));
+  std::thread stopper([&] { refresher.Stop(); });
+  // Stop drops b at once and then waits for a.
+  while (refresher.queued() != 0) std::this_thread::yield();
+  EXPECT_FALSE(refresher.Request("ns", "c", 1));
+  recorder.Release();
+  stopper.join();
+  EXPECT_THAT(recorder.ran(), ElementsAre("ns/a@1"));
+  refresher.Stop();  // again: nothing to do
+}
+
+TEST(RefresherTest, SeveralThreadsRunEveryKeyOnce) {
+  std::mutex mu;
+  std::vector<std::string> ran;
+  Refresher refresher(4, [&](const Refresher::Job& job) {
+    std::lock_guard lock(mu);
+    ran.push_back(job.key);
+  });
+  std::vector<std::string> keys;
+  for (int i = 0; i < 200; ++i) {
+    keys.push_back(std::to_string(i));
+    ASSERT_TRUE(refresher.Request("ns", keys.back(), 1));
+  }
+  ASSERT_TRUE(refresher.WaitFor(Clock::now() + kPatience));
+  std::lock_guard lock(mu);
+  EXPECT_THAT(ran, UnorderedElementsAreArray(keys));
+}
+
+}  // namespace
+}  // namespace tiercache::engine
