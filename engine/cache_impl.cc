@@ -544,7 +544,7 @@ void Cache::Impl::RefreshIfDue(std::string_view ns, std::string_view key, const 
 // misses the key meanwhile joins it as it would a load.
 void Cache::Impl::Refresh(const engine::Refresher::Job& job) {
   std::string flight = engine::FlightKey(job.ns, job.key);
-  if (!loads_.TryStart(flight)) return;  // a load of the key runs: it stores what is there now
+  if (!loads_.TryStart(flight)) return;  // a load of the key runs: what it finds or stores is new
   engine::StartedRuns runs(&loads_);
   const std::size_t run = runs.Add(std::move(flight));
   if (options_.negative_ttl.count() > 0) negatives_.Begin(runs.key(run), clock_->Now());
@@ -661,7 +661,8 @@ Status Cache::Impl::StoreLoaded(std::string_view ns, std::string_view key,
   const Status s = Write(ns, key, loaded.value, write, expected, &version, Counting::kQuiet);
   if (s.IsConflict() && FoundBelow(ns, key, nullptr, entry)) return Status::OK();
   if (!s.ok()) {
-    Bump(counters_.loads_unstored);
+    // A refresh's value not stored was returned to no caller that asked for it.
+    if (expected == 0) Bump(counters_.loads_unstored);
     version = 0;
   }
   entry->key = key;

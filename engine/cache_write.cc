@@ -72,6 +72,9 @@ void SortInKeyOrder(std::vector<engine::BufferedWrite>* writes) {
   writes->swap(sorted);
 }
 
+// The longest Flush waits for refreshes, whatever its deadline.
+constexpr milliseconds kMaxWait = std::chrono::hours(24 * 365 * 100);
+
 // Flush's and Close's deadline: 0 (do not wait) or more.
 Status CheckDeadline(std::string_view call, milliseconds deadline) {
   if (deadline >= milliseconds(0)) return Status::OK();
@@ -123,7 +126,18 @@ Status Cache::Impl::Write(std::string_view ns, std::string_view key, std::string
   Status s = Enter(&pass);
   if (s.ok()) s = CheckWrite(ns, key, value, write);
   storage::Namespace n;
-  if (s.ok()) s = namespaces_->Open(ns, &n);
+  if (s.ok() && expected.value_or(0) != 0) {
+    // Only an existing entry can be at that version: no namespace is created.
+    std::optional<std::uint32_t> id;
+    s = FindNamespace(ns, &id);
+    if (s.ok() && !id) {
+      return Status::Conflict(fmt::format("{}: no such namespace, so not at expected version {}",
+                                          Describe(ns, key), *expected));
+    }
+    if (id) n = {*id, std::string(ns)};
+  } else if (s.ok()) {
+    s = namespaces_->Open(ns, &n);
+  }
   if (!s.ok()) return s;
   return WriteKey(n, key, value, write, expected, version, counting);
 }
@@ -347,10 +361,11 @@ Status Cache::Impl::Flush(milliseconds deadline) {
   Status s = CheckOpen();
   if (s.ok()) s = CheckDeadline("Flush", deadline);
   if (!s.ok()) return s;
-  const auto until = std::chrono::steady_clock::now() + deadline;
+  // Clamped, so that a deadline meant as "forever" does not overflow the clock.
+  const auto until = std::chrono::steady_clock::now() + std::min(deadline, kMaxWait);
   if (refresher_ && !refresher_->WaitFor(until)) {
     return Status::TimedOut(fmt::format(
-        "Flush: refreshes asked for before it were still running at its deadline ({})", deadline));
+        "Flush: refreshes asked for before it had not all ended at its deadline ({})", deadline));
   }
   if (!write_behind_) return s;
   const auto left = std::chrono::ceil<milliseconds>(until - std::chrono::steady_clock::now());

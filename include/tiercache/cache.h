@@ -97,6 +97,7 @@ class Cache {
                            const WriteOptions& write = {}, std::uint64_t* version = nullptr);
   // Put, if and only if the key's current version is `expected` (0: the key
   // must be absent); Conflict otherwise. Atomic against every other writer.
+  // Only with 0 may the namespace be new (it is then made).
   [[nodiscard]] Status CompareAndPut(std::string_view ns, std::string_view key,
                                      std::uint64_t expected, std::string_view value,
                                      const WriteOptions& write = {},
@@ -123,7 +124,7 @@ class Cache {
   // first (a read-through load's loader call is not waited for), so a
   // listener must not call Close: it would wait for the call that told it.
   // Refreshes not yet begun are dropped; a refresh's loader call under way is
-  // waited for, and what it read is not stored.
+  // waited for, whatever the deadline, and what it read is not stored.
   [[nodiscard]] Status Close(std::chrono::milliseconds deadline,
                              std::vector<NamespacedKey>* unwritten = nullptr);
 

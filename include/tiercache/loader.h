@@ -28,7 +28,8 @@ struct LoadedValue {
 // Called with no lock of the cache held, at most once at a time per key,
 // possibly from many threads for different keys (the callers' threads, and
 // the cache's refresh threads under Options::refresh_after_write): it must be
-// thread-safe.
+// thread-safe. It must not call Flush or Close: on a refresh thread, either
+// would wait for the refresh that called it.
 using Loader =
     std::function<Status(std::string_view ns, std::string_view key, LoadedValue* out)>;
 

@@ -130,11 +130,12 @@ struct Options {
 
   // Under read-through: a Get (GetEntry, or a GetMany key) that finds an entry
   // written this long ago or longer returns it as it is and has the loader
-  // read the key again in the background. The new value replaces the entry
-  // unless a write replaced it meanwhile; "not found" from the loader deletes
-  // it (under the same condition); an error leaves it, and the next Get asks
-  // again. A key is refreshed once however many Gets find it due. Expiry is
-  // apart: an entry past its TTL is a miss, as without refreshing.
+  // read the key again in the background. The new value replaces the entry,
+  // as a new version even when the value is the same, unless a write replaced
+  // it meanwhile; "not found" from the loader deletes it (under the same
+  // condition); an error leaves it, and the next Get that finds it asks again.
+  // A key is refreshed once however many Gets find it due. Expiry is apart:
+  // an entry past its TTL is a miss, as without refreshing.
   // 0: never refreshed. Range 0 .. 365 days.
   std::chrono::milliseconds refresh_after_write{0};
   // Threads that run refreshes, each calling the loader for one key at a time.

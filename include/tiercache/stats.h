@@ -43,8 +43,9 @@ struct CacheStats {
     std::uint64_t bulk_calls = 0;     // bulk loader calls (GetMany)
     std::uint64_t wait_timeouts = 0;  // Gets (GetMany keys) that gave up waiting for
                                       // another caller's load: load_wait_timeout
-    std::uint64_t refreshes = 0;      // loader calls that refreshed an entry found due
-                                      // (also in calls): refresh_after_write
+    std::uint64_t refreshes = 0;      // loader calls made to refresh an entry found due
+                                      // (also in calls; their errors in errors):
+                                      // refresh_after_write
     std::uint64_t refreshes_dropped = 0;  // refreshes not queued: too many waiting
     std::uint64_t refreshes_waiting = 0;  // refreshes queued now, not yet begun
   } loads;

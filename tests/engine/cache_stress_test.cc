@@ -319,11 +319,14 @@ TEST_P(CacheStressTest, ServesOneVersionPerKeyAndAgreesWithTheStoreAfterFlush) {
 
   // What the cache serves now, without loading: through L1 where it holds
   // the key, else from below. Contains first, so that read-through does not
-  // call the loader for keys the store does not hold. Read twice: the first
-  // reading asks for the refreshes of the entries due, which Flush waits for,
-  // and the clock no longer moves, so the second asks for none.
+  // call the loader for keys the store does not hold. Read until a reading
+  // asks for no refresh: the clock no longer moves, so the entries a reading
+  // finds due are refreshed (Flush waits for it) and the next finds them
+  // fresh, unless a refresh could not store its value (a full write buffer).
   std::map<std::string, Entry> served;
-  for (int reading = 0; reading < 2; ++reading) {
+  for (std::uint64_t refreshes = ~std::uint64_t{0};
+       refreshes != cache_->GetStats().loads.refreshes;) {
+    refreshes = cache_->GetStats().loads.refreshes;
     served.clear();
     for (const std::string_view ns : kNamespaces) {
       for (int k = 0; k < kKeys; ++k) {

@@ -369,6 +369,15 @@ TEST_F(CacheTest, CompareAndPutWritesOnlyOverTheExpectedVersion) {
   EXPECT_EQ(Get(*cache, "ns", "k"), "second");
 }
 
+TEST_F(CacheTest, CompareAndPutOverAVersionInANamespaceThatIsNotThereMakesNone) {
+  auto cache = Open();
+  const Status s = cache->CompareAndPut("nowhere", "k", 7, "v");
+  EXPECT_TRUE(s.IsConflict()) << s.ToString();
+  EXPECT_THAT(s.message(), HasSubstr("no such namespace"));
+  EXPECT_TRUE(cache->DropNamespace("nowhere").IsNotFound());
+  EXPECT_TRUE(cache->CompareAndPut("", "k", 7, "v").IsInvalidArgument());  // the name, first
+}
+
 TEST_F(CacheTest, CompareAndPutSeesTheVersionOnDiskAfterRestart) {
   std::uint64_t v = 0;
   {

@@ -210,6 +210,48 @@ TEST_F(RefreshTest, AKeyTheSourceNoLongerHasIsDeleted) {
   EXPECT_TRUE(cache->Contains("ns", "k").IsNotFound());  // below L1 too
 }
 
+TEST_F(RefreshTest, NotFoundLeavesAWriteMadeWhileTheLoaderRan) {
+  auto cache = Open();
+  StartHeldRefresh(*cache);
+  source_->Erase("k");
+  ASSERT_TRUE(cache->Put("ns", "k", "written").ok());
+  source_->Release();
+  ASSERT_TRUE(cache->Flush(kPatience).ok());
+  EXPECT_EQ(Get(*cache, "k"), "written");
+}
+
+TEST_F(RefreshTest, AKeyDeletedWhileTheLoaderRanStaysDeleted) {
+  auto cache = Open();
+  StartHeldRefresh(*cache);
+  ASSERT_TRUE(cache->Delete("ns", "k").ok());
+  source_->Release();
+  ASSERT_TRUE(cache->Flush(kPatience).ok());
+  EXPECT_TRUE(cache->Contains("ns", "k").IsNotFound());
+  EXPECT_EQ(cache->GetStats().loads.unstored, 0u);  // no caller asked for the refresh's value
+}
+
+TEST_F(RefreshTest, ANamespaceDroppedWhileTheLoaderRanIsNotMadeAgain) {
+  auto cache = Open();
+  StartHeldRefresh(*cache);
+  ASSERT_TRUE(cache->DropNamespace("ns").ok());
+  source_->Release();
+  ASSERT_TRUE(cache->Flush(kPatience).ok());
+  EXPECT_TRUE(cache->DropNamespace("ns").IsNotFound());
+}
+
+TEST_F(RefreshTest, NotFoundIsRememberedUnderNegativeTtl) {
+  options_.negative_ttl = std::chrono::hours(1);
+  auto cache = Open();
+  LoadAndAge(*cache);
+  source_->Erase("k");
+  EXPECT_EQ(Get(*cache, "k"), "v1");
+  ASSERT_TRUE(cache->Flush(kPatience).ok());
+  std::string value;
+  EXPECT_TRUE(cache->Get("ns", "k", &value).IsNotFound());
+  EXPECT_EQ(source_->calls("k"), 2);  // the load and the refresh: the miss asked nobody
+  EXPECT_EQ(cache->GetStats().loads.negative_hits, 1u);
+}
+
 TEST_F(RefreshTest, ALoaderErrorLeavesTheEntryAndTheNextGetAsksAgain) {
   auto cache = Open();
   LoadAndAge(*cache);
@@ -228,13 +270,12 @@ TEST_F(RefreshTest, ALoaderErrorLeavesTheEntryAndTheNextGetAsksAgain) {
 }
 
 TEST_F(RefreshTest, EntriesReadFromDiskAreRefreshedByEveryKindOfGet) {
-  source_->Set("a", "a1");
-  source_->Set("b", "b1");
-  source_->Set("c", "c1");
+  constexpr const char* kKeys[] = {"a", "b", "c", "d"};
+  for (const char* key : kKeys) source_->Set(key, std::string(key) + "1");
   auto cache = Open();
-  for (const char* key : {"a", "b", "c"}) ASSERT_EQ(Get(*cache, key), std::string(key) + "1");
+  for (const char* key : kKeys) ASSERT_EQ(Get(*cache, key), std::string(key) + "1");
   ASSERT_TRUE(cache->Close(kPatience).ok());
-  for (const char* key : {"a", "b", "c"}) source_->Set(key, std::string(key) + "2");
+  for (const char* key : kKeys) source_->Set(key, std::string(key) + "2");
   clock_->Advance(kRefreshAfter);
 
   // Written before the restart: due, though L1 starts empty.
@@ -246,9 +287,10 @@ TEST_F(RefreshTest, EntriesReadFromDiskAreRefreshedByEveryKindOfGet) {
   Entry entry;
   ASSERT_TRUE(cache->GetEntry("ns", "c", &entry).ok());
   EXPECT_EQ(entry.value, "c1");
+  EXPECT_EQ(Get(*cache, "d"), "d1");
   ASSERT_TRUE(cache->Flush(kPatience).ok());
-  cache->GetMany("ns", {"a", "b", "c"}, &statuses, &values);
-  EXPECT_THAT(values, ElementsAre("a2", "b2", "c2"));
+  cache->GetMany("ns", {"a", "b", "c", "d"}, &statuses, &values);
+  EXPECT_THAT(values, ElementsAre("a2", "b2", "c2", "d2"));
 
   // And from L1: GetMany's hits.
   source_->Set("a", "a3");
@@ -257,7 +299,7 @@ TEST_F(RefreshTest, EntriesReadFromDiskAreRefreshedByEveryKindOfGet) {
   EXPECT_THAT(values, ElementsAre("a2"));
   ASSERT_TRUE(cache->Flush(kPatience).ok());
   EXPECT_EQ(Get(*cache, "a"), "a3");
-  EXPECT_EQ(cache->GetStats().loads.refreshes, 4u);
+  EXPECT_EQ(cache->GetStats().loads.refreshes, 5u);
 }
 
 TEST_F(RefreshTest, FlushWaitsForRefreshesUpToItsDeadline) {
