@@ -3,6 +3,7 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <exception>
 #include <unordered_map>
 #include <utility>
@@ -161,7 +162,7 @@ Status Cache::Impl::Get(std::string_view ns, std::string_view key, std::string* 
   s = GetBelow(ns, id, key, &entry);
   *value = std::move(entry.value);
   if (!s.ok()) value->clear();  // it may hold an expired or damaged record's value
-  if (s.ok() && refresher_) RefreshIfDue(ns, key, {entry.version, entry.created_at});
+  if (s.ok() && refresher_) RefreshIfDue(ns, key, SeenOf(entry));
   return s;
 }
 
@@ -313,9 +314,7 @@ void Cache::Impl::ReadManyBelow(const storage::Namespace& ns, const std::vector<
     Entry entry;
     entry.value = std::move((*values)[missed[j]]);  // decoded into its capacity, as Get does
     if (s.ok()) s = Promote(ns, missed_keys[j], records[j], &entry);
-    if (s.ok() && refresher_) {
-      RefreshIfDue(ns.name, missed_keys[j], {entry.version, entry.created_at});
-    }
+    if (s.ok() && refresher_) RefreshIfDue(ns.name, missed_keys[j], SeenOf(entry));
     (*values)[missed[j]] = std::move(entry.value);
     if (!s.ok()) (*values)[missed[j]].clear();  // it may hold an expired or damaged record's value
     CountRead(s, from_disk[j]);
@@ -367,7 +366,7 @@ Status Cache::Impl::GetEntry(std::string_view ns, std::string_view key, Entry* e
     s = GetBelow(ns, id, key, entry);
     if (s.ok()) entry->key = key;
   }
-  if (s.ok() && refresher_) RefreshIfDue(ns, key, {entry->version, entry->created_at});
+  if (s.ok() && refresher_) RefreshIfDue(ns, key, SeenOf(*entry));
   return s;
 }
 
@@ -511,7 +510,7 @@ bool Cache::Impl::LookupMemory(std::uint32_t ns, std::string_view key, Entry* en
 bool Cache::Impl::LookupMemoryValue(std::uint32_t ns, std::string_view key, std::string* value,
                                     Seen* seen) {
   const bool hit = seen != nullptr
-                       ? memory_->LookupValue(ns, key, value, &seen->version, &seen->written)
+                       ? memory_->LookupValue(ns, key, value, &seen->version, &seen->age)
                        : memory_->LookupValue(ns, key, value);
   if (!hit) return false;
   return !compress_in_memory_ || engine::FromMemoryForm(value).ok();
@@ -534,9 +533,14 @@ std::optional<engine::SingleFlight::Deadline> Cache::Impl::LoadWaitDeadline() co
   return std::chrono::steady_clock::now() + options_.load_wait_timeout;
 }
 
+Cache::Impl::Seen Cache::Impl::SeenOf(const Entry& entry) const {
+  const auto age = std::chrono::duration_cast<milliseconds>(clock_->Now() - entry.created_at);
+  return {entry.version, std::max(age, milliseconds(0))};
+}
+
 void Cache::Impl::RefreshIfDue(std::string_view ns, std::string_view key, const Seen& seen) {
   // Version 0: a loaded value the cache could not keep, so nothing to refresh.
-  if (seen.version == 0 || clock_->Now() - seen.written < options_.refresh_after_write) return;
+  if (seen.version == 0 || seen.age < options_.refresh_after_write) return;
   refresher_->Request(ns, key, seen.version);
 }
 

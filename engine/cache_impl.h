@@ -135,8 +135,10 @@ class Cache::Impl {
   // What a Get saw of the entry it returns, for refresh_after_write.
   struct Seen {
     std::uint64_t version = 0;
-    TimePoint written{};  // the entry's created_at
+    std::chrono::milliseconds age{0};  // since the entry was written
   };
+  // The Seen of an entry read from below L1.
+  Seen SeenOf(const Entry& entry) const;
   // L1 lookups that undo L1's compression; `seen`, when given, is set on a hit.
   bool LookupMemory(std::uint32_t ns, std::string_view key, Entry* entry);
   bool LookupMemoryValue(std::uint32_t ns, std::string_view key, std::string* value,

@@ -57,9 +57,9 @@ class ShardedTier final : public MemoryTier {
   }
 
   bool LookupValue(std::uint32_t ns, std::string_view key, std::string* value,
-                   std::uint64_t* version, TimePoint* created_at) override {
+                   std::uint64_t* version, std::chrono::milliseconds* age) override {
     return Call(ns, key, [&](TierShard<Policy>& s, std::uint64_t hash, Removals r) {
-      return s.LookupValue(ns, key, hash, Now(), value, version, created_at, r);
+      return s.LookupValue(ns, key, hash, Now(), value, version, age, r);
     });
   }
 

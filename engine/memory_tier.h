@@ -110,10 +110,11 @@ class MemoryTier {
   // false on a miss. An expired entry is a miss.
   virtual bool Lookup(std::uint32_t ns, std::string_view key, Entry* out) = 0;
   // The fast path: the value (unless `value` is null), and the version and
-  // the time it was written when asked, only.
+  // the time since it was written (0 for a time ahead of the clock) when
+  // asked, only.
   virtual bool LookupValue(std::uint32_t ns, std::string_view key, std::string* value,
                            std::uint64_t* version = nullptr,
-                           TimePoint* created_at = nullptr) = 0;
+                           std::chrono::milliseconds* age = nullptr) = 0;
 
   // Adds or replaces an entry, evicting as needed. InvalidArgument when the
   // entry alone exceeds a shard's share of the budget; Busy when the shard is

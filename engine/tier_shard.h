@@ -51,12 +51,15 @@ class alignas(64) TierShard {
   }
 
   bool LookupValue(std::uint32_t ns, std::string_view key, std::uint64_t hash, std::uint64_t now,
-                   std::string* value, std::uint64_t* version, TimePoint* created_at,
+                   std::string* value, std::uint64_t* version, std::chrono::milliseconds* age,
                    Removals removed) {
-    return Hit(ns, key, hash, now, removed, [value, version, created_at](const Node& n) {
+    return Hit(ns, key, hash, now, removed, [value, version, age, now](const Node& n) {
       if (value != nullptr) CopyValue(n.value(), value);
       if (version != nullptr) *version = n.version();
-      if (created_at != nullptr) *created_at = FromMillis(n.created_ms());
+      if (age != nullptr) {
+        const std::uint64_t created = n.created_ms();
+        *age = std::chrono::milliseconds(now > created ? now - created : 0);
+      }
     });
   }
 
