@@ -59,6 +59,9 @@ constexpr std::size_t kGetManyKeys = 100;
 // makes them about 0.4 of their size), as many keys as each pass writes and reads.
 constexpr std::size_t kCompressibleBytes = 4096;
 constexpr std::size_t kCompressibleKeys = 20'000;
+// The refresh figures read these keys, all in L1, this many times per pass.
+constexpr std::size_t kRefreshKeys = 1'000;
+constexpr std::size_t kRefreshPasses = 200;
 
 constexpr double kTargetWriteThroughVsPut = 0.8;
 constexpr double kTargetWriteBehindVsWriteThrough = 3.0;
@@ -125,6 +128,14 @@ struct Lz4Figures {
   double get_store_hit = 0;
   double rocksdb_get = 0;
   double memory_ratio = 0;  // CacheStats::compression_ratio
+};
+
+// What the refresh section measured: L1-hit Gets under read-through without
+// and with refresh_after_write, no entry due, so that the difference is what
+// the check costs every Get.
+struct RefreshFigures {
+  double get_l1_hit = 0;
+  double get_l1_hit_refreshing = 0;
 };
 
 // What one durability measured, in operations per second.
@@ -530,13 +541,67 @@ Status MeasureLz4(const Data& data, Lz4Figures* figures) {
   return Status::OK();
 }
 
+// A read-through cache whose loader answers every key with the first value.
+Status OpenReadThrough(const std::string& path, const Data& data,
+                       std::chrono::milliseconds refresh_after_write,
+                       std::unique_ptr<Cache>* cache) {
+  Options options = CacheOptions(path, WritePolicy::kWriteThrough, Durability::kProcessCrash);
+  options.read_policy = ReadPolicy::kReadThrough;
+  options.loader = [&data](std::string_view, std::string_view, LoadedValue* out) {
+    out->value = data.values[0];
+    return Status::OK();
+  };
+  options.refresh_after_write = refresh_after_write;
+  return Cache::Open(options, cache);
+}
+
+// Two caches over kRefreshKeys keys, one refreshing entries an hour old: a
+// first pass loads every key into L1, then passes of Gets alternate; each
+// figure the median of kRounds.
+Status MeasureRefreshCheck(const Data& data, RefreshFigures* figures) {
+  ScratchDir plain_dir;
+  ScratchDir refreshing_dir;
+  std::unique_ptr<Cache> plain;
+  std::unique_ptr<Cache> refreshing;
+  Status s = OpenReadThrough(plain_dir.path(), data, std::chrono::milliseconds(0), &plain);
+  if (s.ok()) s = OpenReadThrough(refreshing_dir.path(), data, std::chrono::hours(1), &refreshing);
+  std::vector<std::uint32_t> order;
+  std::mt19937_64 rng(13);
+  for (std::size_t pass = 0; pass < kRefreshPasses; ++pass) {
+    const std::size_t first = order.size();
+    for (std::uint32_t i = 0; i < kRefreshKeys; ++i) order.push_back(i);
+    std::shuffle(order.begin() + static_cast<std::ptrdiff_t>(first), order.end(), rng);
+  }
+  const auto get_from = [](Cache* cache) {
+    return [cache](const std::string& k, std::string* v) { return cache->Get(kNamespace, k, v); };
+  };
+  std::vector<double> plain_rates, refreshing_rates;
+  double rate = 0;
+  for (int round = -1; s.ok() && round < kRounds; ++round) {  // round -1 loads
+    s = GetPass(data, order, get_from(plain.get()), &rate);
+    if (round >= 0) plain_rates.push_back(rate);
+    if (s.ok()) s = GetPass(data, order, get_from(refreshing.get()), &rate);
+    if (round >= 0) refreshing_rates.push_back(rate);
+  }
+  for (Cache* cache : {plain.get(), refreshing.get()}) {
+    if (cache == nullptr) continue;
+    const Status closed = cache->Close(kFlushDeadline);
+    if (s.ok()) s = closed;
+  }
+  if (!s.ok()) return s;
+  figures->get_l1_hit = Median(plain_rates);
+  figures->get_l1_hit_refreshing = Median(refreshing_rates);
+  return Status::OK();
+}
+
 // "0.93x raw Put (target >= 0.80x) ok"
 std::string Versus(double ratio, std::string_view baseline, double target) {
   return fmt::format("{:5.2f}x {:<14} (target >= {:.2f}x) {}", ratio, baseline, target,
                      ratio >= target ? "ok" : "MISSED");
 }
 
-void PrintHuman(const std::vector<StoreFigures>& all, const Lz4Figures& lz4) {
+void PrintHuman(const std::vector<StoreFigures>& all, const Lz4Figures& lz4,
+                const RefreshFigures& refresh) {
   fmt::print("16-byte keys, 100-byte values; the median of {} rounds each\n", kRounds);
   fmt::print("baselines: raw RocksDB opened with the store's own options and write options\n");
   fmt::print("Gets: each key once per pass, in random order, through an L1 of {} entries\n",
@@ -579,9 +644,14 @@ void PrintHuman(const std::vector<StoreFigures>& all, const Lz4Figures& lz4) {
   fmt::print("  get, L1 miss    {}  {:5.2f}x raw Get\n", Rate(lz4.get_store_hit),
              lz4.get_store_hit / lz4.rocksdb_get);
   fmt::print("  rocksdb get     {}\n", Rate(lz4.rocksdb_get));
+  fmt::print("\nrefresh_after_write (read-through): {} keys, all in L1, none due\n", kRefreshKeys);
+  fmt::print("  get, L1 hit     {}\n", Rate(refresh.get_l1_hit));
+  fmt::print("  refreshing      {}  {:5.2f}x get, L1 hit\n", Rate(refresh.get_l1_hit_refreshing),
+             refresh.get_l1_hit_refreshing / refresh.get_l1_hit);
 }
 
-void PrintJson(const std::vector<StoreFigures>& all, const Lz4Figures& lz4) {
+void PrintJson(const std::vector<StoreFigures>& all, const Lz4Figures& lz4,
+               const RefreshFigures& refresh) {
   for (const StoreFigures& f : all) {
     const nlohmann::ordered_json line = {
         {"bench", "store"},
@@ -609,6 +679,12 @@ void PrintJson(const std::vector<StoreFigures>& all, const Lz4Figures& lz4) {
       {"memory_ratio", lz4.memory_ratio},
   };
   std::cout << line.dump() << '\n';
+  const nlohmann::ordered_json refresh_line = {
+      {"bench", "store-refresh"},
+      {"get_l1_hit", std::llround(refresh.get_l1_hit)},
+      {"get_l1_hit_refreshing", std::llround(refresh.get_l1_hit_refreshing)},
+  };
+  std::cout << refresh_line.dump() << '\n';
 }
 
 int RunStoreBench(bool json) {
@@ -630,7 +706,12 @@ int RunStoreBench(bool json) {
     fmt::print(stderr, "tiercache bench store: {}\n", s.ToString());
     return kExitProblems;
   }
-  json ? PrintJson(all, lz4) : PrintHuman(all, lz4);
+  RefreshFigures refresh;
+  if (Status s = MeasureRefreshCheck(data, &refresh); !s.ok()) {
+    fmt::print(stderr, "tiercache bench store: {}\n", s.ToString());
+    return kExitProblems;
+  }
+  json ? PrintJson(all, lz4, refresh) : PrintHuman(all, lz4, refresh);
   return kExitOk;
 }
 
