@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "engine/key_hash.h"
 #include "storage/record_format.h"
 
 namespace tiercache {
@@ -55,6 +56,14 @@ ThreadCodec& CodecFor(const Options& options) {
                                                                  options.compression_threshold);
   }
   return slot;
+}
+
+std::string FlightKey(std::string_view ns, std::string_view key) {
+  std::string out;
+  out.reserve(ns.size() + 1 + key.size());
+  out.append(ns).push_back('\0');
+  out.append(key);
+  return out;
 }
 
 }  // namespace engine
@@ -152,7 +161,7 @@ Status Cache::Impl::Get(std::string_view ns, std::string_view key, std::string* 
   if (!s.ok()) return s;
   Seen seen;
   if (id && LookupMemoryValue(*id, key, value, refresher_ ? &seen : nullptr)) {
-    if (refresher_) RefreshIfDue(ns, key, seen);
+    if (refresher_) RefreshIfDue(*id, ns, key, seen);
     return Status::OK();
   }
   // The value is decoded into the caller's string: a caller that reads in a
@@ -162,7 +171,8 @@ Status Cache::Impl::Get(std::string_view ns, std::string_view key, std::string* 
   s = GetBelow(ns, id, key, &entry);
   *value = std::move(entry.value);
   if (!s.ok()) value->clear();  // it may hold an expired or damaged record's value
-  if (s.ok() && refresher_) RefreshIfDue(ns, key, SeenOf(entry));
+  // A namespace made by the load has no id here: its entry is new.
+  if (s.ok() && refresher_ && id) RefreshIfDue(*id, ns, key, SeenOf(entry));
   return s;
 }
 
@@ -186,7 +196,7 @@ void Cache::Impl::GetMany(std::string_view ns, const std::vector<std::string>& k
     if (!id || !LookupMemoryValue(*id, keys[i], &(*values)[i], refresher_ ? &seen : nullptr)) {
       missed.push_back(i);
     } else if (refresher_) {
-      RefreshIfDue(ns, keys[i], seen);
+      RefreshIfDue(*id, ns, keys[i], seen);
     }
   }
   if (id && !missed.empty()) {
@@ -314,7 +324,7 @@ void Cache::Impl::ReadManyBelow(const storage::Namespace& ns, const std::vector<
     Entry entry;
     entry.value = std::move((*values)[missed[j]]);  // decoded into its capacity, as Get does
     if (s.ok()) s = Promote(ns, missed_keys[j], records[j], &entry);
-    if (s.ok() && refresher_) RefreshIfDue(ns.name, missed_keys[j], SeenOf(entry));
+    if (s.ok() && refresher_) RefreshIfDue(ns.id, ns.name, missed_keys[j], SeenOf(entry));
     (*values)[missed[j]] = std::move(entry.value);
     if (!s.ok()) (*values)[missed[j]].clear();  // it may hold an expired or damaged record's value
     CountRead(s, from_disk[j]);
@@ -366,7 +376,7 @@ Status Cache::Impl::GetEntry(std::string_view ns, std::string_view key, Entry* e
     s = GetBelow(ns, id, key, entry);
     if (s.ok()) entry->key = key;
   }
-  if (s.ok() && refresher_) RefreshIfDue(ns, key, SeenOf(*entry));
+  if (s.ok() && refresher_ && id) RefreshIfDue(*id, ns, key, SeenOf(*entry));
   return s;
 }
 
@@ -538,10 +548,9 @@ Cache::Impl::Seen Cache::Impl::SeenOf(const Entry& entry) const {
   return {entry.version, std::max(age, milliseconds(0))};
 }
 
-void Cache::Impl::RefreshIfDue(std::string_view ns, std::string_view key, const Seen& seen) {
-  // Version 0: a loaded value the cache could not keep, so nothing to refresh.
-  if (seen.version == 0 || seen.age < options_.refresh_after_write) return;
-  refresher_->Request(ns, key, seen.version);
+void Cache::Impl::AskRefresh(std::uint32_t id, std::string_view ns, std::string_view key,
+                             std::uint64_t version) {
+  refresher_->Request(engine::HashKey(id, key), ns, key, version);
 }
 
 // A refresh is a load the Get that asked for it does not wait for: a Get that

@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "engine/call_gate.h"
-#include "engine/flight_key.h"
 #include "engine/key_locks.h"
 #include "engine/memory_tier.h"
 #include "engine/memory_value.h"
@@ -39,6 +38,9 @@ struct ThreadCodec {
   std::string memory_value;  // the last value put in L1 form
 };
 ThreadCodec& CodecFor(const Options& options);
+
+// The key of a (namespace, key) pair in maps that know namespaces by name.
+std::string FlightKey(std::string_view ns, std::string_view key);
 
 }  // namespace engine
 
@@ -143,9 +145,18 @@ class Cache::Impl {
   bool LookupMemory(std::uint32_t ns, std::string_view key, Entry* entry);
   bool LookupMemoryValue(std::uint32_t ns, std::string_view key, std::string* value,
                          Seen* seen = nullptr);
-  // Asks the refresher for a refresh of the key when the entry a Get found is
-  // due for one. REQUIRES: refresher_ set.
-  void RefreshIfDue(std::string_view ns, std::string_view key, const Seen& seen);
+  // Asks the refresher for a refresh of the key, in namespace `ns` whose id is
+  // `id`, when the entry a Get found is due for one. REQUIRES: refresher_ set.
+  // Inline: most Gets find their entry not due, and should pay no call.
+  void RefreshIfDue(std::uint32_t id, std::string_view ns, std::string_view key,
+                    const Seen& seen) {
+    // Version 0: a loaded value the cache could not keep, so nothing to refresh.
+    if (seen.version != 0 && seen.age >= options_.refresh_after_write) {
+      AskRefresh(id, ns, key, seen.version);
+    }
+  }
+  void AskRefresh(std::uint32_t id, std::string_view ns, std::string_view key,
+                  std::uint64_t version);
   // The refresher's work: the loader reads the key again, and its answer is
   // settled as a load's is, against the version the Get found.
   void Refresh(const engine::Refresher::Job& job);

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <utility>
 
-#include "engine/flight_key.h"
 
 namespace tiercache::engine {
 
@@ -14,20 +13,31 @@ Refresher::Refresher(std::size_t threads, Work work) : work_(std::move(work)) {
 
 Refresher::~Refresher() { Stop(); }
 
-bool Refresher::Request(std::string_view ns, std::string_view key, std::uint64_t version) {
-  std::string flight = FlightKey(ns, key);
+bool Refresher::Request(std::uint64_t hash, std::string_view ns, std::string_view key,
+                        std::uint64_t version) {
+  std::atomic<std::uint64_t>& hint = HintOf(hash);
+  // Relaxed: a hint read stale only sends the Get on to the lock, or keeps it
+  // from asking for a refresh that has just run (the next Get asks).
+  if (hint.load(std::memory_order_relaxed) == Mark(hash)) return false;
   {
     std::lock_guard lock(mu_);
-    if (stopping_ || pending_.contains(flight)) return false;
+    if (stopping_ || pending_.contains(hash)) return false;
     if (queue_.size() >= kMaxQueued) {
       ++dropped_;
       return false;
     }
-    pending_.insert(std::move(flight));
-    queue_.push_back({Job{std::string(ns), std::string(key), version}, next_seq_++});
+    pending_.insert(hash);
+    hint.store(Mark(hash), std::memory_order_relaxed);
+    queue_.push_back({Job{hash, std::string(ns), std::string(key), version}, next_seq_++});
   }
   queued_.notify_one();
   return true;
+}
+
+void Refresher::Forget(std::uint64_t hash) {
+  pending_.erase(hash);
+  std::atomic<std::uint64_t>& hint = HintOf(hash);
+  if (hint.load(std::memory_order_relaxed) == Mark(hash)) hint.store(0, std::memory_order_relaxed);
 }
 
 bool Refresher::WaitFor(std::chrono::steady_clock::time_point deadline) {
@@ -41,7 +51,7 @@ void Refresher::Stop() {
     std::lock_guard lock(mu_);
     if (stopping_) return;
     stopping_ = true;
-    for (const Queued& queued : queue_) pending_.erase(FlightKey(queued.job.ns, queued.job.key));
+    for (const Queued& queued : queue_) Forget(queued.job.hash);
     queue_.clear();
   }
   queued_.notify_all();
@@ -78,7 +88,7 @@ void Refresher::Run() {
     work_(next.job);
     lock.lock();
     running_.erase(next.seq);
-    pending_.erase(FlightKey(next.job.ns, next.job.key));
+    Forget(next.job.hash);
     finished_.notify_all();
   }
 }

@@ -1,7 +1,10 @@
-// The refresh queue: each key at most once queued or running, bounded, a wait
-// for what was asked before it, and a stop that drops what has not begun.
+// The refresh queue: each key at most once queued or running, known by its
+// hash, bounded, a wait for what was asked before it, and a stop that drops
+// what has not begun.
 
 #include "engine/refresher.h"
+
+#include "engine/key_hash.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -57,6 +60,12 @@ class Recorder {
   std::shared_future<void> released_ = release_.get_future().share();
 };
 
+// Asks for a refresh of ns/key; the namespaces "ns" and "other" have the ids
+// 1 and 2.
+bool Ask(Refresher& refresher, std::string_view ns, std::string_view key, std::uint64_t version) {
+  return refresher.Request(HashKey(ns == "ns" ? 1 : 2, key), ns, key, version);
+}
+
 Refresher::Work RunOn(Recorder* recorder) {
   return [recorder](const Refresher::Job& job) { (*recorder)(job); };
 }
@@ -64,28 +73,59 @@ Refresher::Work RunOn(Recorder* recorder) {
 TEST(RefresherTest, AKeyIsQueuedOnceUntilItsRefreshHasRun) {
   Recorder recorder(/*hold_first=*/true);
   Refresher refresher(1, RunOn(&recorder));
-  EXPECT_TRUE(refresher.Request("ns", "a", 1));
+  EXPECT_TRUE(Ask(refresher, "ns", "a", 1));
   recorder.WaitUntilHeld();
-  EXPECT_FALSE(refresher.Request("ns", "a", 2));  // running
-  EXPECT_TRUE(refresher.Request("ns", "b", 1));
-  EXPECT_FALSE(refresher.Request("ns", "b", 1));  // queued
-  EXPECT_TRUE(refresher.Request("other", "a", 1));  // another namespace's key
+  EXPECT_FALSE(Ask(refresher, "ns", "a", 2));  // running
+  EXPECT_TRUE(Ask(refresher, "ns", "b", 1));
+  EXPECT_FALSE(Ask(refresher, "ns", "b", 1));  // queued
+  EXPECT_TRUE(Ask(refresher, "other", "a", 1));  // another namespace's key
   EXPECT_EQ(refresher.queued(), 2u);
   recorder.Release();
   ASSERT_TRUE(refresher.WaitFor(Clock::now() + kPatience));
   EXPECT_THAT(recorder.ran(), ElementsAre("ns/a@1", "ns/b@1", "other/a@1"));
 
-  EXPECT_TRUE(refresher.Request("ns", "a", 3));  // its refresh has run: asked again
+  EXPECT_TRUE(Ask(refresher, "ns", "a", 3));  // its refresh has run: asked again
   ASSERT_TRUE(refresher.WaitFor(Clock::now() + kPatience));
   EXPECT_EQ(recorder.ran().back(), "ns/a@3");
   EXPECT_EQ(refresher.dropped(), 0u);
+}
+
+TEST(RefresherTest, KeysThatShareAHintSlotAreEachQueuedOnce) {
+  constexpr std::uint64_t kFirst = 5;
+  constexpr std::uint64_t kSecond = 5 + Refresher::kHints * 7;  // the same hint slot
+  Recorder recorder(/*hold_first=*/true);
+  Refresher refresher(1, RunOn(&recorder));
+  ASSERT_TRUE(refresher.Request(kFirst, "ns", "first", 1));
+  recorder.WaitUntilHeld();
+  EXPECT_TRUE(refresher.Request(kSecond, "ns", "second", 1));
+  // The slot's hint is the second key's now: the first's answer is the lock's.
+  EXPECT_FALSE(refresher.Request(kFirst, "ns", "first", 2));
+  EXPECT_FALSE(refresher.Request(kSecond, "ns", "second", 2));
+  recorder.Release();
+  ASSERT_TRUE(refresher.WaitFor(Clock::now() + kPatience));
+  EXPECT_THAT(recorder.ran(), ElementsAre("ns/first@1", "ns/second@1"));
+  EXPECT_TRUE(refresher.Request(kFirst, "ns", "first", 3));
+  EXPECT_TRUE(refresher.Request(kSecond, "ns", "second", 3));
+}
+
+TEST(RefresherTest, KeysWithOneHashShareARefreshTurn) {
+  Recorder recorder(/*hold_first=*/true);
+  Refresher refresher(1, RunOn(&recorder));
+  ASSERT_TRUE(refresher.Request(42, "ns", "a", 1));
+  recorder.WaitUntilHeld();
+  EXPECT_FALSE(refresher.Request(42, "ns", "b", 1));
+  recorder.Release();
+  ASSERT_TRUE(refresher.WaitFor(Clock::now() + kPatience));
+  EXPECT_TRUE(refresher.Request(42, "ns", "b", 1));  // its turn, once a's refresh has run
+  ASSERT_TRUE(refresher.WaitFor(Clock::now() + kPatience));
+  EXPECT_THAT(recorder.ran(), ElementsAre("ns/a@1", "ns/b@1"));
 }
 
 TEST(RefresherTest, WaitForEndsAtItsDeadlineWhileARefreshRuns) {
   Recorder recorder(/*hold_first=*/true);
   Refresher refresher(1, RunOn(&recorder));
   EXPECT_TRUE(refresher.WaitFor(Clock::now()));  // nothing asked
-  ASSERT_TRUE(refresher.Request("ns", "a", 1));
+  ASSERT_TRUE(Ask(refresher, "ns", "a", 1));
   recorder.WaitUntilHeld();
   EXPECT_FALSE(refresher.WaitFor(Clock::now()));
   recorder.Release();
@@ -95,30 +135,30 @@ TEST(RefresherTest, WaitForEndsAtItsDeadlineWhileARefreshRuns) {
 TEST(RefresherTest, RequestsPastTheBoundAreDroppedAndCounted) {
   Recorder recorder(/*hold_first=*/true);
   Refresher refresher(1, RunOn(&recorder));
-  ASSERT_TRUE(refresher.Request("ns", "running", 1));
+  ASSERT_TRUE(Ask(refresher, "ns", "running", 1));
   recorder.WaitUntilHeld();
   for (std::size_t i = 0; i < Refresher::kMaxQueued; ++i) {
-    ASSERT_TRUE(refresher.Request("ns", std::to_string(i), 1)) << i;
+    ASSERT_TRUE(Ask(refresher, "ns", std::to_string(i), 1)) << i;
   }
-  EXPECT_FALSE(refresher.Request("ns", "one too many", 1));
+  EXPECT_FALSE(Ask(refresher, "ns", "one too many", 1));
   EXPECT_EQ(refresher.dropped(), 1u);
   EXPECT_EQ(refresher.queued(), Refresher::kMaxQueued);
   recorder.Release();
   ASSERT_TRUE(refresher.WaitFor(Clock::now() + kPatience));
   EXPECT_EQ(recorder.ran().size(), Refresher::kMaxQueued + 1);
-  EXPECT_TRUE(refresher.Request("ns", "one too many", 1));  // room again
+  EXPECT_TRUE(Ask(refresher, "ns", "one too many", 1));  // room again
 }
 
 TEST(RefresherTest, StopDropsWhatIsQueuedAndWaitsForWhatRuns) {
   Recorder recorder(/*hold_first=*/true);
   Refresher refresher(1, RunOn(&recorder));
-  ASSERT_TRUE(refresher.Request("ns", "a", 1));
+  ASSERT_TRUE(Ask(refresher, "ns", "a", 1));
   recorder.WaitUntilHeld();
-  ASSERT_TRUE(refresher.Request("ns", "b", 1));
+  ASSERT_TRUE(Ask(refresher, "ns", "b", 1));
   std::thread stopper([&] { refresher.Stop(); });
   // Stop drops b at once and then waits for a.
   while (refresher.queued() != 0) std::this_thread::yield();
-  EXPECT_FALSE(refresher.Request("ns", "c", 1));
+  EXPECT_FALSE(Ask(refresher, "ns", "c", 1));
   recorder.Release();
   stopper.join();
   EXPECT_THAT(recorder.ran(), ElementsAre("ns/a@1"));
@@ -135,7 +175,7 @@ TEST(RefresherTest, SeveralThreadsRunEveryKeyOnce) {
   std::vector<std::string> keys;
   for (int i = 0; i < 200; ++i) {
     keys.push_back(std::to_string(i));
-    ASSERT_TRUE(refresher.Request("ns", keys.back(), 1));
+    ASSERT_TRUE(Ask(refresher, "ns", keys.back(), 1));
   }
   ASSERT_TRUE(refresher.WaitFor(Clock::now() + kPatience));
   std::lock_guard lock(mu);
