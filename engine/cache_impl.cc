@@ -171,7 +171,7 @@ Status Cache::Impl::Get(std::string_view ns, std::string_view key, std::string* 
   s = GetBelow(ns, id, key, &entry);
   *value = std::move(entry.value);
   if (!s.ok()) value->clear();  // it may hold an expired or damaged record's value
-  // A namespace made by the load has no id here: its entry is new.
+  // A namespace made since FindNamespace has no id here: its entry is new.
   if (s.ok() && refresher_ && id) RefreshIfDue(*id, ns, key, SeenOf(entry));
   return s;
 }

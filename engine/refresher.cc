@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <utility>
 
-
 namespace tiercache::engine {
 
 Refresher::Refresher(std::size_t threads, Work work) : work_(std::move(work)) {

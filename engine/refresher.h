@@ -40,6 +40,7 @@ class Refresher {
   // of one of them ran at 0.70x an L1 hit not due with 1,024 slots, 0.88x with
   // these (bench store).
   static constexpr std::size_t kHints = 8192;
+  static_assert(kHints > 1, "Mark(0) and Mark(1) must fall in different slots");
 
   // One refresh: the key, and the version the Get found.
   struct Job {
@@ -58,8 +59,9 @@ class Refresher {
   Refresher& operator=(const Refresher&) = delete;
 
   // Queues a refresh of the key, whose HashKey is `hash`. False, with nothing
-  // queued, when the key's refresh is queued or running already, when
-  // kMaxQueued are waiting (counted in dropped()), or once Stop has begun.
+  // queued, when a refresh of that hash is queued or running already (or has
+  // just ended, read from a stale hint), when kMaxQueued are waiting (counted
+  // in dropped()), or once Stop has begun.
   bool Request(std::uint64_t hash, std::string_view ns, std::string_view key,
                std::uint64_t version);
 

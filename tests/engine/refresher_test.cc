@@ -4,8 +4,6 @@
 
 #include "engine/refresher.h"
 
-#include "engine/key_hash.h"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -15,6 +13,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "engine/key_hash.h"
 
 namespace tiercache::engine {
 namespace {
@@ -104,8 +104,23 @@ TEST(RefresherTest, KeysThatShareAHintSlotAreEachQueuedOnce) {
   recorder.Release();
   ASSERT_TRUE(refresher.WaitFor(Clock::now() + kPatience));
   EXPECT_THAT(recorder.ran(), ElementsAre("ns/first@1", "ns/second@1"));
-  EXPECT_TRUE(refresher.Request(kFirst, "ns", "first", 3));
+  // Both ran: asked again, the second first, whose hint the slot held last.
   EXPECT_TRUE(refresher.Request(kSecond, "ns", "second", 3));
+  EXPECT_TRUE(refresher.Request(kFirst, "ns", "first", 3));
+}
+
+TEST(RefresherTest, HashZeroIsQueuedAndForgottenAsAnyOther) {
+  Recorder recorder(/*hold_first=*/false);
+  Refresher refresher(1, RunOn(&recorder));
+  for (const std::uint64_t hash : {std::uint64_t{0}, std::uint64_t{Refresher::kHints}}) {
+    ASSERT_TRUE(refresher.Request(hash, "ns", std::to_string(hash), 1)) << hash;
+    ASSERT_TRUE(refresher.WaitFor(Clock::now() + kPatience));
+    EXPECT_TRUE(refresher.Request(hash, "ns", std::to_string(hash), 2)) << hash;
+    ASSERT_TRUE(refresher.WaitFor(Clock::now() + kPatience));
+  }
+  const std::string slot_mate = "ns/" + std::to_string(Refresher::kHints);
+  EXPECT_THAT(recorder.ran(),
+              ElementsAre("ns/0@1", "ns/0@2", slot_mate + "@1", slot_mate + "@2"));
 }
 
 TEST(RefresherTest, KeysWithOneHashShareARefreshTurn) {
