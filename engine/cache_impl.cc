@@ -543,8 +543,8 @@ std::optional<engine::SingleFlight::Deadline> Cache::Impl::LoadWaitDeadline() co
   return std::chrono::steady_clock::now() + options_.load_wait_timeout;
 }
 
-Cache::Impl::Seen Cache::Impl::SeenOf(const Entry& entry) const {
-  const auto age = std::chrono::duration_cast<milliseconds>(clock_->Now() - entry.created_at);
+Cache::Impl::Seen Cache::Impl::SeenOf(const Entry& entry) {
+  const auto age = std::chrono::duration_cast<milliseconds>(entry.last_accessed - entry.created_at);
   return {entry.version, std::max(age, milliseconds(0))};
 }
 

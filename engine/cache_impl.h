@@ -139,8 +139,9 @@ class Cache::Impl {
     std::uint64_t version = 0;
     std::chrono::milliseconds age{0};  // since the entry was written
   };
-  // The Seen of an entry read from below L1.
-  Seen SeenOf(const Entry& entry) const;
+  // The Seen of an entry a Get returns: its age when the read that found it
+  // (in L1, below it, or by a load) took the time, which is last_accessed.
+  static Seen SeenOf(const Entry& entry);
   // L1 lookups that undo L1's compression; `seen`, when given, is set on a hit.
   bool LookupMemory(std::uint32_t ns, std::string_view key, Entry* entry);
   bool LookupMemoryValue(std::uint32_t ns, std::string_view key, std::string* value,
