@@ -22,7 +22,8 @@ class ExpiryFilter final : public rocksdb::CompactionFilter {
       RecordHeader header;
       const std::string_view record(existing_value.data(), existing_value.size());
       if (!ParseRecordHeader(record, &header).ok()) return false;
-      return header.expires_at && *header.expires_at <= clock_->Now();
+      if (!header.expires_at || *header.expires_at > clock_->Now()) return false;
+      return VerifyRecord(record, &header).ok();
     } catch (const std::exception&) {
       return false;
     }

@@ -5,23 +5,43 @@
 // readers cannot read takes a new format version; retired values stay here as
 // comments.
 //
-// A record is a fixed 36-byte header followed by a payload. All header numbers
-// are little-endian, at fixed offsets:
+// A record is a header, a payload and a checksum. All header numbers are
+// little-endian, at fixed offsets:
+//
+//   offset size  field
+//        0    2  magic            bytes 54 C9 ("T", then 0xC9)
+//        2    1  format version   2 (kRecordFormatVersion)
+//        3    1  flags            bits 0-1 value codec: 0 none, 1 lz4 (2, 3 unused)
+//                                 bit  2   has expiry: expires_at follows
+//                                 bits 3-7 reserved, zero
+//        4    8  version          unsigned: the entry's version (optimistic locking),
+//                                 kMinVersion .. kMaxVersion
+//       12    8  expires_at       signed ms since the Unix epoch; only with has expiry
+//   12 or 20     payload          to 4 bytes before the record's end
+//   last 4       checksum         u32: the low 32 bits of XXH3-64 (seed 0) of every
+//                                 byte before it
+//
+// The record's size, which RocksDB keeps, gives the payload's length. A
+// 100-byte value without expiry takes a 130-byte record.
+//
+// Format 1 (still read, no longer written) has a fixed 36-byte header, then
+// the payload, which ends the record:
 //
 //   offset size  field
 //        0    4  magic            bytes 54 43 52 C9 ("TCR", then 0xC9)
-//        4    1  format version   1 (kRecordFormatVersion)
-//        5    1  flags            bits 0-1 value codec: 0 none, 1 lz4 (2, 3 unused)
-//                                 bit  2   has expiry: expires_at is meaningful
-//                                 bits 3-7 reserved, zero
+//        4    1  format version   1
+//        5    1  flags            as in format 2
 //        6    2  reserved         zero
-//        8    8  expires_at       signed ms since the Unix epoch; zero without expiry
-//       16    8  version          unsigned: the entry's version (optimistic locking),
-//                                 kMinVersion .. kMaxVersion
-//       24    4  payload length   unsigned: bytes after the header; the record is
-//                                 exactly 36 + payload length bytes
+//        8    8  expires_at       zero without expiry
+//       16    8  version
+//       24    4  payload length   the record is exactly 36 + payload length bytes
 //       28    8  checksum         XXH3-64 (seed 0) of bytes 0..27, then the payload
-//       36       payload
+//
+// Format 2 keeps the payload and leaves out what the record's size or the
+// flags already say: 20 bytes of a 100-byte entry's 150, which the block
+// cache and the CPU's caches would otherwise hold. Its checksum is 32 bits,
+// as RocksDB's own block checksums are: a damaged record goes unnoticed once
+// in 4 billion, after the block's checksum has missed it too.
 //
 // The payload is a Boost.Serialization binary archive (flags no_header and
 // no_codecvt) of these fields, in this order; a binary archive writes numbers
@@ -84,8 +104,8 @@
 namespace tiercache::storage {
 
 // Written to disk.
-inline constexpr std::uint8_t kRecordMagic[4] = {0x54, 0x43, 0x52, 0xC9};
-inline constexpr std::uint8_t kRecordFormatVersion = 1;
+inline constexpr std::uint8_t kRecordMagic[2] = {0x54, 0xC9};
+inline constexpr std::uint8_t kRecordFormatVersion = 2;
 inline constexpr std::uint8_t kPayloadVersion = 2;
 
 // The `present` byte of payload version 2. Written to disk.
@@ -99,8 +119,6 @@ inline constexpr std::uint8_t kCodecNone = 0;
 inline constexpr std::uint8_t kCodecLz4 = 1;
 inline constexpr std::uint8_t kFlagHasExpiry = 0x04;
 inline constexpr std::uint8_t kFlagReservedMask = 0xF8;
-
-inline constexpr std::size_t kRecordHeaderSize = 36;
 
 // The versions an entry may have: what the store's version ceiling allows and
 // what load accepts, although the header's field could hold any u64. Not 0:
@@ -126,19 +144,21 @@ struct StoredValue {
   std::string_view bytes;          // as stored: compressed for lz4
 };
 
-// The fixed header of a record, as ParseRecordHeader reads it.
+// A record's header and checksum, as ParseRecordHeader reads them.
 struct RecordHeader {
   std::uint8_t format_version = 0;
   std::uint8_t flags = 0;
   std::optional<TimePoint> expires_at;
   std::uint64_t version = 0;
+  std::size_t payload_offset = 0;  // where the payload starts in the record
   std::uint32_t payload_length = 0;
-  std::uint64_t checksum = 0;
+  std::uint64_t checksum = 0;  // as stored: 64 bits in format 1, 32 in format 2
 };
 
-// Parses and checks the fixed header alone (magic, format version, flags,
-// payload length against the record's own size and the hard maximum). No
-// Boost; does not verify the checksum. Cheap enough for a compaction filter.
+// Parses and checks the header alone, of either format (magic, format
+// version, flags, payload length against the record's own size and the hard
+// maximum). No Boost; does not verify the checksum. Cheap enough for a
+// compaction filter.
 // Corruption naming the problem when the header is malformed.
 [[nodiscard]] Status ParseRecordHeader(std::string_view record, RecordHeader* header);
 

@@ -31,7 +31,8 @@ struct WriteBufferOptions {
   std::size_t max_entries = 10'000;
 
   // Bytes held before a flush starts: keys and entries as stored (values,
-  // metadata, times and a 36-byte header each).
+  // metadata, times, a header and a checksum: 30 bytes each, more with
+  // expiry, access data or metadata).
   // Range: at least max_value_bytes, at most the L1 budget (l1_max_bytes).
   std::size_t max_bytes = 32 * 1024 * 1024;
 

@@ -9,12 +9,14 @@
 #include <deque>
 #include <filesystem>
 #include <future>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 #include "storage/record_format.h"
 #include "storage/store.h"
+#include "tests/util/record_seal.h"
 #include "tests/util/temp_dir.h"
 
 namespace tiercache {
@@ -332,6 +334,65 @@ TEST_F(CacheTest, VersionsGrowAcrossWritesAndRestarts) {
   Entry entry;
   ASSERT_TRUE(cache->GetEntry("ns", "k", &entry).ok());
   EXPECT_EQ(entry.version, third);
+}
+
+// A store an earlier build wrote, its records in format 1: read as they are,
+// their versions kept, and each replaced by a record of format 2 when written.
+TEST_F(CacheTest, RecordsOfFormatOneAreReadAndRewrittenInFormatTwo) {
+  std::uint64_t v = 0;
+  {
+    auto cache = Open();
+    WriteOptions write;
+    write.ttl = std::chrono::hours(1);
+    write.metadata = {{"type", "text"}};
+    ASSERT_TRUE(cache->Put("ns", "k", "old", write, &v).ok());
+  }
+  storage::StoreOptions store_options;
+  store_options.path = options_.path;
+  store_options.free_space_reserve = options_.free_space_reserve;
+  storage::Namespace ns;
+  std::string record;
+  const auto read_record = [&] {
+    std::unique_ptr<storage::Store> store;
+    ASSERT_TRUE(storage::Store::Open(store_options, &store).ok());
+    ASSERT_TRUE(store->OpenNamespace("ns", &ns).ok());
+    ASSERT_TRUE(store->Get(ns, "k", &record).ok());
+  };
+  ASSERT_NO_FATAL_FAILURE(read_record());
+  {
+    storage::RecordHeader header;
+    ASSERT_TRUE(storage::ParseRecordHeader(record, &header).ok());
+    ASSERT_EQ(header.format_version, 2);
+    std::string old_header("TCR\xc9\x01", 5);
+    old_header += static_cast<char>(header.flags);
+    old_header.append(2, '\0');
+    const std::int64_t expires_at = header.expires_at->time_since_epoch().count();
+    old_header.append(reinterpret_cast<const char*>(&expires_at), sizeof expires_at);
+    old_header.append(reinterpret_cast<const char*>(&header.version), sizeof header.version);
+    const std::string old_record = test_util::FormatOneRecord(
+        old_header, std::string_view(record).substr(header.payload_offset, header.payload_length));
+    std::unique_ptr<storage::Store> store;
+    ASSERT_TRUE(storage::Store::Open(store_options, &store).ok());
+    ASSERT_TRUE(store->Put(ns, "k", old_record).ok());
+  }
+  {
+    auto cache = Open();
+    Entry entry;
+    ASSERT_TRUE(cache->GetEntry("ns", "k", &entry).ok());
+    EXPECT_EQ(entry.value, "old");
+    EXPECT_EQ(entry.version, v);
+    EXPECT_EQ(entry.expires_at, clock_->Now() + std::chrono::hours(1));
+    EXPECT_EQ(entry.metadata, (std::map<std::string, std::string>{{"type", "text"}}));
+    EXPECT_TRUE(cache->CompareAndPut("ns", "k", v, "new").ok());
+  }
+  ASSERT_NO_FATAL_FAILURE(read_record());
+  storage::RecordHeader header;
+  ASSERT_TRUE(storage::ParseRecordHeader(record, &header).ok());
+  EXPECT_EQ(header.format_version, 2);
+  Entry rewritten;
+  ASSERT_TRUE(storage::DecodeRecord(record, &rewritten).ok());
+  EXPECT_EQ(rewritten.value, "new");
+  EXPECT_GT(rewritten.version, v);
 }
 
 // The last versions are handed out, then writes are refused: a version never

@@ -9,11 +9,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/sst_file_reader.h>
 
-#define XXH_INLINE_ALL
-#include <xxhash.h>
-
 #include <algorithm>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -24,6 +20,7 @@
 #include "storage/inspect.h"
 #include "storage/record_format.h"
 #include "storage/store.h"
+#include "tests/util/record_seal.h"
 #include "tests/util/run_mode.h"
 #include "tests/util/temp_dir.h"
 #include "tiercache/cache.h"
@@ -33,6 +30,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
+using test_util::Resealed;
 
 constexpr milliseconds kDeadline{30'000};
 constexpr int kKeys = 2000;
@@ -90,26 +88,13 @@ std::set<std::string> DamageRecords(storage::Store& store, std::mt19937_64& rand
     if (n == 0) {
       record.pop_back();
     } else {
-      // The value ends 4 bytes before the record does (the metadata count).
+      // The value ends 4 bytes before the record does (the checksum).
       record[record.size() - 5 - random() % 32] ^= 0x01;
     }
     EXPECT_TRUE(store.Put(ns, KeyOf(i), record).ok());
     damaged.insert(std::string(kNamespace) + "/" + KeyOf(i));
   }
   return damaged;
-}
-
-// `record` with its header's payload length and checksum made to fit what it
-// holds now: damage that only the payload's own checks can find.
-std::string Resealed(std::string record) {
-  constexpr std::size_t kLengthAt = 24, kChecksumAt = 28;  // record_format.h's layout
-  const auto length = static_cast<std::uint32_t>(record.size() - storage::kRecordHeaderSize);
-  std::memcpy(record.data() + kLengthAt, &length, sizeof(length));
-  const std::string hashed =
-      record.substr(0, kChecksumAt) + record.substr(storage::kRecordHeaderSize);
-  const std::uint64_t checksum = XXH3_64bits(hashed.data(), hashed.size());
-  std::memcpy(record.data() + kChecksumAt, &checksum, sizeof(checksum));
-  return record;
 }
 
 class CorruptionTest : public ::testing::Test {

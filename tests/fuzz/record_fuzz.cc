@@ -4,15 +4,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <cstring>
 #include <string>
 #include <string_view>
 
-#define XXH_INLINE_ALL
-#include <xxhash.h>
-
 #include "storage/record_format.h"
 #include "tests/fuzz/same_fields.h"
+#include "tests/util/record_seal.h"
 
 namespace {
 
@@ -20,6 +17,7 @@ using tiercache::Compression;
 using tiercache::Entry;
 using tiercache::Status;
 using tiercache::fuzz::SameFields;
+using tiercache::test_util::ResealedFormatOne;
 using namespace tiercache::storage;
 
 // The header DecodeRecord accepted is the one ParseRecordHeader reads.
@@ -41,19 +39,12 @@ void CheckReencodes(const Entry& entry) {
 }
 
 // A mutation almost never leaves the checksum right, which would keep the
-// fuzzer out of the payload decoder: the input is also tried with its
-// checksum (bytes 28..35) recomputed.
+// fuzzer out of the payload decoder: the input is also tried resealed, as a
+// record of the format its magic names.
 std::string Resealed(std::string_view record) {
-  std::string copy(record);
-  if (copy.size() < kRecordHeaderSize) return copy;
-  constexpr std::size_t kChecksumOffset = kRecordHeaderSize - sizeof(std::uint64_t);
-  XXH3_state_t state;
-  XXH3_64bits_reset(&state);
-  XXH3_64bits_update(&state, copy.data(), kChecksumOffset);
-  XXH3_64bits_update(&state, copy.data() + kRecordHeaderSize, copy.size() - kRecordHeaderSize);
-  const std::uint64_t checksum = XXH3_64bits_digest(&state);
-  std::memcpy(copy.data() + kChecksumOffset, &checksum, sizeof(checksum));
-  return copy;
+  constexpr std::string_view kFormatOneMagic("TCR\xc9", 4);
+  if (record.starts_with(kFormatOneMagic)) return ResealedFormatOne(std::string(record));
+  return tiercache::test_util::Resealed(std::string(record));
 }
 
 void CheckRecord(std::string_view record) {

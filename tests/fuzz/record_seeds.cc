@@ -2,6 +2,8 @@
 // shape the decoder knows (codec, expiry, metadata, value sizes), so that the
 // fuzzer starts past the checksum. Regenerate with
 //   build/fuzz/tests/fuzz/record_seeds tests/fuzz/corpus/record
+// The format1-* files beside them are the same seeds in record format 1, as
+// earlier builds wrote them, so that the fuzzer reaches that reader too.
 #include <chrono>
 #include <cstdio>
 #include <fstream>

@@ -52,13 +52,18 @@ TEST_F(ExpiryFilterTest, KeepsRecordsWithoutExpiry) {
   EXPECT_FALSE(Drops(*NewExpiryFilter(clock_), Record(std::nullopt)));
 }
 
-TEST_F(ExpiryFilterTest, KeepsRecordsWhoseHeaderDoesNotParse) {
+TEST_F(ExpiryFilterTest, KeepsDamagedRecords) {
   const auto filter = NewExpiryFilter(clock_);
   EXPECT_FALSE(Drops(*filter, "not a record"));
   EXPECT_FALSE(Drops(*filter, ""));
-  std::string truncated = Record(clock_->Now() - hours(1));
+  const std::string expired = Record(clock_->Now() - hours(1));
+  std::string truncated = expired;
   truncated.resize(truncated.size() - 1);
   EXPECT_FALSE(Drops(*filter, truncated));
+  std::string flipped = expired;
+  flipped[flipped.size() - 5] ^= 0x01;  // the value's last byte: the header still parses
+  EXPECT_FALSE(Drops(*filter, flipped));
+  EXPECT_TRUE(Drops(*filter, expired));
 }
 
 TEST_F(ExpiryFilterTest, CompactionRemovesExpiredRecordsFromTheStore) {

@@ -3,11 +3,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#define XXH_INLINE_ALL
-#include <xxhash.h>
-
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -18,6 +14,7 @@
 #include "storage/entry_json.h"
 #include "storage/fault_file_system.h"
 #include "storage/record_format.h"
+#include "tests/util/record_seal.h"
 #include "tests/util/run_mode.h"
 #include "tests/util/temp_dir.h"
 
@@ -28,21 +25,10 @@ namespace fs = std::filesystem;
 using std::chrono::hours;
 using std::chrono::milliseconds;
 using std::chrono::minutes;
+using test_util::Resealed;
 
-constexpr std::size_t kChecksumOffset = 28;
-
-// The record of `entry` with its checksum recomputed after the payload was
-// changed: a record whose header and checksum are fine, so that only the
-// payload's own checks can find the damage.
-std::string Resealed(std::string record) {
-  XXH3_state_t state;
-  XXH3_64bits_reset(&state);
-  XXH3_64bits_update(&state, record.data(), kChecksumOffset);
-  XXH3_64bits_update(&state, record.data() + kRecordHeaderSize, record.size() - kRecordHeaderSize);
-  const std::uint64_t checksum = XXH3_64bits_digest(&state);
-  std::memcpy(record.data() + kChecksumOffset, &checksum, sizeof checksum);
-  return record;
-}
+// Where the payload of a record without expiry starts (storage/record_format.h).
+constexpr std::size_t kPayloadAt = 12;
 
 class InspectTest : public ::testing::Test {
  protected:
@@ -413,9 +399,9 @@ TEST_F(InspectTest, DumpLeavesOutAnUndecodableRecordAndNamesIt) {
 TEST_F(InspectTest, VerifyNamesEachBadRecordAndGoesOn) {
   const std::string good = Encode(MakeEntry("x", "a value long enough to damage"));
   std::string flipped = good;
-  flipped[kRecordHeaderSize + 30] ^= 0x01;  // header fine, checksum wrong
+  flipped[kPayloadAt + 20] ^= 0x01;  // header fine, checksum wrong
   std::string garbage = good;
-  garbage[kRecordHeaderSize] = 9;  // checksum fine, payload version 9 unknown
+  garbage[kPayloadAt] = 9;  // checksum fine, payload version 9 unknown
   PutEntry("a", MakeEntry("a1", "v"));
   PutRecord("a", "a2", flipped);
   PutEntry("a", MakeEntry("a3", "v"));

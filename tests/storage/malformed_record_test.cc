@@ -1,12 +1,10 @@
 // Malformed records: every one must be Corruption naming its problem, never a
 // crash, an exception or an allocation beyond the record's size.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <lz4.h>
 
 #include "storage/record_format.h"
-
-#define XXH_INLINE_ALL
-#include <xxhash.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -14,6 +12,7 @@
 #include <string>
 
 #include "tests/storage/allocation_tracker.h"
+#include "tests/util/record_seal.h"
 
 namespace tiercache::storage {
 namespace {
@@ -51,18 +50,23 @@ class PayloadBuilder {
 // A record around `payload` with a checksum that matches: only the payload's
 // own checks can refuse it.
 std::string SealedRecord(const std::string& payload, std::uint8_t flags = kCodecNone) {
-  std::string record("TCR\xc9\x01", 5);
+  std::string record("T\xc9\x02", 3);
   record += static_cast<char>(flags);
-  record.append(2 + 8 + 8, '\0');
-  const auto length = static_cast<std::uint32_t>(payload.size());
-  record.append(reinterpret_cast<const char*>(&length), 4);
-  XXH3_state_t state;
-  XXH3_64bits_reset(&state);
-  XXH3_64bits_update(&state, record.data(), record.size());
-  XXH3_64bits_update(&state, payload.data(), payload.size());
-  const std::uint64_t checksum = XXH3_64bits_digest(&state);
-  record.append(reinterpret_cast<const char*>(&checksum), 8);
-  return record + payload;
+  record.append(8, '\0');  // version
+  if ((flags & kFlagHasExpiry) != 0) record.append(8, '\0');
+  record += payload;
+  return test_util::Resealed(record.append(4, '\0'));
+}
+
+// The same in format 1, which stores still hold.
+std::string SealedFormatOneRecord(const std::string& payload, std::uint8_t flags = kCodecNone) {
+  std::string header("TCR\xc9\x01", 5);
+  header += static_cast<char>(flags);
+  header.append(2, '\0');
+  const std::int64_t expires_at = (flags & kFlagHasExpiry) != 0 ? 99 : 0;
+  header.append(reinterpret_cast<const char*>(&expires_at), 8);
+  header.append(8, '\0');  // version
+  return test_util::FormatOneRecord(header, payload);
 }
 
 // Decodes with a Corruption expected, and the largest allocation bounded;
@@ -99,6 +103,16 @@ std::string ValidRecord(Compression compression) {
   return record;
 }
 
+// A valid record of format 1, with an expiry and metadata.
+std::string ValidFormatOneRecord() {
+  PayloadBuilder payload;
+  payload.FixedFields().Bytes("value").Put(std::uint32_t{1}).Bytes("k").Bytes("v");
+  return SealedFormatOneRecord(payload.bytes(), kFlagHasExpiry);
+}
+
+// Where format 2's checksum starts.
+std::size_t ChecksumOffset(const std::string& record) { return record.size() - 4; }
+
 template <typename T>
 std::string WithField(std::string record, std::size_t offset, T value) {
   std::memcpy(record.data() + offset, &value, sizeof(T));
@@ -113,21 +127,27 @@ TEST(MalformedRecordTest, AllocationTrackerSeesAllocations) {
   EXPECT_GE(tracker.largest(), big.size());
 }
 
+// The header alone, parsed without the checksum, finds a cut inside the header
+// and checksum; format 1's, which holds the payload's length, any cut.
 TEST(MalformedRecordTest, EveryTruncationIsCorruption) {
-  for (const Compression c : {Compression::kNone, Compression::kLz4}) {
-    const std::string record = ValidRecord(c);
+  constexpr std::size_t kHeaderAndChecksum = 24;  // with an expiry, as ValidRecord's has
+  for (const std::string& record : {ValidRecord(Compression::kNone),
+                                    ValidRecord(Compression::kLz4), ValidFormatOneRecord()}) {
+    const bool format_one = record.starts_with("TCR");
     for (std::size_t size = 0; size < record.size(); ++size) {
       SCOPED_TRACE(size);
       DecodeCorrupt(record.substr(0, size));
       RecordHeader header;
-      EXPECT_TRUE(ParseRecordHeader(record.substr(0, size), &header).IsCorruption());
+      if (format_one || size < kHeaderAndChecksum) {
+        EXPECT_TRUE(ParseRecordHeader(record.substr(0, size), &header).IsCorruption());
+      }
     }
   }
 }
 
 TEST(MalformedRecordTest, EveryBitFlipIsCorruption) {
-  for (const Compression c : {Compression::kNone, Compression::kLz4}) {
-    const std::string record = ValidRecord(c);
+  for (const std::string& record : {ValidRecord(Compression::kNone),
+                                    ValidRecord(Compression::kLz4), ValidFormatOneRecord()}) {
     for (std::size_t bit = 0; bit < record.size() * 8; ++bit) {
       SCOPED_TRACE(bit);
       std::string flipped = record;
@@ -137,72 +157,105 @@ TEST(MalformedRecordTest, EveryBitFlipIsCorruption) {
   }
 }
 
-TEST(MalformedRecordTest, ShortRecordNamesTheHeaderSize) {
-  ExpectCorruptionNaming("TCR", "3 bytes is shorter than the 36-byte header");
+TEST(MalformedRecordTest, ShortRecordNamesTheSizeItNeeds) {
+  ExpectCorruptionNaming("T", "1 bytes is shorter than the 2-byte magic");
+  ExpectCorruptionNaming(std::string("T\xc9\x02\x00", 4),
+                         "4 bytes is shorter than the 16-byte header and checksum");
+  ExpectCorruptionNaming(std::string("T\xc9\x02\x04", 4) + std::string(16, '\0'),
+                         "20 bytes is shorter than the 24-byte header with an expiry and checksum");
+  ExpectCorruptionNaming("TCR", "3 bytes is shorter than the 4-byte magic of format 1");
+  ExpectCorruptionNaming("TCR\xc9\x01", "5 bytes is shorter than the 36-byte header");
 }
 
-TEST(MalformedRecordTest, HugePayloadLengthIsCorruption) {
-  const std::string record = WithField(ValidRecord(Compression::kNone), 24, UINT32_MAX);
+TEST(MalformedRecordTest, WrongMagicIsCorruption) {
+  ExpectCorruptionNaming("XX" + ValidRecord(Compression::kNone).substr(2),
+                         "magic 58 58 is not a tiercache record's (54 c9; format 1: 54 43 52 c9)");
+  ExpectCorruptionNaming("TCX" + ValidFormatOneRecord().substr(3), "magic 54 43 is not");
+}
+
+TEST(MalformedRecordTest, NewerFormatVersionIsNamed) {
+  ExpectCorruptionNaming(WithField(ValidRecord(Compression::kNone), 2, std::uint8_t{3}),
+                         "record format version 3 is newer than this tiercache (2)");
+}
+
+TEST(MalformedRecordTest, AnOlderFormatVersionUnderTheNewMagicIsCorruption) {
+  for (const std::uint8_t version : {0, 1}) {
+    ExpectCorruptionNaming(
+        WithField(ValidRecord(Compression::kNone), 2, version),
+        fmt::format("format version {} under format 2's magic (54 c9) is not valid", version));
+  }
+}
+
+TEST(MalformedRecordTest, AnyOtherFormatVersionUnderTheOldMagicIsCorruption) {
+  for (const std::uint8_t version : {0, 2, 3}) {
+    ExpectCorruptionNaming(
+        WithField(ValidFormatOneRecord(), 4, version),
+        fmt::format("format version {} under format 1's magic (54 43 52 c9) is not valid",
+                    version));
+  }
+}
+
+TEST(MalformedRecordTest, ReservedFlagBitsAreCorruption) {
+  for (int bit = 3; bit < 8; ++bit) {
+    const auto flags = static_cast<std::uint8_t>(kFlagHasExpiry | (1 << bit));
+    ExpectCorruptionNaming(WithField(ValidRecord(Compression::kNone), 3, flags),
+                           "reserved bits set in flags");
+    ExpectCorruptionNaming(WithField(ValidFormatOneRecord(), 5, flags),
+                           "reserved bits set in flags");
+  }
+}
+
+TEST(MalformedRecordTest, UnknownCodecIsCorruption) {
+  const auto flags = static_cast<std::uint8_t>(kFlagHasExpiry | 2);
+  ExpectCorruptionNaming(WithField(ValidRecord(Compression::kNone), 3, flags),
+                         "unknown value codec 2");
+  ExpectCorruptionNaming(WithField(ValidFormatOneRecord(), 5, flags), "unknown value codec 2");
+}
+
+TEST(MalformedRecordTest, ChecksumMismatchIsNamed) {
+  const std::string record = ValidRecord(Compression::kNone);
+  ExpectCorruptionNaming(WithField(record, ChecksumOffset(record), std::uint32_t{42}),
+                         "checksum 0x0000002a does not match");
+  ExpectCorruptionNaming(WithField(ValidFormatOneRecord(), 28, std::uint64_t{42}),
+                         "checksum 0x000000000000002a does not match");
+}
+
+// Format 1's header alone: what format 2 no longer has.
+
+TEST(MalformedRecordTest, FormatOneHugePayloadLengthIsCorruption) {
+  const std::string record = WithField(ValidFormatOneRecord(), 24, UINT32_MAX);
   ExpectCorruptionNaming(record, "payload length 4294967295 exceeds the record's");
   RecordHeader header;
   EXPECT_TRUE(ParseRecordHeader(record, &header).IsCorruption());
 }
 
-TEST(MalformedRecordTest, ShortPayloadLengthIsCorruption) {
-  ExpectCorruptionNaming(WithField(ValidRecord(Compression::kNone), 24, std::uint32_t{1}),
+TEST(MalformedRecordTest, FormatOneShortPayloadLengthIsCorruption) {
+  ExpectCorruptionNaming(WithField(ValidFormatOneRecord(), 24, std::uint32_t{1}),
                          "unaccounted for");
 }
 
-TEST(MalformedRecordTest, WrongMagicIsCorruption) {
-  ExpectCorruptionNaming("XXXX" + ValidRecord(Compression::kNone).substr(4),
-                         "magic 58 58 58 58 is not a tiercache record's");
-}
-
-TEST(MalformedRecordTest, NewerFormatVersionIsNamed) {
-  ExpectCorruptionNaming(WithField(ValidRecord(Compression::kNone), 4, std::uint8_t{2}),
-                         "record format version 2 is newer than this tiercache (1)");
-}
-
-TEST(MalformedRecordTest, FormatVersionZeroIsCorruption) {
-  ExpectCorruptionNaming(WithField(ValidRecord(Compression::kNone), 4, std::uint8_t{0}),
-                         "format version 0");
-}
-
-TEST(MalformedRecordTest, ReservedFlagBitsAreCorruption) {
-  for (int bit = 3; bit < 8; ++bit) {
-    ExpectCorruptionNaming(
-        WithField(ValidRecord(Compression::kNone), 5, static_cast<std::uint8_t>(1 << bit)),
-        "reserved bits set in flags");
-  }
-}
-
-TEST(MalformedRecordTest, UnknownCodecIsCorruption) {
-  ExpectCorruptionNaming(WithField(ValidRecord(Compression::kNone), 5, std::uint8_t{2}),
-                         "unknown value codec 2");
-}
-
-TEST(MalformedRecordTest, ReservedHeaderBytesAreCorruption) {
-  ExpectCorruptionNaming(WithField(ValidRecord(Compression::kNone), 6, std::uint16_t{1}),
+TEST(MalformedRecordTest, FormatOneReservedHeaderBytesAreCorruption) {
+  ExpectCorruptionNaming(WithField(ValidFormatOneRecord(), 6, std::uint16_t{1}),
                          "reserved header bytes");
 }
 
-TEST(MalformedRecordTest, ExpiryWithoutItsFlagIsCorruption) {
-  ExpectCorruptionNaming(WithField(ValidRecord(Compression::kNone), 5, std::uint8_t{0}),
+TEST(MalformedRecordTest, FormatOneExpiryWithoutItsFlagIsCorruption) {
+  ExpectCorruptionNaming(WithField(ValidFormatOneRecord(), 5, std::uint8_t{0}),
                          "has-expiry flag is clear");
-}
-
-TEST(MalformedRecordTest, ChecksumMismatchIsNamed) {
-  ExpectCorruptionNaming(WithField(ValidRecord(Compression::kNone), 28, std::uint64_t{42}),
-                         "checksum 0x000000000000002a does not match");
 }
 
 TEST(MalformedRecordTest, SealedValidPayloadDecodes) {
   PayloadBuilder payload;
   payload.FixedFields().Bytes("value").Put(std::uint32_t{1}).Bytes("k").Bytes("v");
-  Entry entry;
-  ASSERT_TRUE(DecodeRecord(SealedRecord(payload.bytes()), &entry).ok());
-  EXPECT_EQ("value", entry.value);
-  EXPECT_EQ(1u, entry.metadata.size());
+  for (const std::string& record :
+       {SealedRecord(payload.bytes()), SealedRecord(payload.bytes(), kFlagHasExpiry),
+        SealedFormatOneRecord(payload.bytes()), ValidFormatOneRecord()}) {
+    Entry entry;
+    const Status s = DecodeRecord(record, &entry);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_EQ("value", entry.value);
+    EXPECT_EQ(1u, entry.metadata.size());
+  }
 }
 
 TEST(MalformedRecordTest, NewerPayloadVersionIsNamed) {

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/util/record_seal.h"
 #include "tests/util/run_mode.h"
 #include "tests/util/same_entry.h"
 
@@ -24,10 +25,16 @@ namespace {
 
 using std::chrono::milliseconds;
 using test_util::ExpectSameFields;
+using test_util::FormatOneRecord;
 
 // The checksum as record_format.h documents it, computed independently of
-// the encoder: XXH3-64 of the header's first 28 bytes, then the payload.
-std::uint64_t DocumentedChecksum(std::string_view header, std::string_view payload) {
+// the encoder: the low 32 bits of XXH3-64 of every byte before it.
+std::uint32_t DocumentedChecksum(std::string_view before) {
+  return static_cast<std::uint32_t>(XXH3_64bits(before.data(), before.size()));
+}
+
+// Format 1's: XXH3-64 of the header's first 28 bytes, then the payload.
+std::uint64_t FormatOneChecksum(std::string_view header, std::string_view payload) {
   XXH3_state_t state;
   XXH3_64bits_reset(&state);
   XXH3_64bits_update(&state, header.data(), header.size());
@@ -263,17 +270,16 @@ TEST_F(RecordFormatTest, WritesTheDocumentedLayout) {
       "\x01\x00\x00\x00k\x02\x00\x00\x00vv",  // metadata item
       47);
   const std::string header(
-      "TCR\xc9"                           // magic
-      "\x01\x04\x00\x00"                  // format version, flags (has expiry), reserved
-      "\x18\x17\x16\x15\x14\x13\x12\x11"  // expires_at
-      "\x48\x47\x46\x45\x44\x43\x42\x41"  // version
-      "\x2f\x00\x00\x00",                 // payload length
-      28);
-  ASSERT_EQ(kRecordHeaderSize + payload.size(), record_.size());
-  EXPECT_EQ(header, record_.substr(0, 28));
-  EXPECT_EQ(payload, record_.substr(kRecordHeaderSize));
-  const std::uint64_t checksum = DocumentedChecksum(header, payload);
-  EXPECT_EQ(0, std::memcmp(&checksum, record_.data() + 28, 8));
+      "T\xc9"                              // magic
+      "\x02\x04"                           // format version, flags (has expiry)
+      "\x48\x47\x46\x45\x44\x43\x42\x41"   // version
+      "\x18\x17\x16\x15\x14\x13\x12\x11",  // expires_at
+      20);
+  ASSERT_EQ(header.size() + payload.size() + 4, record_.size());
+  EXPECT_EQ(header, record_.substr(0, 20));
+  EXPECT_EQ(payload, record_.substr(20, payload.size()));
+  const std::uint32_t checksum = DocumentedChecksum(header + payload);
+  EXPECT_EQ(0, std::memcmp(&checksum, record_.data() + 20 + payload.size(), 4));
 }
 
 // A fresh write (never read, no metadata) leaves its access data and metadata
@@ -291,7 +297,13 @@ TEST_F(RecordFormatTest, WritesAFreshEntryWithoutItsDefaultFields) {
       "\x08\x07\x06\x05\x04\x03\x02\x01"  // created_at
       "\x02\x00\x00\x00hi",               // value
       16);
-  EXPECT_EQ(payload, record_.substr(kRecordHeaderSize));
+  const std::string header(
+      "T\xc9"                              // magic
+      "\x02\x00"                           // format version, flags (nothing)
+      "\x09\x00\x00\x00\x00\x00\x00\x00",  // version
+      12);
+  ASSERT_EQ(header.size() + payload.size() + 4, record_.size());
+  EXPECT_EQ(header + payload, record_.substr(0, header.size() + payload.size()));
   Entry decoded;
   decoded.metadata = {{"left", "over"}};  // a reused entry: nothing may remain
   decoded.access_count = 5;
@@ -313,18 +325,14 @@ TEST_F(RecordFormatTest, ReadsPayloadVersionOne) {
       "\x01\x00\x00\x00"                      // metadata count
       "\x01\x00\x00\x00k\x02\x00\x00\x00vv",  // metadata item
       46);
-  std::string record(
-      "TCR\xc9"                           // magic
-      "\x01\x00\x00\x00"                  // format version, flags, reserved
-      "\x00\x00\x00\x00\x00\x00\x00\x00"  // expires_at
-      "\x07\x00\x00\x00\x00\x00\x00\x00"  // version
-      "\x2e\x00\x00\x00",                 // payload length
-      28);
-  const std::uint64_t checksum = DocumentedChecksum(record, payload);
-  record.append(reinterpret_cast<const char*>(&checksum), sizeof checksum);
-  record += payload;
+  const std::string header(
+      "TCR\xc9"                            // magic
+      "\x01\x00\x00\x00"                   // format version, flags, reserved
+      "\x00\x00\x00\x00\x00\x00\x00\x00"   // expires_at
+      "\x07\x00\x00\x00\x00\x00\x00\x00",  // version
+      24);
   Entry entry;
-  ASSERT_TRUE(DecodeRecord(record, &entry).ok());
+  ASSERT_TRUE(DecodeRecord(FormatOneRecord(header, payload), &entry).ok());
   EXPECT_EQ(entry.value, "hi");
   EXPECT_EQ(entry.version, 7u);
   EXPECT_EQ(entry.created_at, TimePoint(milliseconds(0x0102030405060708)));
@@ -332,6 +340,41 @@ TEST_F(RecordFormatTest, ReadsPayloadVersionOne) {
   EXPECT_EQ(entry.access_count, 0x3132333435363738u);
   EXPECT_EQ(entry.metadata, (std::map<std::string, std::string>{{"k", "vv"}}));
   EXPECT_FALSE(entry.expires_at.has_value());
+}
+
+// Stores written before record format 2 stay readable: format 1 with payload
+// version 2, an expiry and an lz4 value.
+TEST_F(RecordFormatTest, ReadsRecordFormatOne) {
+  Entry entry;
+  entry.value = std::string(1000, 'x');
+  entry.created_at = entry.last_accessed = TimePoint(milliseconds(5));
+  entry.expires_at = TimePoint(milliseconds(0x1112131415161718));
+  entry.version = 0x4142434445464748;
+  RecordEncoder encoder(Compression::kLz4, 1);
+  ASSERT_TRUE(encoder.Encode(entry, &record_).ok());
+  RecordHeader header;
+  ASSERT_TRUE(ParseRecordHeader(record_, &header).ok());
+  const std::string payload = record_.substr(header.payload_offset, header.payload_length);
+  const std::string old_header(
+      "TCR\xc9"                            // magic
+      "\x01\x05\x00\x00"                   // format version, flags (lz4, has expiry), reserved
+      "\x18\x17\x16\x15\x14\x13\x12\x11"   // expires_at
+      "\x48\x47\x46\x45\x44\x43\x42\x41",  // version
+      24);
+  const std::string old_record = FormatOneRecord(old_header, payload);
+  const auto length = static_cast<std::uint32_t>(payload.size());
+  ASSERT_EQ(old_record.substr(0, 28),
+            old_header + std::string(reinterpret_cast<const char*>(&length), sizeof length));
+  ASSERT_TRUE(ParseRecordHeader(old_record, &header).ok());
+  EXPECT_EQ(header.format_version, 1);
+  EXPECT_EQ(header.payload_offset, 36u);
+  EXPECT_EQ(header.payload_length, payload.size());
+  EXPECT_EQ(header.checksum, FormatOneChecksum(old_record.substr(0, 28), payload));
+  StoredValue stored;
+  Entry decoded;
+  ASSERT_TRUE(DecodeRecord(old_record, &decoded, &stored).ok());
+  ExpectSameFields(entry, decoded);
+  EXPECT_EQ(stored.codec, kCodecLz4);
 }
 
 TEST_F(RecordFormatTest, ParsesTheHeaderAlone) {
@@ -347,10 +390,20 @@ TEST_F(RecordFormatTest, ParsesTheHeaderAlone) {
   EXPECT_EQ(kCodecLz4 | kFlagHasExpiry, header.flags);
   EXPECT_EQ(entry.expires_at, header.expires_at);
   EXPECT_EQ(77u, header.version);
-  EXPECT_EQ(record_.size() - kRecordHeaderSize, header.payload_length);
+  EXPECT_EQ(20u, header.payload_offset);
+  EXPECT_EQ(record_.size() - 20 - 4, header.payload_length);
+  EXPECT_EQ(DocumentedChecksum(std::string_view(record_).substr(0, record_.size() - 4)),
+            header.checksum);
   RecordHeader verified;
   ASSERT_TRUE(VerifyRecord(record_, &verified).ok());
   EXPECT_EQ(header.checksum, verified.checksum);
+  entry.expires_at.reset();
+  ASSERT_TRUE(encoder.Encode(entry, &record_).ok());
+  ASSERT_TRUE(ParseRecordHeader(record_, &header).ok());
+  EXPECT_EQ(kCodecLz4, header.flags);
+  EXPECT_FALSE(header.expires_at.has_value());
+  EXPECT_EQ(12u, header.payload_offset);
+  EXPECT_EQ(record_.size() - 12 - 4, header.payload_length);
 }
 
 // The reused archive leaves nothing behind in it. (With lz4 the bytes may

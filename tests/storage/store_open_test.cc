@@ -164,15 +164,18 @@ TEST_F(StoreOpenTest, ANewerFormatVersionIsRefused) {
   }
 }
 
-// A store of format 1 (records of payload version 1 only) is read as it is;
-// a read-write open raises it to 2 before writing records of version 2.
+// A store of an older format (1: records of payload version 1 only; 2:
+// records of record format 1 only) is read as it is; a read-write open raises
+// it to the current one before writing records of record format 2.
 TEST_F(StoreOpenTest, AnOlderFormatVersionIsRaisedByAReadWriteOpen) {
-  OpenOk(ReadWrite()).reset();
-  MakeRawRocksDb({kMetaColumnFamily, kDataColumnFamily}, {{"format_version", "1"}});
-  OpenOk(Secondary()).reset();
-  EXPECT_EQ(ReadRawMeta("format_version"), "1");
-  OpenOk(ReadWrite()).reset();
-  EXPECT_EQ(ReadRawMeta("format_version"), "2");
+  for (const std::string older : {"1", "2"}) {
+    OpenOk(ReadWrite()).reset();
+    MakeRawRocksDb({kMetaColumnFamily, kDataColumnFamily}, {{"format_version", older}});
+    OpenOk(Secondary()).reset();
+    EXPECT_EQ(ReadRawMeta("format_version"), older);
+    OpenOk(ReadWrite()).reset();
+    EXPECT_EQ(ReadRawMeta("format_version"), "3");
+  }
 }
 
 // An older tiercache's load could write a ceiling above the range: the store
