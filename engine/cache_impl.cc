@@ -122,7 +122,8 @@ Status Cache::Impl::OpenParts() {
   }
   if (options_.refresh_after_write.count() > 0) {
     refresher_ = std::make_unique<engine::Refresher>(
-        options_.refresh_threads, [this](const engine::Refresher::Job& job) { Refresh(job); });
+        options_.refresh_threads, options_.refresh_after_write, clock_,
+        [this](const engine::Refresher::Job& job) { return Refresh(job); });
   }
   return Status::OK();
 }
@@ -555,9 +556,9 @@ void Cache::Impl::AskRefresh(std::uint32_t id, std::string_view ns, std::string_
 
 // A refresh is a load the Get that asked for it does not wait for: a Get that
 // misses the key meanwhile joins it as it would a load.
-void Cache::Impl::Refresh(const engine::Refresher::Job& job) {
+bool Cache::Impl::Refresh(const engine::Refresher::Job& job) {
   std::string flight = engine::FlightKey(job.ns, job.key);
-  if (!loads_.TryStart(flight)) return;  // a load of the key runs: what it finds or stores is new
+  if (!loads_.TryStart(flight)) return true;  // a load of the key runs: what it finds is new
   engine::StartedRuns runs(&loads_);
   const std::size_t run = runs.Add(std::move(flight));
   if (options_.negative_ttl.count() > 0) negatives_.Begin(runs.key(run), clock_->Now());
@@ -565,10 +566,12 @@ void Cache::Impl::Refresh(const engine::Refresher::Job& job) {
   Bump(counters_.refreshes);
   LoadedValue loaded;
   Status s = CallLoader(job.ns, job.key, &loaded);
+  const bool failed = !s.ok() && !s.IsNotFound();
   Entry entry;
   s = SettleLoad(job.ns, job.key, runs.key(run), job.version, std::move(s), std::move(loaded),
                  &entry);
   runs.Finish(run, s, entry);
+  return !failed;
 }
 
 Status Cache::Impl::Load(std::string_view ns, std::string_view key,

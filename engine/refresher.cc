@@ -5,7 +5,11 @@
 
 namespace tiercache::engine {
 
-Refresher::Refresher(std::size_t threads, Work work) : work_(std::move(work)) {
+Refresher::Refresher(std::size_t threads, std::chrono::milliseconds max_backoff,
+                     std::shared_ptr<Clock> clock, Work work)
+    : max_backoff_(std::max(max_backoff, kFirstRetry)),
+      clock_(std::move(clock)),
+      work_(std::move(work)) {
   threads_.reserve(threads);
   for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
 }
@@ -20,7 +24,7 @@ bool Refresher::Request(std::uint64_t hash, std::string_view ns, std::string_vie
   if (hint.load(std::memory_order_relaxed) == Mark(hash)) return false;
   {
     std::lock_guard lock(mu_);
-    if (stopping_ || pending_.contains(hash)) return false;
+    if (stopping_ || pending_.contains(hash) || BackingOff(hash)) return false;
     if (queue_.size() >= kMaxQueued) {
       ++dropped_;
       return false;
@@ -37,6 +41,30 @@ void Refresher::Forget(std::uint64_t hash) {
   pending_.erase(hash);
   std::atomic<std::uint64_t>& hint = HintOf(hash);
   if (hint.load(std::memory_order_relaxed) == Mark(hash)) hint.store(0, std::memory_order_relaxed);
+}
+
+bool Refresher::BackingOff(std::uint64_t hash) const {
+  const auto it = backoffs_.find(hash);
+  return it != backoffs_.end() && clock_->Now() < it->second.until;
+}
+
+// The failures in a row stay counted past the backoff's end, until a refresh
+// of the key does not fail. Full, the table first lets go of the keys whose
+// backoffs have ended.
+void Refresher::Failed(std::uint64_t hash) {
+  const TimePoint now = clock_->Now();
+  auto it = backoffs_.find(hash);
+  if (it == backoffs_.end()) {
+    if (backoffs_.size() >= kMaxBackoffs) {
+      std::erase_if(backoffs_, [&](const auto& entry) { return entry.second.until <= now; });
+    }
+    if (backoffs_.size() >= kMaxBackoffs) return;
+    it = backoffs_.emplace(hash, Backoff{}).first;
+  }
+  Backoff& backoff = it->second;
+  // 2^25 seconds is past the 365 days max_backoff may be: counting stops there.
+  backoff.failures = std::min(backoff.failures + 1, 26);
+  backoff.until = now + std::min(max_backoff_, kFirstRetry * (1 << (backoff.failures - 1)));
 }
 
 bool Refresher::WaitFor(std::chrono::steady_clock::time_point deadline) {
@@ -84,9 +112,14 @@ void Refresher::Run() {
     queue_.pop_front();
     running_.insert(next.seq);
     lock.unlock();
-    work_(next.job);
+    const bool done = work_(next.job);
     lock.lock();
     running_.erase(next.seq);
+    if (done) {
+      backoffs_.erase(next.job.hash);
+    } else {
+      Failed(next.job.hash);
+    }
     Forget(next.job.hash);
     finished_.notify_all();
   }

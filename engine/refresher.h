@@ -8,13 +8,17 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
+
+#include "tiercache/clock.h"
 
 namespace tiercache::engine {
 
@@ -24,6 +28,12 @@ namespace tiercache::engine {
 // once until its refresh has run, so however many Gets find it due, it is
 // refreshed once. Bounded: past kMaxQueued waiting refreshes, more are turned
 // away (the next Get that finds the entry due asks again).
+//
+// A key whose refresh failed is turned away for a while, so that a failing
+// loader is not called again at once by every Get that finds the key due:
+// kFirstRetry after one failure, twice as long after each further failure in
+// a row, at most max_backoff; a refresh that does not fail ends it. Up to
+// kMaxBackoffs keys are remembered; past that, a failed key is not held back.
 //
 // Keys are known by their HashKey: two keys whose 64-bit hashes are equal
 // would share a refresh's turn, the second asked for again once the first's
@@ -41,6 +51,8 @@ class Refresher {
   // these (bench store).
   static constexpr std::size_t kHints = 8192;
   static_assert(kHints > 1, "Mark(0) and Mark(1) must fall in different slots");
+  static constexpr std::size_t kMaxBackoffs = 10'000;
+  static constexpr std::chrono::milliseconds kFirstRetry{1000};
 
   // One refresh: the key, and the version the Get found.
   struct Job {
@@ -49,10 +61,13 @@ class Refresher {
     std::string key;
     std::uint64_t version = 0;
   };
-  using Work = std::function<void(const Job& job)>;
+  // Runs one refresh: false when it failed, true when it did not.
+  using Work = std::function<bool(const Job& job)>;
 
-  // Starts `threads` threads, which run `work` for each job.
-  Refresher(std::size_t threads, Work work);
+  // Starts `threads` threads, which run `work` for each job. `clock` times the
+  // backoff after a failure, at most `max_backoff` (at least kFirstRetry).
+  Refresher(std::size_t threads, std::chrono::milliseconds max_backoff,
+            std::shared_ptr<Clock> clock, Work work);
   // Stop().
   ~Refresher();
   Refresher(const Refresher&) = delete;
@@ -60,8 +75,9 @@ class Refresher {
 
   // Queues a refresh of the key, whose HashKey is `hash`. False, with nothing
   // queued, when a refresh of that hash is queued or running already (or has
-  // just ended, read from a stale hint), when kMaxQueued are waiting (counted
-  // in dropped()), or once Stop has begun.
+  // just ended, read from a stale hint), when its last refresh failed and its
+  // backoff has not passed, when kMaxQueued are waiting (counted in
+  // dropped()), or once Stop has begun.
   bool Request(std::uint64_t hash, std::string_view ns, std::string_view key,
                std::uint64_t version);
 
@@ -91,7 +107,19 @@ class Refresher {
   std::atomic<std::uint64_t>& HintOf(std::uint64_t hash) { return hints_[hash % kHints]; }
   // REQUIRES: mu_ held. The key's refresh has run, or will not.
   void Forget(std::uint64_t hash);
+  // REQUIRES: mu_ held. Whether the key's backoff holds a refresh back now.
+  bool BackingOff(std::uint64_t hash) const;
+  // REQUIRES: mu_ held. Starts or lengthens the key's backoff.
+  void Failed(std::uint64_t hash);
 
+  // A key whose refreshes failed, the last ones in a row.
+  struct Backoff {
+    TimePoint until;
+    int failures = 0;
+  };
+
+  const std::chrono::milliseconds max_backoff_;
+  const std::shared_ptr<Clock> clock_;
   const Work work_;
   // Per slot, the Mark of one key queued or running whose hash falls there,
   // or 0: a Get that finds its own Mark needs no lock to learn its answer.
@@ -102,6 +130,7 @@ class Refresher {
   std::deque<Queued> queue_;
   std::unordered_set<std::uint64_t> pending_;  // queued or running, by hash
   std::set<std::uint64_t> running_;            // sequence numbers
+  std::unordered_map<std::uint64_t, Backoff> backoffs_;  // by hash
   std::uint64_t next_seq_ = 1;
   std::uint64_t dropped_ = 0;
   bool stopping_ = false;

@@ -252,20 +252,33 @@ TEST_F(RefreshTest, NotFoundIsRememberedUnderNegativeTtl) {
   EXPECT_EQ(cache->GetStats().loads.negative_hits, 1u);
 }
 
-TEST_F(RefreshTest, ALoaderErrorLeavesTheEntryAndTheNextGetAsksAgain) {
+// The key whose refresh failed is not refreshed again until its backoff has
+// passed: 1 s after one failure, 2 s after two in a row.
+TEST_F(RefreshTest, ALoaderErrorLeavesTheEntryAndTheKeyIsTriedAgainAfterABackoff) {
   auto cache = Open();
   LoadAndAge(*cache);
   source_->Fail(true);
-  EXPECT_EQ(Get(*cache, "k"), "v1");
-  ASSERT_TRUE(cache->Flush(kPatience).ok());
-  EXPECT_EQ(Get(*cache, "k"), "v1");  // kept, and still due
-  ASSERT_TRUE(cache->Flush(kPatience).ok());
+  const auto get_and_settle = [&] {
+    EXPECT_EQ(Get(*cache, "k"), "v1");  // kept, and still due
+    ASSERT_TRUE(cache->Flush(kPatience).ok());
+  };
+  ASSERT_NO_FATAL_FAILURE(get_and_settle());
+  EXPECT_EQ(source_->calls("k"), 2);
+  clock_->Advance(milliseconds(999));
+  ASSERT_NO_FATAL_FAILURE(get_and_settle());
+  EXPECT_EQ(source_->calls("k"), 2);  // within the backoff
+  clock_->Advance(milliseconds(1));
+  ASSERT_NO_FATAL_FAILURE(get_and_settle());
+  EXPECT_EQ(source_->calls("k"), 3);  // tried again, and failed again
+  clock_->Advance(milliseconds(1'999));
+  ASSERT_NO_FATAL_FAILURE(get_and_settle());
   EXPECT_EQ(source_->calls("k"), 3);
   EXPECT_EQ(cache->GetStats().loads.errors, 2u);
 
   source_->Fail(false);
-  EXPECT_EQ(Get(*cache, "k"), "v1");
-  ASSERT_TRUE(cache->Flush(kPatience).ok());
+  clock_->Advance(milliseconds(1));
+  ASSERT_NO_FATAL_FAILURE(get_and_settle());
+  EXPECT_EQ(source_->calls("k"), 4);
   EXPECT_EQ(Get(*cache, "k"), "v2");
 }
 

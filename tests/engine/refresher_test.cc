@@ -15,13 +15,15 @@
 #include <vector>
 
 #include "engine/key_hash.h"
+#include "tiercache/clock.h"
 
 namespace tiercache::engine {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::UnorderedElementsAreArray;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
 
 constexpr auto kPatience = std::chrono::seconds(30);
 
@@ -31,17 +33,26 @@ class Recorder {
  public:
   explicit Recorder(bool hold_first) : hold_(hold_first) {}
 
-  void operator()(const Refresher::Job& job) {
+  // Succeeds unless fail() was set.
+  bool operator()(const Refresher::Job& job) {
     bool hold = false;
+    bool fail = false;
     {
       std::lock_guard lock(mu_);
       ran_.push_back(job.ns + "/" + job.key + "@" + std::to_string(job.version));
       hold = std::exchange(hold_, false);
+      fail = fail_;
     }
     if (hold) {
       started_.set_value();
       released_.wait();
     }
+    return !fail;
+  }
+
+  void fail(bool fail) {
+    std::lock_guard lock(mu_);
+    fail_ = fail;
   }
 
   void WaitUntilHeld() { started_.get_future().wait(); }
@@ -54,6 +65,7 @@ class Recorder {
  private:
   std::mutex mu_;
   bool hold_;
+  bool fail_ = false;
   std::vector<std::string> ran_;
   std::promise<void> started_;
   std::promise<void> release_;
@@ -67,12 +79,18 @@ bool Ask(Refresher& refresher, std::string_view ns, std::string_view key, std::u
 }
 
 Refresher::Work RunOn(Recorder* recorder) {
-  return [recorder](const Refresher::Job& job) { (*recorder)(job); };
+  return [recorder](const Refresher::Job& job) { return (*recorder)(job); };
+}
+
+// A refresher whose backoff after failures runs on `clock`, up to a minute.
+Refresher Make(std::size_t threads, Refresher::Work work,
+               std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>()) {
+  return Refresher(threads, std::chrono::minutes(1), std::move(clock), std::move(work));
 }
 
 TEST(RefresherTest, AKeyIsQueuedOnceUntilItsRefreshHasRun) {
   Recorder recorder(/*hold_first=*/true);
-  Refresher refresher(1, RunOn(&recorder));
+  Refresher refresher = Make(1, RunOn(&recorder));
   EXPECT_TRUE(Ask(refresher, "ns", "a", 1));
   recorder.WaitUntilHeld();
   EXPECT_FALSE(Ask(refresher, "ns", "a", 2));  // running
@@ -81,11 +99,11 @@ TEST(RefresherTest, AKeyIsQueuedOnceUntilItsRefreshHasRun) {
   EXPECT_TRUE(Ask(refresher, "other", "a", 1));  // another namespace's key
   EXPECT_EQ(refresher.queued(), 2u);
   recorder.Release();
-  ASSERT_TRUE(refresher.WaitFor(Clock::now() + kPatience));
+  ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
   EXPECT_THAT(recorder.ran(), ElementsAre("ns/a@1", "ns/b@1", "other/a@1"));
 
   EXPECT_TRUE(Ask(refresher, "ns", "a", 3));  // its refresh has run: asked again
-  ASSERT_TRUE(refresher.WaitFor(Clock::now() + kPatience));
+  ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
   EXPECT_EQ(recorder.ran().back(), "ns/a@3");
   EXPECT_EQ(refresher.dropped(), 0u);
 }
@@ -94,7 +112,7 @@ TEST(RefresherTest, KeysThatShareAHintSlotAreEachQueuedOnce) {
   constexpr std::uint64_t kFirst = 5;
   constexpr std::uint64_t kSecond = 5 + Refresher::kHints * 7;  // the same hint slot
   Recorder recorder(/*hold_first=*/true);
-  Refresher refresher(1, RunOn(&recorder));
+  Refresher refresher = Make(1, RunOn(&recorder));
   ASSERT_TRUE(refresher.Request(kFirst, "ns", "first", 1));
   recorder.WaitUntilHeld();
   EXPECT_TRUE(refresher.Request(kSecond, "ns", "second", 1));
@@ -102,7 +120,7 @@ TEST(RefresherTest, KeysThatShareAHintSlotAreEachQueuedOnce) {
   EXPECT_FALSE(refresher.Request(kFirst, "ns", "first", 2));
   EXPECT_FALSE(refresher.Request(kSecond, "ns", "second", 2));
   recorder.Release();
-  ASSERT_TRUE(refresher.WaitFor(Clock::now() + kPatience));
+  ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
   EXPECT_THAT(recorder.ran(), ElementsAre("ns/first@1", "ns/second@1"));
   // Both ran: asked again, the second first, whose hint the slot held last.
   EXPECT_TRUE(refresher.Request(kSecond, "ns", "second", 3));
@@ -111,12 +129,12 @@ TEST(RefresherTest, KeysThatShareAHintSlotAreEachQueuedOnce) {
 
 TEST(RefresherTest, HashZeroIsQueuedAndForgottenAsAnyOther) {
   Recorder recorder(/*hold_first=*/false);
-  Refresher refresher(1, RunOn(&recorder));
+  Refresher refresher = Make(1, RunOn(&recorder));
   for (const std::uint64_t hash : {std::uint64_t{0}, std::uint64_t{Refresher::kHints}}) {
     ASSERT_TRUE(refresher.Request(hash, "ns", std::to_string(hash), 1)) << hash;
-    ASSERT_TRUE(refresher.WaitFor(Clock::now() + kPatience));
+    ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
     EXPECT_TRUE(refresher.Request(hash, "ns", std::to_string(hash), 2)) << hash;
-    ASSERT_TRUE(refresher.WaitFor(Clock::now() + kPatience));
+    ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
   }
   const std::string slot_mate = "ns/" + std::to_string(Refresher::kHints);
   EXPECT_THAT(recorder.ran(),
@@ -125,31 +143,31 @@ TEST(RefresherTest, HashZeroIsQueuedAndForgottenAsAnyOther) {
 
 TEST(RefresherTest, KeysWithOneHashShareARefreshTurn) {
   Recorder recorder(/*hold_first=*/true);
-  Refresher refresher(1, RunOn(&recorder));
+  Refresher refresher = Make(1, RunOn(&recorder));
   ASSERT_TRUE(refresher.Request(42, "ns", "a", 1));
   recorder.WaitUntilHeld();
   EXPECT_FALSE(refresher.Request(42, "ns", "b", 1));
   recorder.Release();
-  ASSERT_TRUE(refresher.WaitFor(Clock::now() + kPatience));
+  ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
   EXPECT_TRUE(refresher.Request(42, "ns", "b", 1));  // its turn, once a's refresh has run
-  ASSERT_TRUE(refresher.WaitFor(Clock::now() + kPatience));
+  ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
   EXPECT_THAT(recorder.ran(), ElementsAre("ns/a@1", "ns/b@1"));
 }
 
 TEST(RefresherTest, WaitForEndsAtItsDeadlineWhileARefreshRuns) {
   Recorder recorder(/*hold_first=*/true);
-  Refresher refresher(1, RunOn(&recorder));
-  EXPECT_TRUE(refresher.WaitFor(Clock::now()));  // nothing asked
+  Refresher refresher = Make(1, RunOn(&recorder));
+  EXPECT_TRUE(refresher.WaitFor(SteadyClock::now()));  // nothing asked
   ASSERT_TRUE(Ask(refresher, "ns", "a", 1));
   recorder.WaitUntilHeld();
-  EXPECT_FALSE(refresher.WaitFor(Clock::now()));
+  EXPECT_FALSE(refresher.WaitFor(SteadyClock::now()));
   recorder.Release();
-  EXPECT_TRUE(refresher.WaitFor(Clock::now() + kPatience));
+  EXPECT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
 }
 
 TEST(RefresherTest, RequestsPastTheBoundAreDroppedAndCounted) {
   Recorder recorder(/*hold_first=*/true);
-  Refresher refresher(1, RunOn(&recorder));
+  Refresher refresher = Make(1, RunOn(&recorder));
   ASSERT_TRUE(Ask(refresher, "ns", "running", 1));
   recorder.WaitUntilHeld();
   for (std::size_t i = 0; i < Refresher::kMaxQueued; ++i) {
@@ -159,14 +177,14 @@ TEST(RefresherTest, RequestsPastTheBoundAreDroppedAndCounted) {
   EXPECT_EQ(refresher.dropped(), 1u);
   EXPECT_EQ(refresher.queued(), Refresher::kMaxQueued);
   recorder.Release();
-  ASSERT_TRUE(refresher.WaitFor(Clock::now() + kPatience));
+  ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
   EXPECT_EQ(recorder.ran().size(), Refresher::kMaxQueued + 1);
   EXPECT_TRUE(Ask(refresher, "ns", "one too many", 1));  // room again
 }
 
 TEST(RefresherTest, StopDropsWhatIsQueuedAndWaitsForWhatRuns) {
   Recorder recorder(/*hold_first=*/true);
-  Refresher refresher(1, RunOn(&recorder));
+  Refresher refresher = Make(1, RunOn(&recorder));
   ASSERT_TRUE(Ask(refresher, "ns", "a", 1));
   recorder.WaitUntilHeld();
   ASSERT_TRUE(Ask(refresher, "ns", "b", 1));
@@ -183,18 +201,76 @@ TEST(RefresherTest, StopDropsWhatIsQueuedAndWaitsForWhatRuns) {
 TEST(RefresherTest, SeveralThreadsRunEveryKeyOnce) {
   std::mutex mu;
   std::vector<std::string> ran;
-  Refresher refresher(4, [&](const Refresher::Job& job) {
+  Refresher refresher = Make(4, [&](const Refresher::Job& job) {
     std::lock_guard lock(mu);
     ran.push_back(job.key);
+    return true;
   });
   std::vector<std::string> keys;
   for (int i = 0; i < 200; ++i) {
     keys.push_back(std::to_string(i));
     ASSERT_TRUE(Ask(refresher, "ns", keys.back(), 1));
   }
-  ASSERT_TRUE(refresher.WaitFor(Clock::now() + kPatience));
+  ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
   std::lock_guard lock(mu);
   EXPECT_THAT(ran, UnorderedElementsAreArray(keys));
+}
+
+// After a failure the key waits 1 s, after each further one twice as long,
+// at most max_backoff (a minute here); a refresh that does not fail ends it.
+TEST(RefresherTest, AKeyWhoseRefreshFailedWaitsLongerAfterEachFailure) {
+  Recorder recorder(/*hold_first=*/false);
+  recorder.fail(true);
+  auto clock = std::make_shared<ManualClock>();
+  Refresher refresher = Make(1, RunOn(&recorder), clock);
+  const auto fail_once = [&] {
+    ASSERT_TRUE(Ask(refresher, "ns", "a", 1));
+    ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
+  };
+  ASSERT_NO_FATAL_FAILURE(fail_once());
+  for (const int ms : {1'000, 2'000, 4'000, 8'000, 16'000, 32'000, 60'000, 60'000}) {
+    SCOPED_TRACE(ms);
+    const milliseconds wait(ms);
+    clock->Advance(wait - milliseconds(1));
+    EXPECT_FALSE(Ask(refresher, "ns", "a", 1));
+    EXPECT_TRUE(Ask(refresher, "ns", "b", 1));  // other keys go on
+    ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
+    clock->Advance(milliseconds(1));
+    ASSERT_NO_FATAL_FAILURE(fail_once());
+  }
+  recorder.fail(false);
+  clock->Advance(std::chrono::minutes(1));
+  ASSERT_TRUE(Ask(refresher, "ns", "a", 1));  // succeeds: the backoff ends
+  ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
+  EXPECT_TRUE(Ask(refresher, "ns", "a", 2));
+  ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
+  recorder.fail(true);
+  ASSERT_NO_FATAL_FAILURE(fail_once());  // a first failure again: 1 s
+  clock->Advance(milliseconds(1'000));
+  EXPECT_TRUE(Ask(refresher, "ns", "a", 3));
+  EXPECT_EQ(refresher.dropped(), 0u);
+}
+
+// Past kMaxBackoffs keys in backoff, a failed key is not held back, until the
+// keys whose backoffs have ended make room.
+TEST(RefresherTest, BackoffsAreBounded) {
+  Recorder recorder(/*hold_first=*/false);
+  recorder.fail(true);
+  auto clock = std::make_shared<ManualClock>();
+  Refresher refresher = Make(1, RunOn(&recorder), clock);
+  for (std::size_t i = 0; i < Refresher::kMaxBackoffs; ++i) {
+    ASSERT_TRUE(Ask(refresher, "ns", std::to_string(i), 1)) << i;
+  }
+  ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
+  EXPECT_FALSE(Ask(refresher, "ns", "0", 1));
+  ASSERT_TRUE(Ask(refresher, "ns", "one too many", 1));
+  ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
+  EXPECT_TRUE(Ask(refresher, "ns", "one too many", 1));  // not remembered: asked again at once
+  ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
+  clock->Advance(milliseconds(1'000));  // every backoff has ended
+  ASSERT_TRUE(Ask(refresher, "ns", "newcomer", 1));
+  ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
+  EXPECT_FALSE(Ask(refresher, "ns", "newcomer", 1));  // remembered, in the room made
 }
 
 }  // namespace
