@@ -19,11 +19,7 @@ class ExpiryFilter final : public rocksdb::CompactionFilter {
     // No exception may propagate into RocksDB (compaction_filter.h): keep the
     // record when anything goes wrong.
     try {
-      RecordHeader header;
-      const std::string_view record(existing_value.data(), existing_value.size());
-      if (!ParseRecordHeader(record, &header).ok()) return false;
-      if (!header.expires_at || *header.expires_at > clock_->Now()) return false;
-      return VerifyRecord(record, &header).ok();
+      return ExpiredAndIntact({existing_value.data(), existing_value.size()}, clock_->Now());
     } catch (const std::exception&) {
       return false;
     }

@@ -213,11 +213,7 @@ Status PurgeExpired(Store* store, const Clock& clock, const ProgressFn& progress
     s = ForEachRecord(*store, namespaces, {},
                       [&](const Namespace& ns, std::string_view key, std::string_view record) {
                         ReportProgress(progress, ++result->scanned);
-                        RecordHeader header;
-                        if (!ParseRecordHeader(record, &header).ok() || !header.expires_at ||
-                            *header.expires_at > now) {
-                          return true;
-                        }
+                        if (!ExpiredAndIntact(record, now)) return true;
                         failed = purger.Delete(ns, key);
                         return failed.ok();
                       });

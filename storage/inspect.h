@@ -193,8 +193,8 @@ struct PurgeResult {
   std::uint64_t purged = 0;   // expired records deleted
 };
 
-// Deletes every record expired at clock.Now(), reading headers alone.
-// Records whose header does not parse are left for `verify` to report. The
+// Deletes every record expired at clock.Now(), as ExpiredAndIntact tells
+// them: damaged records are left for `verify` to report. The
 // deletes survive a power cut once PurgeExpired returns (the WAL is synced).
 // REQUIRES: the store is open read-write.
 [[nodiscard]] Status PurgeExpired(Store* store, const Clock& clock, const ProgressFn& progress,

@@ -1,6 +1,7 @@
 #include "storage/record_format.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -214,9 +215,9 @@ Status ParseRecordHeader(std::string_view record, RecordHeader* header) {
     return TooShort(record, sizeof(v1::kMagic), "magic of format 1");
   }
   const auto* m = reinterpret_cast<const unsigned char*>(record.data());
-  return Status::Corruption(fmt::format(
-      "record: magic {:02x} {:02x} is not a tiercache record's (54 c9; format 1: 54 43 52 c9)",
-      m[0], m[1]));
+  return Status::Corruption(
+      fmt::format("record: magic {:02x} is not a tiercache record's (54 c9; format 1: 54 43 52 c9)",
+                  fmt::join(m, m + std::min(record.size(), sizeof(v1::kMagic)), " ")));
 }
 
 Status VerifyRecord(std::string_view record, RecordHeader* header) {
@@ -233,6 +234,13 @@ Status VerifyRecord(std::string_view record, RecordHeader* header) {
   return Status::Corruption(fmt::format(
       "record: checksum 0x{:08x} does not match the contents (0x{:08x})", header->checksum,
       computed));
+}
+
+bool ExpiredAndIntact(std::string_view record, TimePoint now) {
+  RecordHeader header;
+  if (!ParseRecordHeader(record, &header).ok()) return false;
+  if (!header.expires_at || *header.expires_at > now) return false;
+  return VerifyRecord(record, &header).ok();
 }
 
 // Owns what Encode reuses from one entry to the next.

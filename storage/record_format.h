@@ -167,6 +167,14 @@ struct RecordHeader {
 // step of DecodeRecord.
 [[nodiscard]] Status VerifyRecord(std::string_view record, RecordHeader* header);
 
+// Whether the record may be dropped as expired at `now`: its header says it
+// expired at or before `now`, and its checksum matches. Reads the header
+// alone, a few loads, of a record that has not expired. A damaged record
+// (a header that does not parse, a checksum that does not match) is never
+// expired: it stays, for `verify` to report. For the compaction filter and
+// purge-expired.
+[[nodiscard]] bool ExpiredAndIntact(std::string_view record, TimePoint now);
+
 // Encodes entries into records; owns reusable buffers (and the Boost archive)
 // so that encoding allocates nothing in steady state, when the caller also
 // reuses the output string.

@@ -176,8 +176,7 @@ class StoreIterator {
 };
 
 // Records by (namespace, key) in RocksDB. The store does not decode records,
-// except in its compaction filter, which reads the header alone to drop
-// expired ones.
+// except in its compaction filter, which drops expired ones (ExpiredAndIntact).
 //
 // Thread-safety: thread-safe; every method may be called from many threads
 // at once. Ownership: the Store owns the RocksDB instance; batches and

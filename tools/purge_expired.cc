@@ -54,8 +54,8 @@ void AddPurgeExpired(CLI::App& app, Action* action) {
   purge->add_option("DIR", flags->dir, "The store's directory")->required();
   purge->add_flag("--json", flags->json, "One {\"scanned\", \"purged\"} object");
   purge->footer(
-      "Reads every record's header and deletes those expired now; the space returns with "
-      "later compactions (see compact). Needs the store to itself: a store another process has "
+      "Deletes the records expired now (a damaged one stays, for verify to report); the space "
+      "returns with later compactions (see compact). Needs the store to itself: a store another process has "
       "open is refused (exit code 3).");
   purge->callback([action, flags] { *action = [flags] { return RunPurge(*flags); }; });
 }

@@ -2,8 +2,9 @@
 // shape the decoder knows (codec, expiry, metadata, value sizes), so that the
 // fuzzer starts past the checksum. Regenerate with
 //   build/fuzz/tests/fuzz/record_seeds tests/fuzz/corpus/record
-// The format1-* files beside them are the same seeds in record format 1, as
-// earlier builds wrote them, so that the fuzzer reaches that reader too.
+// The format1-* files beside them are the seeds as builds before record
+// format 2 wrote them (payload version 1), so that the fuzzer reaches that
+// reader too; record_format_test decodes both.
 #include <chrono>
 #include <cstdio>
 #include <fstream>

@@ -486,13 +486,25 @@ TEST_F(InspectTest, PurgeExpiredDeletesExactlyTheExpiredRecords) {
   PutEntry("a", later);
   PutEntry("a", MakeEntry("never", "v"));
   PutRecord("a", "undecodable", "junk");
+  // Expired but damaged, each past what its header says: left for verify.
+  Entry damaged = MakeEntry("damaged", "a value long enough to damage");
+  damaged.expires_at = clock_.Now() + minutes(1);
+  std::string cut = Encode(damaged);
+  cut.pop_back();
+  PutRecord("b", "cut", cut);
+  std::string flipped = Encode(damaged);
+  flipped[flipped.size() - 5] ^= 0x01;
+  PutRecord("b", "flipped", flipped);
   PurgeResult result;
   ASSERT_TRUE(PurgeExpired(store_.get(), clock_, {}, &result).ok());
   EXPECT_EQ(result.purged, 0u);
   clock_.Advance(minutes(1));
   ASSERT_TRUE(PurgeExpired(store_.get(), clock_, {}, &result).ok());
-  EXPECT_EQ(result.scanned, 2503u);
+  EXPECT_EQ(result.scanned, 2505u);
   EXPECT_EQ(result.purged, 2500u);
+  VerifyResult verified;
+  ASSERT_TRUE(Verify(*store_, {}, {}, &verified).ok());
+  EXPECT_EQ(verified.bad, 3u);  // undecodable, cut, flipped
   EXPECT_EQ(Keys(*store_, "a"), (std::vector<std::string>{"later", "never"}));
   EXPECT_TRUE(Keys(*store_, "b").empty());
 }

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/util/read_file.h"
 #include "tests/util/record_seal.h"
 #include "tests/util/run_mode.h"
 #include "tests/util/same_entry.h"
@@ -375,6 +376,30 @@ TEST_F(RecordFormatTest, ReadsRecordFormatOne) {
   ASSERT_TRUE(DecodeRecord(old_record, &decoded, &stored).ok());
   ExpectSameFields(entry, decoded);
   EXPECT_EQ(stored.codec, kCodecLz4);
+}
+
+// The seed records of the fuzz corpus (tests/fuzz/record_seeds.cc), as real
+// builds wrote them: format1-* before record format 2, the others after.
+TEST_F(RecordFormatTest, DecodesTheSeedRecordsOfBothFormats) {
+  const char* dir = std::getenv("TIERCACHE_RECORD_CORPUS");
+  ASSERT_NE(dir, nullptr) << "set TIERCACHE_RECORD_CORPUS (meson test does)";
+  for (const std::string seed :
+       {"empty", "small-expiring", "metadata", "plain-1000", "lz4-100", "lz4-1000"}) {
+    for (const int format : {1, 2}) {
+      const std::string name = format == 1 ? "format1-" + seed : seed;
+      SCOPED_TRACE(name);
+      const std::string record = test_util::ReadFile(std::string(dir) + "/" + name);
+      ASSERT_FALSE(record.empty());
+      RecordHeader header;
+      ASSERT_TRUE(ParseRecordHeader(record, &header).ok());
+      EXPECT_EQ(header.format_version, format);
+      Entry entry;
+      const Status s = DecodeRecord(record, &entry);
+      EXPECT_TRUE(s.ok()) << s.ToString();
+      EXPECT_EQ(entry.version, 42u);
+      EXPECT_EQ(entry.created_at, TimePoint(milliseconds(1'700'000'000'000)));
+    }
+  }
 }
 
 TEST_F(RecordFormatTest, ParsesTheHeaderAlone) {
