@@ -556,9 +556,11 @@ void Cache::Impl::AskRefresh(std::uint32_t id, std::string_view ns, std::string_
 
 // A refresh is a load the Get that asked for it does not wait for: a Get that
 // misses the key meanwhile joins it as it would a load.
-bool Cache::Impl::Refresh(const engine::Refresher::Job& job) {
+engine::Refresher::Outcome Cache::Impl::Refresh(const engine::Refresher::Job& job) {
+  using Outcome = engine::Refresher::Outcome;
   std::string flight = engine::FlightKey(job.ns, job.key);
-  if (!loads_.TryStart(flight)) return true;  // a load of the key runs: what it finds is new
+  // A load of the key runs: what it finds or stores is new.
+  if (!loads_.TryStart(flight)) return Outcome::kNotRun;
   engine::StartedRuns runs(&loads_);
   const std::size_t run = runs.Add(std::move(flight));
   if (options_.negative_ttl.count() > 0) negatives_.Begin(runs.key(run), clock_->Now());
@@ -566,12 +568,16 @@ bool Cache::Impl::Refresh(const engine::Refresher::Job& job) {
   Bump(counters_.refreshes);
   LoadedValue loaded;
   Status s = CallLoader(job.ns, job.key, &loaded);
+  const bool loaded_value = s.ok();
   const bool failed = !s.ok() && !s.IsNotFound();
   Entry entry;
   s = SettleLoad(job.ns, job.key, runs.key(run), job.version, std::move(s), std::move(loaded),
                  &entry);
   runs.Finish(run, s, entry);
-  return !failed;
+  // A value the cache could not keep (version 0) leaves the entry due, as an
+  // error does: the next Gets would only have the loader read it again.
+  if (failed || (loaded_value && s.ok() && entry.version == 0)) return Outcome::kFailed;
+  return Outcome::kRefreshed;
 }
 
 Status Cache::Impl::Load(std::string_view ns, std::string_view key,

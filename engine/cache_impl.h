@@ -159,9 +159,9 @@ class Cache::Impl {
   void AskRefresh(std::uint32_t id, std::string_view ns, std::string_view key,
                   std::uint64_t version);
   // The refresher's work: the loader reads the key again, and its answer is
-  // settled as a load's is, against the version the Get found. False when the
-  // loader answered an error.
-  bool Refresh(const engine::Refresher::Job& job);
+  // settled as a load's is, against the version the Get found. kFailed when
+  // the loader answered an error or a value the cache could not keep.
+  engine::Refresher::Outcome Refresh(const engine::Refresher::Job& job);
   // When a caller waiting for other callers' loads gives up: the moment
   // Options::load_wait_timeout from now, or never.
   std::optional<engine::SingleFlight::Deadline> LoadWaitDeadline() const;

@@ -7,7 +7,7 @@ namespace tiercache::engine {
 
 Refresher::Refresher(std::size_t threads, std::chrono::milliseconds max_backoff,
                      std::shared_ptr<Clock> clock, Work work)
-    : max_backoff_(std::max(max_backoff, kFirstRetry)),
+    : max_backoff_(max_backoff),
       clock_(std::move(clock)),
       work_(std::move(work)) {
   threads_.reserve(threads);
@@ -20,8 +20,12 @@ bool Refresher::Request(std::uint64_t hash, std::string_view ns, std::string_vie
                         std::uint64_t version) {
   std::atomic<std::uint64_t>& hint = HintOf(hash);
   // Relaxed: a hint read stale only sends the Get on to the lock, or keeps it
-  // from asking for a refresh that has just run (the next Get asks).
-  if (hint.load(std::memory_order_relaxed) == Mark(hash)) return false;
+  // from asking for a refresh that has just run or a backoff that has just
+  // ended (the next Get asks).
+  if (hint.load(std::memory_order_relaxed) == Mark(hash)) {
+    const std::int64_t end = HintEndOf(hash).load(std::memory_order_relaxed);
+    if (end == 0 || clock_->Now().time_since_epoch().count() < end) return false;
+  }
   {
     std::lock_guard lock(mu_);
     if (stopping_ || pending_.contains(hash) || BackingOff(hash)) return false;
@@ -30,6 +34,7 @@ bool Refresher::Request(std::uint64_t hash, std::string_view ns, std::string_vie
       return false;
     }
     pending_.insert(hash);
+    HintEndOf(hash).store(0, std::memory_order_relaxed);
     hint.store(Mark(hash), std::memory_order_relaxed);
     queue_.push_back({Job{hash, std::string(ns), std::string(key), version}, next_seq_++});
   }
@@ -48,23 +53,34 @@ bool Refresher::BackingOff(std::uint64_t hash) const {
   return it != backoffs_.end() && clock_->Now() < it->second.until;
 }
 
-// The failures in a row stay counted past the backoff's end, until a refresh
-// of the key does not fail. Full, the table first lets go of the keys whose
-// backoffs have ended.
-void Refresher::Failed(std::uint64_t hash) {
+// A failure a whole backoff after the last one ended begins a new run: the
+// key was not failing all along. Full, the table first lets go of the keys
+// whose backoffs have ended, once one may have.
+std::optional<TimePoint> Refresher::Failed(std::uint64_t hash) {
   const TimePoint now = clock_->Now();
   auto it = backoffs_.find(hash);
   if (it == backoffs_.end()) {
-    if (backoffs_.size() >= kMaxBackoffs) {
+    if (backoffs_.size() >= kMaxBackoffs && now >= next_sweep_) {
       std::erase_if(backoffs_, [&](const auto& entry) { return entry.second.until <= now; });
+      next_sweep_ = TimePoint::max();
+      for (const auto& [key, backoff] : backoffs_) next_sweep_ = std::min(next_sweep_, backoff.until);
     }
-    if (backoffs_.size() >= kMaxBackoffs) return;
+    if (backoffs_.size() >= kMaxBackoffs) return std::nullopt;
     it = backoffs_.emplace(hash, Backoff{}).first;
   }
   Backoff& backoff = it->second;
+  if (backoff.failures > 0 && now - backoff.until >= BackoffAfter(backoff.failures)) {
+    backoff.failures = 0;
+  }
   // 2^25 seconds is past the 365 days max_backoff may be: counting stops there.
   backoff.failures = std::min(backoff.failures + 1, 26);
-  backoff.until = now + std::min(max_backoff_, kFirstRetry * (1 << (backoff.failures - 1)));
+  backoff.until = now + BackoffAfter(backoff.failures);
+  next_sweep_ = std::min(next_sweep_, backoff.until);
+  return backoff.until;
+}
+
+std::chrono::milliseconds Refresher::BackoffAfter(int failures) const {
+  return std::min(max_backoff_, kFirstRetry * (1 << (failures - 1)));
 }
 
 bool Refresher::WaitFor(std::chrono::steady_clock::time_point deadline) {
@@ -112,15 +128,20 @@ void Refresher::Run() {
     queue_.pop_front();
     running_.insert(next.seq);
     lock.unlock();
-    const bool done = work_(next.job);
+    const Outcome outcome = work_(next.job);
     lock.lock();
     running_.erase(next.seq);
-    if (done) {
-      backoffs_.erase(next.job.hash);
+    const std::uint64_t hash = next.job.hash;
+    if (outcome == Outcome::kRefreshed) backoffs_.erase(hash);
+    const std::optional<TimePoint> end =
+        outcome == Outcome::kFailed ? Failed(hash) : std::nullopt;
+    if (end && HintOf(hash).load(std::memory_order_relaxed) == Mark(hash)) {
+      // The hint stays, and answers Gets until the backoff ends.
+      pending_.erase(hash);
+      HintEndOf(hash).store(end->time_since_epoch().count(), std::memory_order_relaxed);
     } else {
-      Failed(next.job.hash);
+      Forget(hash);
     }
-    Forget(next.job.hash);
     finished_.notify_all();
   }
 }

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -32,21 +33,25 @@ namespace tiercache::engine {
 // A key whose refresh failed is turned away for a while, so that a failing
 // loader is not called again at once by every Get that finds the key due:
 // kFirstRetry after one failure, twice as long after each further failure in
-// a row, at most max_backoff; a refresh that does not fail ends it. Up to
-// kMaxBackoffs keys are remembered; past that, a failed key is not held back.
+// a row, at most max_backoff. A refresh that does not fail ends the run of
+// failures, and so does a failure that comes a whole backoff after the last
+// one ended. Up to kMaxBackoffs keys are remembered; past that, a failed key
+// is not held back.
 //
 // Keys are known by their HashKey: two keys whose 64-bit hashes are equal
-// would share a refresh's turn, the second asked for again once the first's
-// has run. Every Get of a due entry asks until its refresh has run, so the
-// answer for a key already asked for comes from hints_ without a lock, most
+// would share a refresh's turn and a backoff, the second asked for again once
+// the first's refresh has run. Every Get of a due entry asks until its
+// refresh has run, or while its backoff lasts, so the answer for a key
+// already asked for, or backing off, comes from hints_ without a lock, most
 // of the time.
 //
 // Thread-safety: thread-safe. mu_ guards the members below it; the work runs
-// with no lock held. hints_ is written under mu_ and read without it.
+// with no lock held. hints_ and hint_ends_ are written under mu_ and read
+// without it.
 class Refresher {
  public:
   static constexpr std::size_t kMaxQueued = 10'000;
-  // Slots of hints_: 64 KiB. With 1,000 keys awaiting their refreshes, a Get
+  // Slots of hints_ (and of hint_ends_): 64 KiB each. With 1,000 keys awaiting their refreshes, a Get
   // of one of them ran at 0.70x an L1 hit not due with 1,024 slots, 0.88x with
   // these (bench store).
   static constexpr std::size_t kHints = 8192;
@@ -61,11 +66,16 @@ class Refresher {
     std::string key;
     std::uint64_t version = 0;
   };
-  // Runs one refresh: false when it failed, true when it did not.
-  using Work = std::function<bool(const Job& job)>;
+  // What running one refresh came to.
+  enum class Outcome {
+    kRefreshed,  // done: ends the key's run of failures
+    kFailed,     // starts or lengthens the key's backoff
+    kNotRun,     // nothing done (a load of the key was running): leaves it as it was
+  };
+  using Work = std::function<Outcome(const Job& job)>;
 
   // Starts `threads` threads, which run `work` for each job. `clock` times the
-  // backoff after a failure, at most `max_backoff` (at least kFirstRetry).
+  // backoff after a failure, at most `max_backoff`.
   Refresher(std::size_t threads, std::chrono::milliseconds max_backoff,
             std::shared_ptr<Clock> clock, Work work);
   // Stop().
@@ -107,10 +117,14 @@ class Refresher {
   std::atomic<std::uint64_t>& HintOf(std::uint64_t hash) { return hints_[hash % kHints]; }
   // REQUIRES: mu_ held. The key's refresh has run, or will not.
   void Forget(std::uint64_t hash);
+  std::atomic<std::int64_t>& HintEndOf(std::uint64_t hash) { return hint_ends_[hash % kHints]; }
   // REQUIRES: mu_ held. Whether the key's backoff holds a refresh back now.
   bool BackingOff(std::uint64_t hash) const;
-  // REQUIRES: mu_ held. Starts or lengthens the key's backoff.
-  void Failed(std::uint64_t hash);
+  // REQUIRES: mu_ held. Starts or lengthens the key's backoff; its end, or
+  // nothing when there is no room to remember it.
+  std::optional<TimePoint> Failed(std::uint64_t hash);
+  // The backoff after `failures` failures in a row.
+  std::chrono::milliseconds BackoffAfter(int failures) const;
 
   // A key whose refreshes failed, the last ones in a row.
   struct Backoff {
@@ -121,9 +135,12 @@ class Refresher {
   const std::chrono::milliseconds max_backoff_;
   const std::shared_ptr<Clock> clock_;
   const Work work_;
-  // Per slot, the Mark of one key queued or running whose hash falls there,
-  // or 0: a Get that finds its own Mark needs no lock to learn its answer.
+  // Per slot, the Mark of one key queued, running or backing off whose hash
+  // falls there, or 0; and for a key backing off, when the backoff ends (ms
+  // since the epoch), else 0. A Get that finds its own Mark needs no lock to
+  // learn its answer.
   std::array<std::atomic<std::uint64_t>, kHints> hints_{};
+  std::array<std::atomic<std::int64_t>, kHints> hint_ends_{};
   mutable std::mutex mu_;
   std::condition_variable queued_;    // a job was queued, or Stop began
   std::condition_variable finished_;  // a job ended
@@ -131,6 +148,7 @@ class Refresher {
   std::unordered_set<std::uint64_t> pending_;  // queued or running, by hash
   std::set<std::uint64_t> running_;            // sequence numbers
   std::unordered_map<std::uint64_t, Backoff> backoffs_;  // by hash
+  TimePoint next_sweep_{};  // no backoff in backoffs_ ends before this
   std::uint64_t next_seq_ = 1;
   std::uint64_t dropped_ = 0;
   bool stopping_ = false;

@@ -134,10 +134,10 @@ struct Options {
   // read the key again in the background. The new value replaces the entry,
   // as a new version even when the value is the same, unless a write replaced
   // it meanwhile; "not found" from the loader deletes it (under the same
-  // condition); an error leaves it, and the key is refreshed again only once a
-  // backoff has passed: 1 s after one error, doubling with each further error
-  // in a row, at most refresh_after_write (the backoffs of up to 10,000 keys
-  // are remembered).
+  // condition); an error, or a value the cache cannot keep, leaves it, and
+  // the key is refreshed again only once a backoff has passed: 1 s after one
+  // failure, doubling with each further failure in a row, at most
+  // refresh_after_write (the backoffs of up to 10,000 keys are remembered).
   // A key is refreshed once however many Gets find it due. Expiry is apart:
   // an entry past its TTL is a miss, as without refreshing.
   // 0: never refreshed. Range 0 .. 365 days.

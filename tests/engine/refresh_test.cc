@@ -282,6 +282,27 @@ TEST_F(RefreshTest, ALoaderErrorLeavesTheEntryAndTheKeyIsTriedAgainAfterABackoff
   EXPECT_EQ(Get(*cache, "k"), "v2");
 }
 
+// A value the cache cannot keep leaves the entry due, as an error does: the
+// key backs off rather than have the loader read it again at each Get.
+TEST_F(RefreshTest, AValueTheCacheCannotKeepBacksTheKeyOff) {
+  options_.max_value_bytes = 100;
+  options_.compression_threshold = 100;
+  auto cache = Open();
+  ASSERT_NE(cache, nullptr);
+  ASSERT_EQ(Get(*cache, "k"), "v1");
+  source_->Set("k", std::string(200, 'x'));
+  clock_->Advance(kRefreshAfter);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(Get(*cache, "k"), "v1");
+    ASSERT_TRUE(cache->Flush(kPatience).ok());
+  }
+  EXPECT_EQ(source_->calls("k"), 2);
+  clock_->Advance(seconds(1));
+  EXPECT_EQ(Get(*cache, "k"), "v1");
+  ASSERT_TRUE(cache->Flush(kPatience).ok());
+  EXPECT_EQ(source_->calls("k"), 3);
+}
+
 TEST_F(RefreshTest, EntriesReadFromDiskAreRefreshedByEveryKindOfGet) {
   constexpr const char* kKeys[] = {"a", "b", "c", "d"};
   for (const char* key : kKeys) source_->Set(key, std::string(key) + "1");

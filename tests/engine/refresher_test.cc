@@ -33,26 +33,26 @@ class Recorder {
  public:
   explicit Recorder(bool hold_first) : hold_(hold_first) {}
 
-  // Succeeds unless fail() was set.
-  bool operator()(const Refresher::Job& job) {
+  // Comes to kRefreshed unless answer() said otherwise.
+  Refresher::Outcome operator()(const Refresher::Job& job) {
     bool hold = false;
-    bool fail = false;
+    Refresher::Outcome outcome;
     {
       std::lock_guard lock(mu_);
       ran_.push_back(job.ns + "/" + job.key + "@" + std::to_string(job.version));
       hold = std::exchange(hold_, false);
-      fail = fail_;
+      outcome = outcome_;
     }
     if (hold) {
       started_.set_value();
       released_.wait();
     }
-    return !fail;
+    return outcome;
   }
 
-  void fail(bool fail) {
+  void answer(Refresher::Outcome outcome) {
     std::lock_guard lock(mu_);
-    fail_ = fail;
+    outcome_ = outcome;
   }
 
   void WaitUntilHeld() { started_.get_future().wait(); }
@@ -65,7 +65,7 @@ class Recorder {
  private:
   std::mutex mu_;
   bool hold_;
-  bool fail_ = false;
+  Refresher::Outcome outcome_ = Refresher::Outcome::kRefreshed;
   std::vector<std::string> ran_;
   std::promise<void> started_;
   std::promise<void> release_;
@@ -82,10 +82,12 @@ Refresher::Work RunOn(Recorder* recorder) {
   return [recorder](const Refresher::Job& job) { return (*recorder)(job); };
 }
 
-// A refresher whose backoff after failures runs on `clock`, up to a minute.
+// A refresher whose backoff after failures runs on `clock`, up to
+// `max_backoff`.
 Refresher Make(std::size_t threads, Refresher::Work work,
-               std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>()) {
-  return Refresher(threads, std::chrono::minutes(1), std::move(clock), std::move(work));
+               std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>(),
+               milliseconds max_backoff = std::chrono::minutes(1)) {
+  return Refresher(threads, max_backoff, std::move(clock), std::move(work));
 }
 
 TEST(RefresherTest, AKeyIsQueuedOnceUntilItsRefreshHasRun) {
@@ -204,7 +206,7 @@ TEST(RefresherTest, SeveralThreadsRunEveryKeyOnce) {
   Refresher refresher = Make(4, [&](const Refresher::Job& job) {
     std::lock_guard lock(mu);
     ran.push_back(job.key);
-    return true;
+    return Refresher::Outcome::kRefreshed;
   });
   std::vector<std::string> keys;
   for (int i = 0; i < 200; ++i) {
@@ -216,46 +218,104 @@ TEST(RefresherTest, SeveralThreadsRunEveryKeyOnce) {
   EXPECT_THAT(ran, UnorderedElementsAreArray(keys));
 }
 
+// Fails the refresh of ns/a (which must not be backing off) and waits for it.
+void FailOnce(Refresher& refresher, Recorder& recorder) {
+  recorder.answer(Refresher::Outcome::kFailed);
+  ASSERT_TRUE(Ask(refresher, "ns", "a", 1));
+  ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
+}
+
+// Expects ns/a to be held back for `backoff` from now, and no longer.
+void ExpectBackoff(Refresher& refresher, ManualClock& clock, milliseconds backoff) {
+  clock.Advance(backoff - milliseconds(1));
+  EXPECT_FALSE(Ask(refresher, "ns", "a", 1));
+  clock.Advance(milliseconds(1));
+}
+
 // After a failure the key waits 1 s, after each further one twice as long,
 // at most max_backoff (a minute here); a refresh that does not fail ends it.
 TEST(RefresherTest, AKeyWhoseRefreshFailedWaitsLongerAfterEachFailure) {
   Recorder recorder(/*hold_first=*/false);
-  recorder.fail(true);
   auto clock = std::make_shared<ManualClock>();
   Refresher refresher = Make(1, RunOn(&recorder), clock);
-  const auto fail_once = [&] {
-    ASSERT_TRUE(Ask(refresher, "ns", "a", 1));
-    ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
-  };
-  ASSERT_NO_FATAL_FAILURE(fail_once());
+  ASSERT_NO_FATAL_FAILURE(FailOnce(refresher, recorder));
   for (const int ms : {1'000, 2'000, 4'000, 8'000, 16'000, 32'000, 60'000, 60'000}) {
     SCOPED_TRACE(ms);
-    const milliseconds wait(ms);
-    clock->Advance(wait - milliseconds(1));
-    EXPECT_FALSE(Ask(refresher, "ns", "a", 1));
-    EXPECT_TRUE(Ask(refresher, "ns", "b", 1));  // other keys go on
+    ExpectBackoff(refresher, *clock, milliseconds(ms));
+    recorder.answer(Refresher::Outcome::kRefreshed);
+    EXPECT_TRUE(Ask(refresher, "ns", "other" + std::to_string(ms), 1));  // other keys go on
     ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
-    clock->Advance(milliseconds(1));
-    ASSERT_NO_FATAL_FAILURE(fail_once());
+    ASSERT_NO_FATAL_FAILURE(FailOnce(refresher, recorder));
   }
-  recorder.fail(false);
   clock->Advance(std::chrono::minutes(1));
-  ASSERT_TRUE(Ask(refresher, "ns", "a", 1));  // succeeds: the backoff ends
+  recorder.answer(Refresher::Outcome::kRefreshed);
+  ASSERT_TRUE(Ask(refresher, "ns", "a", 1));  // does not fail: the run of failures ends
   ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
   EXPECT_TRUE(Ask(refresher, "ns", "a", 2));
   ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
-  recorder.fail(true);
-  ASSERT_NO_FATAL_FAILURE(fail_once());  // a first failure again: 1 s
-  clock->Advance(milliseconds(1'000));
-  EXPECT_TRUE(Ask(refresher, "ns", "a", 3));
+  ASSERT_NO_FATAL_FAILURE(FailOnce(refresher, recorder));
+  ExpectBackoff(refresher, *clock, milliseconds(1'000));  // a first failure again
   EXPECT_EQ(refresher.dropped(), 0u);
+}
+
+// A refresh that did not run (a load of the key was running) leaves the run
+// of failures as it was; a failure a whole backoff after the last one ended
+// begins a new run.
+TEST(RefresherTest, ARunOfFailuresOutlivesARefreshNotRunButNotAQuietSpell) {
+  Recorder recorder(/*hold_first=*/false);
+  auto clock = std::make_shared<ManualClock>();
+  Refresher refresher = Make(1, RunOn(&recorder), clock);
+  ASSERT_NO_FATAL_FAILURE(FailOnce(refresher, recorder));
+  ExpectBackoff(refresher, *clock, milliseconds(1'000));
+  ASSERT_NO_FATAL_FAILURE(FailOnce(refresher, recorder));
+  ExpectBackoff(refresher, *clock, milliseconds(2'000));
+  recorder.answer(Refresher::Outcome::kNotRun);
+  ASSERT_TRUE(Ask(refresher, "ns", "a", 1));
+  ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
+  ASSERT_NO_FATAL_FAILURE(FailOnce(refresher, recorder));  // the third in a row
+  ExpectBackoff(refresher, *clock, milliseconds(4'000));
+  clock->Advance(milliseconds(4'000));  // a whole backoff without a failure
+  ASSERT_NO_FATAL_FAILURE(FailOnce(refresher, recorder));
+  ExpectBackoff(refresher, *clock, milliseconds(1'000));
+}
+
+// A key backing off whose hint slot another key took is held back by the
+// lock's answer.
+TEST(RefresherTest, ABackoffHoldsWhenAnotherKeyTakesItsHintSlot) {
+  constexpr std::uint64_t kFailing = 5;
+  constexpr std::uint64_t kSlotMate = 5 + Refresher::kHints * 3;
+  Recorder recorder(/*hold_first=*/false);
+  auto clock = std::make_shared<ManualClock>();
+  Refresher refresher = Make(1, RunOn(&recorder), clock);
+  recorder.answer(Refresher::Outcome::kFailed);
+  ASSERT_TRUE(refresher.Request(kFailing, "ns", "failing", 1));
+  ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
+  EXPECT_FALSE(refresher.Request(kFailing, "ns", "failing", 1));
+  recorder.answer(Refresher::Outcome::kRefreshed);
+  ASSERT_TRUE(refresher.Request(kSlotMate, "ns", "mate", 1));
+  ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
+  EXPECT_FALSE(refresher.Request(kFailing, "ns", "failing", 1));
+  clock->Advance(milliseconds(1'000));
+  EXPECT_TRUE(refresher.Request(kFailing, "ns", "failing", 2));
+  ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
+  EXPECT_THAT(recorder.ran(), ElementsAre("ns/failing@1", "ns/mate@1", "ns/failing@2"));
+}
+
+TEST(RefresherTest, ABackoffIsAtMostMaxBackoffEvenBelowASecond) {
+  Recorder recorder(/*hold_first=*/false);
+  auto clock = std::make_shared<ManualClock>();
+  Refresher refresher = Make(1, RunOn(&recorder), clock, milliseconds(10));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_NO_FATAL_FAILURE(FailOnce(refresher, recorder));
+    ExpectBackoff(refresher, *clock, milliseconds(10));
+  }
 }
 
 // Past kMaxBackoffs keys in backoff, a failed key is not held back, until the
 // keys whose backoffs have ended make room.
 TEST(RefresherTest, BackoffsAreBounded) {
   Recorder recorder(/*hold_first=*/false);
-  recorder.fail(true);
+  recorder.answer(Refresher::Outcome::kFailed);
   auto clock = std::make_shared<ManualClock>();
   Refresher refresher = Make(1, RunOn(&recorder), clock);
   for (std::size_t i = 0; i < Refresher::kMaxBackoffs; ++i) {
