@@ -63,7 +63,9 @@ std::optional<TimePoint> Refresher::Failed(std::uint64_t hash) {
     if (backoffs_.size() >= kMaxBackoffs && now >= next_sweep_) {
       std::erase_if(backoffs_, [&](const auto& entry) { return entry.second.until <= now; });
       next_sweep_ = TimePoint::max();
-      for (const auto& [key, backoff] : backoffs_) next_sweep_ = std::min(next_sweep_, backoff.until);
+      for (const auto& [key, backoff] : backoffs_) {
+        next_sweep_ = std::min(next_sweep_, backoff.until);
+      }
     }
     if (backoffs_.size() >= kMaxBackoffs) return std::nullopt;
     it = backoffs_.emplace(hash, Backoff{}).first;

@@ -169,7 +169,8 @@ TEST(MalformedRecordTest, ShortRecordNamesTheSizeItNeeds) {
 
 TEST(MalformedRecordTest, WrongMagicIsCorruption) {
   ExpectCorruptionNaming("XX" + ValidRecord(Compression::kNone).substr(2),
-                         "magic 58 58 02 04 is not a tiercache record's (54 c9; format 1: 54 43 52 c9)");
+                         "magic 58 58 02 04 is not a tiercache record's "
+                         "(54 c9; format 1: 54 43 52 c9)");
   ExpectCorruptionNaming("TCX" + ValidFormatOneRecord().substr(3), "magic 54 43 58 c9 is not");
   ExpectCorruptionNaming("TCX", "magic 54 43 58 is not");
 }
