@@ -121,6 +121,17 @@ std::uint64_t Refresher::FirstUnfinished() const {
   return first;
 }
 
+// An exception from the work (an allocation the system refused: the loader's
+// own are its status) fails the refresh, which backs off, rather than ending
+// the thread and with it the process.
+Refresher::Outcome Refresher::Attempt(const Job& job) noexcept {
+  try {
+    return work_(job);
+  } catch (...) {
+    return Outcome::kFailed;
+  }
+}
+
 void Refresher::Run() {
   std::unique_lock lock(mu_);
   while (true) {
@@ -130,7 +141,7 @@ void Refresher::Run() {
     queue_.pop_front();
     running_.insert(next.seq);
     lock.unlock();
-    const Outcome outcome = work_(next.job);
+    const Outcome outcome = Attempt(next.job);
     lock.lock();
     running_.erase(next.seq);
     const std::uint64_t hash = next.job.hash;

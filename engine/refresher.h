@@ -75,7 +75,8 @@ class Refresher {
   using Work = std::function<Outcome(const Job& job)>;
 
   // Starts `threads` threads, which run `work` for each job. `clock` times the
-  // backoff after a failure, at most `max_backoff`.
+  // backoff after a failure, at most `max_backoff`. An exception from `work`
+  // counts as kFailed.
   Refresher(std::size_t threads, std::chrono::milliseconds max_backoff,
             std::shared_ptr<Clock> clock, Work work);
   // Stop().
@@ -110,6 +111,7 @@ class Refresher {
   };
 
   void Run();
+  Outcome Attempt(const Job& job) noexcept;
   // The lowest sequence number not yet run; REQUIRES: mu_ held.
   std::uint64_t FirstUnfinished() const;
   // A hint's value for `hash`: never 0, which marks an empty hint.

@@ -124,17 +124,12 @@ void WriteBehind::Run() {
 }
 
 void WriteBehind::WriteInFlight(std::unique_lock<std::mutex>& lock) {
-  batch_.clear();
-  in_flight_.writes.Unwritten(&batch_);
-
-  lock.unlock();
+  const std::size_t unwritten = in_flight_.writes.unwritten();
   std::size_t written = 0;
-  const Status s = writer_(&batch_, &written);
-  if (s.ok()) written = batch_.size();
-  lock.lock();
+  const Status s = HandOver(lock, &written);
 
   // The store holds the whole batch (a writer may say so with its error too).
-  if (written == batch_.size()) {
+  if (written == unwritten) {
     flushed_seq_ = in_flight_.last_seq;
     ++stats_.flushes;
     in_flight_.Clear();
@@ -150,9 +145,33 @@ void WriteBehind::WriteInFlight(std::unique_lock<std::mutex>& lock) {
   ++stats_.failures;
   last_failure_ = s;
   lock.unlock();
-  failed_(s, batch_.size() - written, attempt);
+  // The flusher outlives a callback that throws (it must not): the writes
+  // stay buffered and are tried again all the same.
+  try {
+    failed_(s, unwritten - written, attempt);
+  } catch (...) {
+  }
   lock.lock();
   work_.wait_for(lock, Backoff(attempt), [this] { return stop_; });
+}
+
+// Hands the writes of in_flight_ not yet written to the writer, with mu_
+// released while it runs. An exception on the way, such as the system
+// refusing memory for the batch, fails the attempt as a store error would:
+// what the writer had not taken stays buffered and is tried again.
+Status WriteBehind::HandOver(std::unique_lock<std::mutex>& lock, std::size_t* written) {
+  try {
+    batch_.clear();
+    in_flight_.writes.Unwritten(&batch_);
+    lock.unlock();
+    Status s = writer_(&batch_, written);
+    if (s.ok()) *written = batch_.size();
+    lock.lock();
+    return s;
+  } catch (const std::exception& e) {
+    if (!lock.owns_lock()) lock.lock();
+    return Status::IOError(fmt::format("the write-behind flush failed: {}", e.what()));
+  }
 }
 
 Status WriteBehind::Flush(milliseconds deadline) {

@@ -23,10 +23,12 @@ namespace tiercache::engine {
 // writer may change. Returns the store's status and sets *written to how many
 // of the batch's first writes, in the order it leaves them, the store holds
 // (on success, all). After a failure those leave the buffer; the rest stay,
-// readable, and are handed over again.
+// readable, and are handed over again. An exception from the writer is a
+// failure too, with *written as the writer left it.
 using BatchWriter =
     std::function<Status(std::vector<BufferedWrite>* batch, std::size_t* written)>;
-// Told of a batch RocksDB refused (the attempt number counts from 1).
+// Told of a batch RocksDB refused (the attempt number counts from 1). Must not
+// throw; an exception from it is dropped.
 using FlushFailedCallback =
     std::function<void(const Status& status, std::size_t entries, std::uint64_t attempt)>;
 
@@ -93,6 +95,7 @@ class WriteBehind {
   // the flusher stopped.
   Status Unfinished(std::string_view what, std::chrono::milliseconds deadline) const;
   void WriteInFlight(std::unique_lock<std::mutex>& lock);
+  Status HandOver(std::unique_lock<std::mutex>& lock, std::size_t* written);
 
   const WriteBufferOptions options_;
   const std::shared_ptr<Clock> clock_;

@@ -41,7 +41,7 @@ struct FlushFailureEvent {
 // thread-safe. They run with no lock of the cache held, so they may call the
 // cache (but for Close, and destroying it: both would wait for the call that
 // told the listener), but should be quick: the caller waits for them. They
-// must not throw; an exception from OnRemoval is dropped.
+// must not throw; an exception from either is dropped.
 class EventListener {
  public:
   virtual ~EventListener() = default;

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <future>
 #include <mutex>
+#include <new>
 #include <string>
 #include <thread>
 #include <vector>
@@ -256,6 +257,26 @@ TEST(RefresherTest, AKeyWhoseRefreshFailedWaitsLongerAfterEachFailure) {
   ASSERT_NO_FATAL_FAILURE(FailOnce(refresher, recorder));
   ExpectBackoff(refresher, *clock, milliseconds(1'000));  // a first failure again
   EXPECT_EQ(refresher.dropped(), 0u);
+}
+
+// Work that throws (the system refusing memory on the way) fails the refresh:
+// the key backs off, and the thread goes on with the next.
+TEST(RefresherTest, WorkThatThrowsFailsTheRefreshAndTheThreadGoesOn) {
+  Recorder recorder(/*hold_first=*/false);
+  auto clock = std::make_shared<ManualClock>();
+  Refresher refresher = Make(
+      1,
+      [&recorder](const Refresher::Job& job) {
+        if (job.key == "a") throw std::bad_alloc();
+        return recorder(job);
+      },
+      clock);
+  ASSERT_TRUE(Ask(refresher, "ns", "a", 1));
+  ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
+  ExpectBackoff(refresher, *clock, milliseconds(1'000));
+  EXPECT_TRUE(Ask(refresher, "ns", "b", 1));
+  ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
+  EXPECT_THAT(recorder.ran(), ElementsAre("ns/b@1"));
 }
 
 // A refresh that did not run (a load of the key was running) leaves the run

@@ -7,6 +7,8 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <new>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,10 @@ class FakeStore {
     changed_.wait(lock, [&] { return !blocked_; });
     std::sort(batch->begin(), batch->end(),
               [](const BufferedWrite& a, const BufferedWrite& b) { return a.key < b.key; });
+    if (throws_left_ > 0) {
+      --throws_left_;
+      throw std::bad_alloc();
+    }
     Status s;
     *written = batch->size();
     if (failures_left_ > 0) {
@@ -56,6 +62,11 @@ class FakeStore {
     failures_left_ = times;
     taken_before_failing_ = taken;
   }
+  // The next `times` batches throw std::bad_alloc before the store takes any.
+  void ThrowNext(int times) {
+    std::lock_guard lock(mu_);
+    throws_left_ = times;
+  }
   // Waits (real time, generously) until the flusher has called Write.
   bool WaitUntilEntered() {
     std::unique_lock lock(mu_);
@@ -77,6 +88,7 @@ class FakeStore {
   std::condition_variable changed_;
   bool blocked_ = false;
   int failures_left_ = 0;
+  int throws_left_ = 0;
   std::size_t taken_before_failing_ = 0;
   int entered_ = 0;
   std::vector<std::vector<std::string>> batches_;
@@ -97,7 +109,10 @@ class WriteBehindTest : public ::testing::Test {
     return std::make_unique<WriteBehind>(
         options, clock_,
         [this](auto* batch, std::size_t* written) { return store_.Write(batch, written); },
-        [this](const Status&, std::size_t, std::uint64_t attempt) { attempts_.push_back(attempt); });
+        [this](const Status& status, std::size_t, std::uint64_t attempt) {
+          attempts_.push_back(attempt);
+          failures_.push_back(status.ToString());
+        });
   }
 
   // A buffer of two writes at most, full: the flusher holds a and b, blocked
@@ -133,7 +148,9 @@ class WriteBehindTest : public ::testing::Test {
 
   std::shared_ptr<ManualClock> clock_ = std::make_shared<ManualClock>();
   FakeStore store_;
-  std::vector<std::uint64_t> attempts_;  // written by the flusher thread only
+  // Written by the flusher thread only.
+  std::vector<std::uint64_t> attempts_;
+  std::vector<std::string> failures_;
 };
 
 TEST_F(WriteBehindTest, CoalescesWritesOfAKeyIntoItsLast) {
@@ -231,6 +248,39 @@ TEST_F(WriteBehindTest, AFailedBatchIsRetriedAndStaysReadable) {
   ASSERT_TRUE(buffer->Flush(milliseconds(30'000)).ok());
   EXPECT_EQ(store_.batches().size(), 1u);
   EXPECT_EQ(attempts_, (std::vector<std::uint64_t>{1, 2}));
+  EXPECT_EQ(buffer->GetStats().failures, 2u);
+}
+
+// A writer that throws (the system refusing memory for the batch) fails the
+// attempt as a store error would: the writes stay buffered and readable, and
+// are written at the retry.
+TEST_F(WriteBehindTest, AWriterThatThrowsFailsTheAttemptAndIsRetried) {
+  store_.ThrowNext(1);
+  store_.Block(true);
+  auto buffer = Make(Small());
+  ASSERT_TRUE(buffer->Add(Put("a", "v")).ok());
+  ASSERT_TRUE(buffer->Add(Del("b")).ok());
+  store_.Block(false);
+  ASSERT_TRUE(buffer->Flush(milliseconds(30'000)).ok());
+  EXPECT_EQ(store_.batches(), (std::vector<std::vector<std::string>>{{"a=v", "b=deleted"}}));
+  EXPECT_EQ(attempts_, (std::vector<std::uint64_t>{1}));
+  EXPECT_EQ(failures_,
+            (std::vector<std::string>{"IOError: the write-behind flush failed: std::bad_alloc"}));
+  EXPECT_EQ(buffer->GetStats().failures, 1u);
+  EXPECT_EQ(buffer->GetStats().entries, 0u);
+}
+
+// A failure callback must not throw; one that does loses the exception, and
+// the flusher goes on retrying.
+TEST_F(WriteBehindTest, AFailureCallbackThatThrowsDoesNotStopTheFlusher) {
+  store_.FailNext(2);
+  auto buffer = std::make_unique<WriteBehind>(
+      Small(), clock_,
+      [this](auto* batch, std::size_t* written) { return store_.Write(batch, written); },
+      [](const Status&, std::size_t, std::uint64_t) { throw std::runtime_error("listener"); });
+  ASSERT_TRUE(buffer->Add(Put("a", "v")).ok());
+  ASSERT_TRUE(buffer->Flush(milliseconds(30'000)).ok());
+  EXPECT_EQ(store_.batches(), (std::vector<std::vector<std::string>>{{"a=v"}}));
   EXPECT_EQ(buffer->GetStats().failures, 2u);
 }
 
