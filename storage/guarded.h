@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <exception>
+#include <new>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,8 @@ template <typename Fn>
 Status Guarded(std::string_view what, const std::string& path, Fn&& fn) noexcept {
   try {
     return fn();
+  } catch (const std::bad_alloc&) {
+    return Status::NoSpace(fmt::format("{} on the store at {} failed: out of memory", what, path));
   } catch (const std::exception& e) {
     return Status::IOError(fmt::format("{} on the store at {} failed: {}", what, path, e.what()));
   } catch (...) {

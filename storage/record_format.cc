@@ -319,6 +319,9 @@ Status RecordEncoder::Encode(const Entry& entry, std::string* record, StoredValu
     impl_->writer.Write(entry, value, record);
     Seal(entry, value.codec, record);
     if (stored != nullptr) *stored = value;
+  } catch (const std::bad_alloc&) {
+    return Status::NoSpace(fmt::format("record: out of memory encoding a {}-byte value",
+                                       entry.value.size()));
   } catch (const std::exception& e) {
     return Status::IOError(fmt::format("record: encoding failed: {}", e.what()));
   }
@@ -336,7 +339,7 @@ Status DecodeRecord(std::string_view record, Entry* entry, StoredValue* stored) 
   } catch (const PayloadCorruption& e) {
     return Status::Corruption(e.what());
   } catch (const std::bad_alloc&) {
-    return Status::IOError(
+    return Status::NoSpace(
         fmt::format("record: out of memory decoding a {}-byte record", record.size()));
   } catch (const std::exception& e) {
     return Status::Corruption(fmt::format("record: payload: {}", e.what()));

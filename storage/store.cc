@@ -27,6 +27,11 @@ namespace {
 // the WAL record header, the namespace id, RocksDB's internal key suffix.
 constexpr std::uint64_t kWriteOverheadBytes = 64;
 
+// A batch of the meta column family, its room made up front (a namespace
+// name is at most 255 bytes): RocksDB's batch must not grow inside its Put,
+// where a refused allocation ends the process (store_batch.cc says why).
+constexpr std::size_t kMetaBatchBytes = 1024;
+
 Status CheckKey(std::string_view key) {
   if (key.size() > kMaxKeyBytes) {
     return Status::InvalidArgument(
@@ -176,7 +181,7 @@ Status Store::CheckFormat(bool may_initialise) {
       handles_->db->Get(rocksdb::ReadOptions(), handles_->meta, ToSlice(kFormatVersionKey), &value);
   if (s.IsNotFound() && may_initialise) {
     // A new store, or one whose creation stopped before this write.
-    rocksdb::WriteBatch batch;
+    rocksdb::WriteBatch batch(kMetaBatchBytes);
     batch.Put(handles_->meta, ToSlice(kFormatVersionKey), std::to_string(kStoreFormatVersion));
     batch.Put(handles_->meta, ToSlice(kNextNamespaceIdKey), EncodeNamespaceId(kFirstNamespaceId));
     return CommitMeta(&batch, "writing the format version");
@@ -199,7 +204,7 @@ Status Store::CheckFormat(bool may_initialise) {
                     version, kStoreFormatVersion));
   }
   if (version < kStoreFormatVersion && may_initialise) {
-    rocksdb::WriteBatch batch;
+    rocksdb::WriteBatch batch(kMetaBatchBytes);
     batch.Put(handles_->meta, ToSlice(kFormatVersionKey), std::to_string(kStoreFormatVersion));
     return CommitMeta(&batch, "raising the format version");
   }
@@ -257,7 +262,7 @@ Status Store::RaiseVersionCeiling(std::uint64_t ceiling) {
     }
     std::lock_guard lock(version_ceiling_mu_);
     if (ceiling <= version_ceiling_.load()) return Status::OK();
-    rocksdb::WriteBatch batch;
+    rocksdb::WriteBatch batch(kMetaBatchBytes);
     batch.Put(handles_->meta, ToSlice(kVersionCeilingKey), EncodeU64(ceiling));
     s = CommitMeta(&batch, "raising the version ceiling");
     if (s.ok()) version_ceiling_.store(ceiling);
@@ -306,7 +311,7 @@ Status Store::CreateNamespace(std::string_view name, Namespace* ns) {
         fmt::format("the store at {} has used up all its namespace ids", options_.path));
   }
   const std::uint32_t id = next_id_;
-  rocksdb::WriteBatch batch;
+  rocksdb::WriteBatch batch(kMetaBatchBytes);
   batch.Put(handles_->meta, NamespaceMetaKey(name), EncodeNamespaceId(id));
   batch.Put(handles_->meta, ToSlice(kNextNamespaceIdKey), EncodeNamespaceId(id + 1));
   Status s = CommitMeta(&batch, fmt::format("creating namespace '{}'", name));
@@ -348,7 +353,7 @@ Status Store::DropNamespace(std::string_view name) {
     Namespace ns;
     s = LookupNamespace(name, &ns);
     if (!s.ok()) return s;
-    rocksdb::WriteBatch batch;
+    rocksdb::WriteBatch batch(kMetaBatchBytes);
     batch.Delete(handles_->meta, NamespaceMetaKey(name));
     // One range tombstone however many keys: the drop's cost does not grow
     // with the namespace. The id is never handed out again, so the range
@@ -464,7 +469,7 @@ Status Store::Write(StoreBatch* batch, DroppedNamespaces dropped, std::size_t* w
       left_out.push_back(id);
     }
     rocksdb::WriteBatch* write = batch->batch_.get();
-    rocksdb::WriteBatch kept;
+    rocksdb::WriteBatch kept(batch->ApproximateBytes());  // room for all of it, as there
     if (!left_out.empty()) {
       s = batch->CopyWithout(left_out, &kept);
       if (!s.ok()) return s;

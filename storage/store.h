@@ -138,6 +138,7 @@ class StoreBatch {
   friend class Store;
   explicit StoreBatch(rocksdb::ColumnFamilyHandle* data);
   void NoteNamespace(std::uint32_t id);
+  void MakeRoom(std::size_t bytes);
   // Replaces *kept with this batch's writes but those of the namespaces
   // `left_out`.
   [[nodiscard]] Status CopyWithout(const std::vector<std::uint32_t>& left_out,

@@ -3,7 +3,11 @@
 
 #include <algorithm>
 #include <exception>
+#include <memory>
+#include <new>
 #include <optional>
+#include <string>
+#include <utility>
 
 #include "storage/key_layout.h"
 #include "storage/store.h"
@@ -11,6 +15,10 @@
 
 namespace tiercache::storage {
 namespace {
+
+// What a batch adds to an entry's key and value: its type, column family and
+// two lengths, each at most a 5-byte varint.
+constexpr std::size_t kEntryOverheadBytes = 1 + 3 * 5;
 
 // Checks the key, runs `add` (which appends to the RocksDB batch), and turns
 // its failures and exceptions into a Status.
@@ -24,6 +32,8 @@ Status AddToBatch(std::string_view what, std::string_view key, Fn&& add) noexcep
     const rocksdb::Status s = add();
     if (s.ok()) return Status::OK();
     return Status::IOError(fmt::format("adding a {} to a batch failed: {}", what, s.ToString()));
+  } catch (const std::bad_alloc&) {
+    return Status::NoSpace(fmt::format("adding a {} to a batch failed: out of memory", what));
   } catch (const std::exception& e) {
     return Status::IOError(fmt::format("adding a {} to a batch failed: {}", what, e.what()));
   }
@@ -66,9 +76,23 @@ StoreBatch::StoreBatch(StoreBatch&&) noexcept = default;
 StoreBatch& StoreBatch::operator=(StoreBatch&&) noexcept = default;
 StoreBatch::~StoreBatch() = default;
 
+// RocksDB's batch is never left to grow inside its Put or Delete: an
+// allocation refused there throws through a save point whose destructor
+// asserts (Debian builds RocksDB with assertions on), ending the process. The
+// room is made here instead, doubling, where a refusal is a Status.
+void StoreBatch::MakeRoom(std::size_t bytes) {
+  const std::string& rep = batch_->Data();
+  if (rep.capacity() - rep.size() >= bytes) return;
+  std::string grown;
+  grown.reserve(std::max(2 * rep.capacity(), rep.size() + bytes));
+  grown.assign(rep);
+  batch_ = std::make_unique<rocksdb::WriteBatch>(std::move(grown));
+}
+
 Status StoreBatch::Put(const Namespace& ns, std::string_view key, std::string_view record) {
   return AddToBatch("Put", key, [&] {
     EncodeDataKey(ns.id, key, &key_buffer_);
+    MakeRoom(kEntryOverheadBytes + key_buffer_.size() + record.size());
     const rocksdb::Status s = batch_->Put(data_, key_buffer_, {record.data(), record.size()});
     if (s.ok()) NoteNamespace(ns.id);
     return s;
@@ -78,6 +102,7 @@ Status StoreBatch::Put(const Namespace& ns, std::string_view key, std::string_vi
 Status StoreBatch::Delete(const Namespace& ns, std::string_view key) {
   return AddToBatch("Delete", key, [&] {
     EncodeDataKey(ns.id, key, &key_buffer_);
+    MakeRoom(kEntryOverheadBytes + key_buffer_.size());
     const rocksdb::Status s = batch_->Delete(data_, key_buffer_);
     if (s.ok()) NoteNamespace(ns.id);
     return s;
