@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <new>
 #include <unordered_map>
 #include <utility>
 
@@ -471,9 +472,22 @@ Status Cache::Impl::Promote(const storage::Namespace& ns, std::string_view key,
   return Status::OK();
 }
 
-// REQUIRES: the key's lock held.
+// REQUIRES: the key's lock held. L1 refuses an entry for want of room or of
+// memory. A drop of the namespace since the caller found it may have cleared
+// L1 before the entry went in: it leaves again, unreachable as it is.
 void Cache::Impl::StoreInMemory(std::uint32_t ns, std::string_view key, const Entry& entry,
                                 const storage::StoredValue& stored, bool refill) {
+  bool held = false;
+  try {
+    held = InsertInMemory(ns, key, entry, stored, refill);
+  } catch (const std::bad_alloc&) {
+  }
+  if (!held || !namespaces_->IsLive(ns)) memory_->Erase(ns, key, RemovalCause::kDeleted);
+}
+
+// REQUIRES: the key's lock held. Whether L1 took the entry.
+bool Cache::Impl::InsertInMemory(std::uint32_t ns, std::string_view key, const Entry& entry,
+                                 const storage::StoredValue& stored, bool refill) {
   engine::TierWrite write;
   write.ns = ns;
   write.key = key;
@@ -506,11 +520,7 @@ void Cache::Impl::StoreInMemory(std::uint32_t ns, std::string_view key, const En
     write.access_count = entry.access_count;
     write.last_accessed = entry.last_accessed;
   }
-  // A drop of the namespace since the caller found it may have cleared L1
-  // before the entry went in: it leaves again, unreachable as it is.
-  if (!memory_->Insert(write).ok() || !namespaces_->IsLive(ns)) {
-    memory_->Erase(ns, key, RemovalCause::kDeleted);
-  }
+  return memory_->Insert(write).ok();
 }
 
 bool Cache::Impl::LookupMemory(std::uint32_t ns, std::string_view key, Entry* entry) {

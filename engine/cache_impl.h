@@ -134,6 +134,8 @@ class Cache::Impl {
   // a namespace dropped meanwhile must not stay where no call can reach it.
   void StoreInMemory(std::uint32_t ns, std::string_view key, const Entry& entry,
                      const storage::StoredValue& stored, bool refill);
+  bool InsertInMemory(std::uint32_t ns, std::string_view key, const Entry& entry,
+                      const storage::StoredValue& stored, bool refill);
   // What a Get saw of the entry it returns, for refresh_after_write.
   struct Seen {
     std::uint64_t version = 0;

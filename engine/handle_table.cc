@@ -1,6 +1,7 @@
 #include "engine/handle_table.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace tiercache::engine {
 namespace {
@@ -55,10 +56,11 @@ void HandleTable::Grow() {
   std::size_t next = capacity_ * 2;
   // Past max_entries the shard is bounded by bytes, not entries: keep doubling.
   if (capacity_ < max_capacity_) next = std::min(next, max_capacity_);
-  std::unique_ptr<Slot[]> old = std::move(slots_);
-  const std::size_t old_capacity = capacity_;
-  slots_.reset(new Slot[next]);
-  capacity_ = next;
+  // Allocated before anything changes: a refused allocation leaves the table
+  // as it was.
+  std::unique_ptr<Slot[]> grown(new Slot[next]);
+  std::unique_ptr<Slot[]> old = std::exchange(slots_, std::move(grown));
+  const std::size_t old_capacity = std::exchange(capacity_, next);
   std::fill_n(slots_.get(), capacity_, Slot{0, kNoHandle});
   for (std::size_t i = 0; i < old_capacity; ++i) {
     if (old[i].handle != kNoHandle) Place(old[i].tag, old[i].handle);

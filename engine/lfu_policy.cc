@@ -1,5 +1,7 @@
 #include "engine/lfu_policy.h"
 
+#include <algorithm>
+
 namespace tiercache::engine {
 
 LfuPolicy::LfuPolicy(const Config& config, const PolicyContext& context)
@@ -59,6 +61,12 @@ std::uint32_t LfuPolicy::NewBucket(std::uint64_t count, std::uint32_t prev, std:
     b = free_buckets_.back();
     free_buckets_.pop_back();
   } else if (buckets_.size() < kNoBucket) {
+    // The free list has room for every bucket, so that freeing one (on a
+    // removal) never allocates: an allocation the system refuses comes here,
+    // before anything changed.
+    if (free_buckets_.capacity() <= buckets_.size()) {
+      free_buckets_.reserve(std::max<std::size_t>(2 * buckets_.size(), 16));
+    }
     b = static_cast<std::uint32_t>(buckets_.size());
     buckets_.emplace_back();
   } else {

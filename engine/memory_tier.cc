@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <new>
 #include <vector>
 
 #include "engine/fifo_policy.h"
@@ -124,12 +125,19 @@ class ShardedTier final : public MemoryTier {
     return Notify([&](Removals r) { return op(shard, hash, r); });
   }
 
+  // Runs op(removals) and then tells the listener. An event the system has no
+  // memory for on the way is lost; the call's work stands.
   template <typename Op>
   auto Notify(Op&& op) {
     if (!listener_) return op(nullptr);
     std::vector<Removal> removed;
     auto result = op(&removed);
-    for (const Removal& r : removed) listener_(r);
+    for (const Removal& r : removed) {
+      try {
+        listener_(r);
+      } catch (const std::bad_alloc&) {
+      }
+    }
     return result;
   }
 

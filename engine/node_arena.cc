@@ -50,7 +50,13 @@ Handle NodeArena::Allocate(std::size_t bytes) {
 }
 
 Handle NodeArena::AllocateSmall(std::size_t size_class) {
-  if (partial_.empty()) partial_.assign(kClassCount, kNone);
+  if (partial_.empty()) {
+    try {
+      partial_.assign(kClassCount, kNone);
+    } catch (const std::bad_alloc&) {
+      return kNoHandle;
+    }
+  }
   std::uint32_t page = partial_[size_class];
   if (page == kNone) {
     page = NewPage(kPageBytes, static_cast<std::uint16_t>(size_class));
@@ -106,8 +112,15 @@ std::uint32_t NodeArena::NewPage(std::size_t bytes, std::uint16_t size_class) {
     free_pages_.pop_back();
   } else if (pages_.size() < kMaxPages) {
     page = static_cast<std::uint32_t>(pages_.size());
-    pages_.emplace_back();
-    page_data_.push_back(nullptr);
+    // The two arrays grow together or not at all.
+    try {
+      page_data_.push_back(nullptr);
+      pages_.emplace_back();
+    } catch (const std::bad_alloc&) {
+      page_data_.resize(pages_.size());
+      ::operator delete(data);
+      return kNone;
+    }
   } else {
     ::operator delete(data);
     return kNone;

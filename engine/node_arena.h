@@ -29,7 +29,7 @@ class NodeArena {
   NodeArena& operator=(const NodeArena&) = delete;
 
   // A slot of at least `bytes`; kNoHandle when the shard's 2^21 pages are used
-  // up. The slot's contents are unspecified.
+  // up or the system refuses memory. The slot's contents are unspecified.
   Handle Allocate(std::size_t bytes);
   void Free(Handle h);
 

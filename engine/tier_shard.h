@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstring>
 #include <mutex>
+#include <new>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -170,6 +171,7 @@ class alignas(64) TierShard {
   }
 
   Handle NewNode(const TierWrite& w, std::size_t node_bytes, std::size_t metadata_bytes);
+  bool Track(std::uint64_t hash, Handle h);
   Status MakeRoom(std::size_t charge, std::uint64_t now, Removals removed);
   void RemoveAt(std::size_t slot, Handle h, RemovalCause cause, Removals removed);
   std::size_t ReclaimExpired(std::uint64_t now, std::size_t max, Removals removed);

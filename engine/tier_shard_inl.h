@@ -59,16 +59,42 @@ Status TierShard<Policy>::Insert(const TierWrite& w, std::uint64_t hash, std::ui
   n->set_expires_ms(expires_ms);
   n->set_access_count(w.access_count.value_or(count));
   n->set_last_access_ms(w.last_accessed ? ToMillis(*w.last_accessed) : last_access);
-  table_.Insert(hash, h);
+  n->set_dirty(w.dirty);
+  if (!Track(hash, h)) {
+    arena_.Free(h);
+    return Status::NoSpace("the in-memory tier could not index a node");
+  }
   bytes_ += charge;
   ++counters_.inserts;
-  if (w.dirty) {
-    n->set_dirty(true);
-    return Status::OK();
-  }
-  policy_.Insert(h, hash);
-  if (expires_ms != 0) expiry_.Push(expires_ms, hash, h);
   return Status::OK();
+}
+
+// Puts a new node in the table and, unless dirty, in the policy and the expiry
+// heap. False when the system refused memory for the table or the policy: the
+// node is then in neither. A node the heap has no room for stays out of it; it
+// is still found expired when looked up, and evicted by the policy.
+template <typename Policy>
+bool TierShard<Policy>::Track(std::uint64_t hash, Handle h) {
+  try {
+    table_.Insert(hash, h);
+  } catch (const std::bad_alloc&) {
+    return false;
+  }
+  const Node* n = arena_.Get(h);
+  if (n->dirty()) return true;
+  try {
+    policy_.Insert(h, hash);
+  } catch (const std::bad_alloc&) {
+    table_.EraseAt(table_.FindHandle(hash, h));
+    return false;
+  }
+  if (n->expires_ms() != 0) {
+    try {
+      expiry_.Push(n->expires_ms(), hash, h);
+    } catch (const std::bad_alloc&) {
+    }
+  }
+  return true;
 }
 
 template <typename Policy>
@@ -104,9 +130,13 @@ Status TierShard<Policy>::MakeRoom(std::size_t charge, std::uint64_t now, Remova
 template <typename Policy>
 void TierShard<Policy>::RemoveAt(std::size_t slot, Handle h, RemovalCause cause, Removals removed) {
   Node* n = arena_.Get(h);
+  // A removal event the system has no memory for is lost; the removal is not.
   if (removed != nullptr) {
-    removed->push_back(
-        Removal{n->ns(), std::string(n->key()), std::string(n->value()), n->version(), cause});
+    try {
+      removed->push_back(
+          Removal{n->ns(), std::string(n->key()), std::string(n->value()), n->version(), cause});
+    } catch (const std::bad_alloc&) {
+    }
   }
   if (!n->dirty()) policy_.Remove(h);
   table_.EraseAt(slot);
@@ -141,8 +171,8 @@ bool TierShard<Policy>::MarkClean(std::uint32_t ns, std::string_view key, std::u
     RemoveAt(slot, h, RemovalCause::kExpired, removed);
     return true;
   }
+  policy_.Insert(h, hash);  // may throw: the node stays dirty
   n->set_dirty(false);
-  policy_.Insert(h, hash);
   if (n->expires_ms() != 0) expiry_.Push(n->expires_ms(), hash, h);
   return true;
 }

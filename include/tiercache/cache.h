@@ -49,6 +49,11 @@ struct NamespacedKey {
 // A namespace name is 1 to 255 bytes; every call refuses another with
 // InvalidArgument, reads and deletes as well as writes.
 //
+// A call the system refuses memory for returns NoSpace ("out of memory"). A
+// write so refused may have reached RocksDB or the write buffer or not, as
+// after an IOError; either way L1 holds no copy of the key older than the one
+// below it, and the cache goes on.
+//
 // Thread-safety: every method may be called from many threads at once.
 // Ownership: Open returns the only owner; destroying a cache closes it (with
 // a default deadline of 10 seconds for write-behind's buffer), and must wait

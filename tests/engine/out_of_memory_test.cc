@@ -1,0 +1,437 @@
+// Allocations the system refuses. Each call is run again and again with its
+// first allocation failing, then its second, and so on until it makes no more:
+// the call throws nothing, answers OK or NoSpace, and leaves the cache whole.
+// A Get answers the old value or the new one, as the status allows, and what
+// RocksDB holds once the buffer is flushed: L1 keeps no copy older than the
+// tiers below. After a reopen the store holds what the Gets answered.
+//
+// Only the calling thread's allocations fail, and only in calls that stay out
+// of RocksDB (write-behind, with the keys in L1 or the buffer): RocksDB is not
+// written to survive an exception thrown through it; the store's guard turns
+// what comes out of it into a status (storage/guarded.h).
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/memory_tier.h"
+#include "storage/record_format.h"
+#include "storage/store.h"
+#include "tests/util/failing_new.h"
+#include "tests/util/temp_dir.h"
+#include "tiercache/cache.h"
+
+namespace tiercache {
+namespace {
+
+using ::testing::HasSubstr;
+using std::chrono::hours;
+using std::chrono::seconds;
+
+constexpr std::string_view kNs = "ns";
+constexpr long kMostAllocations = 100'000;  // per call: past it, the sweep is stuck
+
+// Keeps every removal it is told of: its allocations fail too.
+class KeepingListener : public EventListener {
+ public:
+  void OnRemoval(const RemovalEvent& event) override {
+    std::lock_guard lock(mu_);
+    keys_.emplace_back(event.key);
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> keys_;
+};
+
+struct Config {
+  const char* name;
+  EvictionPolicy eviction;
+  Compression compression;
+};
+
+class OutOfMemoryTest : public ::testing::TestWithParam<Config> {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(Cache::Open(MakeOptions(WritePolicy::kWriteBehind), &cache_).ok());
+    for (int i = 0; i < 8; ++i) ASSERT_NO_FATAL_FAILURE(Write("k" + std::to_string(i), "first"));
+    ASSERT_TRUE(cache_->Flush(seconds(30)).ok());
+    storage::StoreOptions below;
+    below.path = dir_.path();
+    below.mode = storage::StoreOptions::Mode::kSecondary;
+    ASSERT_TRUE(storage::Store::Open(below, &below_).ok());
+  }
+
+  // The key's value in RocksDB once the buffer is flushed, read through a
+  // secondary instance (nullopt: none).
+  std::optional<std::string> Below(const std::string& key) {
+    EXPECT_TRUE(cache_->Flush(seconds(30)).ok());
+    EXPECT_TRUE(below_->CatchUp().ok());
+    storage::Namespace ns;
+    EXPECT_TRUE(below_->OpenNamespace(kNs, &ns).ok());
+    std::string record;
+    const Status s = below_->Get(ns, key, &record);
+    EXPECT_TRUE(s.ok() || s.IsNotFound()) << s.ToString();
+    if (!s.ok()) return std::nullopt;
+    Entry entry;
+    EXPECT_TRUE(storage::DecodeRecord(record, &entry, nullptr).ok());
+    return entry.value;
+  }
+
+  Options MakeOptions(WritePolicy policy) const {
+    Options o;
+    o.path = dir_.path();
+    o.write_policy = policy;
+    o.eviction = GetParam().eviction;
+    o.compression = GetParam().compression;
+    o.l1_max_entries = 16;
+    o.l1_shards = 1;
+    o.write_buffer.flush_interval = hours(1);
+    o.listener = std::make_shared<KeepingListener>();
+    return o;
+  }
+
+  // Values past the compression threshold, which lz4 shrinks.
+  static std::string Value(const std::string& tag) {
+    std::string value = tag;
+    while (value.size() < 400) value += " and again " + tag;
+    return value;
+  }
+
+  // A write with no failure injected, which the model follows.
+  void Write(const std::string& key, const std::string& tag) {
+    ASSERT_TRUE(cache_->Put(kNs, key, Value(tag)).ok());
+    model_[key] = Value(tag);
+  }
+
+  // Runs `call(n)` with its n-th allocation failing, for n = 0, 1, ... until
+  // a run makes fewer than n + 1; `prepare(n)` comes before each run with no
+  // failure injected, `check(n, status)` after it.
+  template <typename Prepare, typename Call, typename Check>
+  void Sweep(Prepare prepare, Call call, Check check) {
+    for (long n = 0; n < kMostAllocations; ++n) {
+      SCOPED_TRACE("allocation " + std::to_string(n) + " failing");
+      ASSERT_NO_FATAL_FAILURE(prepare(n));
+      Status s;
+      test_util::FailAllocation(n);
+      bool thrown = false;
+      try {
+        s = call(n);
+      } catch (...) {
+        thrown = true;
+      }
+      const bool failed = test_util::AllocationFailed();
+      test_util::FailAllocation(-1);
+      ASSERT_FALSE(thrown) << "an exception crossed the API";
+      if (!s.ok()) {
+        ASSERT_TRUE(failed) << s.ToString();
+        EXPECT_TRUE(s.IsNoSpace()) << s.ToString();
+        EXPECT_THAT(s.message(), HasSubstr("out of memory"));
+      }
+      ASSERT_NO_FATAL_FAILURE(check(n, s));
+      if (!failed) return;
+    }
+    FAIL() << "the call still allocated after " << kMostAllocations << " allocations";
+  }
+
+  // What a Get answers for `key`, with no failure injected; it must be one
+  // of `allowed` (nullopt: NotFound). The model follows it.
+  void ExpectOneOf(const std::string& key, const std::vector<std::optional<std::string>>& allowed) {
+    std::string value;
+    const Status s = cache_->Get(kNs, key, &value);
+    ASSERT_TRUE(s.ok() || s.IsNotFound()) << s.ToString();
+    const std::optional<std::string> got =
+        s.ok() ? std::optional<std::string>(value) : std::nullopt;
+    bool found = false;
+    for (const std::optional<std::string>& a : allowed) found = found || a == got;
+    ASSERT_TRUE(found) << key << " is " << (got ? got->substr(0, 20) : "not found");
+    ASSERT_EQ(got, Below(key)) << "L1 and RocksDB disagree on " << key;
+    model_[key] = got;
+  }
+
+  // Closes (draining the buffer), reopens write-through and expects the model.
+  void ExpectTheModelAfterAReopen() {
+    below_.reset();
+    ASSERT_TRUE(cache_->Close(seconds(30)).ok());
+    cache_.reset();
+    ASSERT_TRUE(Cache::Open(MakeOptions(WritePolicy::kWriteThrough), &cache_).ok());
+    for (const auto& [key, expected] : model_) {
+      SCOPED_TRACE(key);
+      std::string value;
+      const Status s = cache_->Get(kNs, key, &value);
+      if (expected) {
+        ASSERT_TRUE(s.ok()) << s.ToString();
+        EXPECT_EQ(value, *expected);
+      } else {
+        EXPECT_TRUE(s.IsNotFound()) << s.ToString();
+      }
+    }
+  }
+
+  test_util::TempDir dir_;
+  std::unique_ptr<Cache> cache_;
+  std::unique_ptr<storage::Store> below_;
+  std::map<std::string, std::optional<std::string>> model_;
+};
+
+using Values = std::vector<std::optional<std::string>>;
+
+void Nothing(long) {}
+
+std::string Tag(std::string_view what, long n) { return std::string(what) + std::to_string(n); }
+
+TEST_P(OutOfMemoryTest, APutOverAnEntryInL1) {
+  std::string value;
+  Sweep([&](long n) { value = Value(Tag("put ", n)); },
+      [&](long) { return cache_->Put(kNs, "k1", value); },
+      [&](long n, const Status& s) {
+        const std::optional<std::string> put = Value(Tag("put ", n));
+        ExpectOneOf("k1", s.ok() ? Values{put} : Values{model_["k1"], put});
+      });
+  ASSERT_NO_FATAL_FAILURE(ExpectTheModelAfterAReopen());
+}
+
+// Each value twice as large as the one before, of bytes lz4 cannot shrink, so
+// that the buffers a write reuses grow at every step of it, the copy L1 takes
+// (compressed or not) among them.
+TEST_P(OutOfMemoryTest, APutOfALargerValueOverAnEntryInL1) {
+  std::string value;
+  std::mt19937 random(7);
+  Sweep(
+      [&](long n) {
+        value = Value(Tag("put ", n));
+        for (std::size_t i = 0; i < (std::size_t{1000} << n); ++i) {
+          value.push_back(static_cast<char>(random()));
+        }
+      },
+        [&](long) { return cache_->Put(kNs, "k1", value); },
+        [&](long, const Status& s) {
+          ExpectOneOf("k1", s.ok() ? Values{value} : Values{model_["k1"], value});
+        });
+  ASSERT_NO_FATAL_FAILURE(ExpectTheModelAfterAReopen());
+}
+
+// Past eight new keys each Put evicts one from L1, told to the listener.
+TEST_P(OutOfMemoryTest, APutOfANewKey) {
+  std::string key;
+  std::string value;
+  Sweep(
+      [&](long n) {
+        key = Tag("new ", n);
+        value = Value(key);
+      },
+      [&](long) { return cache_->Put(kNs, key, value); },
+      [&](long n, const Status& s) {
+        const std::optional<std::string> put = Value(Tag("new ", n));
+        ExpectOneOf(Tag("new ", n), s.ok() ? Values{put} : Values{std::nullopt, put});
+      });
+  ASSERT_NO_FATAL_FAILURE(ExpectTheModelAfterAReopen());
+}
+
+TEST_P(OutOfMemoryTest, ADelete) {
+  Sweep([&](long n) { Write("k2", Tag("before delete ", n)); },
+        [&](long) { return cache_->Delete(kNs, "k2"); },
+        [&](long n, const Status& s) {
+          const std::optional<std::string> before = Value(Tag("before delete ", n));
+          ExpectOneOf("k2", s.ok() ? Values{std::nullopt} : Values{before, std::nullopt});
+        });
+  ASSERT_NO_FATAL_FAILURE(ExpectTheModelAfterAReopen());
+}
+
+TEST_P(OutOfMemoryTest, ACompareAndPut) {
+  std::uint64_t expected = 0;
+  std::string value;
+  Sweep(
+      [&](long n) {
+        Entry entry;
+        ASSERT_TRUE(cache_->GetEntry(kNs, "k3", &entry).ok());
+        expected = entry.version;
+        value = Value(Tag("cas ", n));
+      },
+      [&](long) { return cache_->CompareAndPut(kNs, "k3", expected, value); },
+      [&](long n, const Status& s) {
+        const std::optional<std::string> put = Value(Tag("cas ", n));
+        ExpectOneOf("k3", s.ok() ? Values{put} : Values{model_["k3"], put});
+      });
+  ASSERT_NO_FATAL_FAILURE(ExpectTheModelAfterAReopen());
+}
+
+TEST_P(OutOfMemoryTest, AGetOfAnEntryInL1) {
+  std::string value;
+  Sweep(
+      Nothing, [&](long) { return cache_->Get(kNs, "k4", &value); },
+      [&](long, const Status& s) {
+        if (s.ok()) {
+          EXPECT_EQ(value, model_["k4"]);
+        }
+        ExpectOneOf("k4", Values{model_["k4"]});
+      });
+}
+
+TEST_P(OutOfMemoryTest, AGetManyOfEntriesInL1) {
+  const std::vector<std::string> keys = {"k4", "k5", "absent"};
+  std::vector<Status> statuses;
+  std::vector<std::string> values;
+  Sweep(
+      Nothing,
+      [&](long) {
+        cache_->GetMany(kNs, keys, &statuses, &values);
+        for (const Status& s : statuses) {
+          if (!s.ok() && !s.IsNotFound()) return s;
+        }
+        return Status::OK();
+      },
+      [&](long, const Status&) {
+        ASSERT_EQ(statuses.size(), keys.size());
+        ASSERT_EQ(values.size(), keys.size());
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+          SCOPED_TRACE(keys[i]);
+          if (statuses[i].ok()) {
+            EXPECT_EQ(values[i], model_[keys[i]]);
+          } else if (statuses[i].IsNotFound()) {
+            EXPECT_EQ(model_[keys[i]], std::nullopt);
+          }
+        }
+      });
+}
+
+// A key L1 evicted while the buffer still holds it (sixteen newer keys
+// pushed it out): the Get reads the buffer and puts the entry back into L1,
+// evicting another.
+TEST_P(OutOfMemoryTest, AGetOfAnEntryOnlyTheBufferHolds) {
+  std::string key;
+  std::string value;
+  Sweep(
+      [&](long n) {
+        key = Tag("buffered ", n);
+        Write(key, key);
+        for (int i = 0; i < 16; ++i) {
+          ASSERT_TRUE(cache_->Put(kNs, Tag("filler ", n * 16 + i), "x").ok());
+        }
+      },
+      [&](long) { return cache_->Get(kNs, key, &value); },
+      [&](long n, const Status& s) {
+        if (s.ok()) {
+          EXPECT_EQ(value, Value(Tag("buffered ", n)));
+        }
+        ExpectOneOf(Tag("buffered ", n), Values{Value(Tag("buffered ", n))});
+      });
+  ASSERT_NO_FATAL_FAILURE(ExpectTheModelAfterAReopen());
+}
+
+INSTANTIATE_TEST_SUITE_P(Configs, OutOfMemoryTest,
+                         ::testing::Values(Config{"lru", EvictionPolicy::kLRU, Compression::kNone},
+                                           Config{"lfu_lz4", EvictionPolicy::kLFU,
+                                                  Compression::kLz4}),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+// A batch the flusher has no memory to build whole (2 MB of writes, refused
+// past 1 MiB) is written in parts of 64 KiB, in the same attempt.
+TEST(WriteBehindOutOfMemoryTest, ABatchThereIsNoMemoryToBuildWholeIsWrittenInParts) {
+  test_util::TempDir dir;
+  Options o;
+  o.path = dir.path();
+  o.write_policy = WritePolicy::kWriteBehind;
+  o.write_buffer.flush_interval = hours(1);
+  std::unique_ptr<Cache> cache;
+  ASSERT_TRUE(Cache::Open(o, &cache).ok());
+  constexpr int kKeys = 2000;
+  const std::string value(1000, 'v');
+  for (int i = 0; i < kKeys; ++i) ASSERT_TRUE(cache->Put(kNs, Tag("key ", i), value).ok());
+  test_util::FailAllocationOfAtLeast(std::size_t{1} << 20);
+  ASSERT_TRUE(cache->Flush(seconds(30)).ok());
+  EXPECT_TRUE(test_util::LargeAllocationFailed());
+  test_util::FailAllocationOfAtLeast(0);
+  EXPECT_EQ(cache->GetStats().write_buffer.flush_failures, 0u);
+  ASSERT_TRUE(cache->Close(seconds(30)).ok());
+
+  o.write_policy = WritePolicy::kWriteThrough;
+  ASSERT_TRUE(Cache::Open(o, &cache).ok());
+  for (int i = 0; i < kKeys; ++i) {
+    std::string got;
+    ASSERT_TRUE(cache->Get(kNs, Tag("key ", i), &got).ok()) << i;
+    EXPECT_EQ(got, value);
+  }
+}
+
+// The in-memory tier filling from empty past its bound, so that its table,
+// arena pages, frequency buckets, expiry heap and removal events all grow while
+// an allocation fails: whatever failed, each key is found with its value or
+// not at all, the counts agree, and the tier then takes and gives back every
+// key.
+class MemoryTierOutOfMemoryTest : public ::testing::TestWithParam<EvictionPolicy> {};
+
+TEST_P(MemoryTierOutOfMemoryTest, FillingFromEmpty) {
+  constexpr std::size_t kKeys = 200;
+  constexpr std::size_t kBound = 64;
+  std::vector<std::string> keys;
+  std::vector<std::string> values;
+  for (std::size_t i = 0; i < kKeys; ++i) {
+    keys.push_back(Tag("key ", static_cast<long>(i)));
+    values.push_back(std::string(8 * (i % 40), 'v'));  // nodes of many size classes
+  }
+  auto write = [&](std::size_t i) {
+    engine::TierWrite w;
+    w.ns = 1;
+    w.key = keys[i];
+    w.value = values[i];
+    w.version = i + 1;
+    w.ttl = i % 2 == 0 ? std::chrono::milliseconds(0) : hours(1);
+    return w;
+  };
+  for (long n = 0; n < kMostAllocations; ++n) {
+    SCOPED_TRACE("allocation " + std::to_string(n) + " failing");
+    engine::MemoryTierOptions o;
+    o.max_entries = kBound;
+    o.shards = 1;
+    o.policy = GetParam();
+    o.clock = std::make_shared<ManualClock>();
+    std::vector<std::string> removed;
+    o.listener = [&](const engine::Removal& r) { removed.push_back(r.key); };
+    std::unique_ptr<engine::MemoryTier> tier;
+    ASSERT_TRUE(engine::MemoryTier::Create(o, &tier).ok());
+
+    std::vector<Status> statuses(kKeys);
+    bool thrown = false;
+    test_util::FailAllocation(n);
+    try {
+      for (std::size_t i = 0; i < kKeys; ++i) statuses[i] = tier->Insert(write(i));
+    } catch (...) {
+      thrown = true;
+    }
+    const bool failed = test_util::AllocationFailed();
+    test_util::FailAllocation(-1);
+    ASSERT_FALSE(thrown) << "an exception left the tier";
+
+    std::size_t found = 0;
+    for (std::size_t i = 0; i < kKeys; ++i) {
+      Entry entry;
+      if (!tier->Lookup(1, keys[i], &entry)) continue;
+      ++found;
+      EXPECT_TRUE(statuses[i].ok());
+      EXPECT_EQ(entry.value, values[i]);
+    }
+    EXPECT_EQ(tier->Stats().entries, found);
+    EXPECT_LE(found, kBound);
+    for (std::size_t i = 0; i < kKeys; ++i) ASSERT_TRUE(tier->Insert(write(i)).ok());
+    for (std::size_t i = 0; i < kKeys; ++i) tier->Erase(1, keys[i], RemovalCause::kDeleted);
+    EXPECT_EQ(tier->Stats().entries, 0u);
+    EXPECT_EQ(tier->Stats().bytes, 0u);
+    if (!failed) return;
+  }
+  FAIL() << "filling the tier still allocated after " << kMostAllocations << " allocations";
+}
+
+INSTANTIATE_TEST_SUITE_P(Policies, MemoryTierOutOfMemoryTest,
+                         ::testing::Values(EvictionPolicy::kLRU, EvictionPolicy::kLFU,
+                                           EvictionPolicy::kFIFO, EvictionPolicy::kTTL,
+                                           EvictionPolicy::kAdaptive));
+
+}  // namespace
+}  // namespace tiercache

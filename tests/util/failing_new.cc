@@ -1,0 +1,71 @@
+#include "tests/util/failing_new.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+namespace {
+
+thread_local long allocations_until_failure = -1;
+thread_local bool failed = false;
+std::atomic<std::size_t> fail_at_least{0};  // 0: no size fails
+std::atomic<bool> large_failed{false};
+
+}  // namespace
+
+namespace tiercache::test_util {
+
+void FailAllocation(long n) {
+  allocations_until_failure = n;
+  failed = false;
+}
+
+bool AllocationFailed() { return failed; }
+
+void FailAllocationOfAtLeast(std::size_t bytes) {
+  large_failed = false;
+  fail_at_least = bytes;
+}
+
+bool LargeAllocationFailed() { return large_failed; }
+
+}  // namespace tiercache::test_util
+
+// Every form but the aligned ones is replaced, so that whatever allocates
+// through one frees through another of the same family (AddressSanitizer
+// would otherwise see its own new paired with this delete).
+void* operator new(std::size_t size) {
+  if (allocations_until_failure >= 0 && allocations_until_failure-- == 0) {
+    failed = true;
+    throw std::bad_alloc();
+  }
+  std::size_t at_least = fail_at_least.load(std::memory_order_relaxed);
+  if (at_least != 0 && size >= at_least &&
+      fail_at_least.compare_exchange_strong(at_least, 0)) {
+    large_failed = true;
+    throw std::bad_alloc();
+  }
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+
+void* operator new[](std::size_t size) { return ::operator new(size); }
+
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  try {
+    return ::operator new(size);
+  } catch (const std::bad_alloc&) {
+    return nullptr;
+  }
+}
+
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
+  return ::operator new(size, std::nothrow);
+}
+
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }

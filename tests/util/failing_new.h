@@ -1,0 +1,23 @@
+#pragma once
+
+// A replacement of the global operator new, for tests of allocation failure:
+// linked into a test executable (failing_new.cc), it makes one allocation
+// throw std::bad_alloc on demand: the calling thread's n-th, or the next one
+// of some size on any thread.
+
+#include <cstddef>
+
+namespace tiercache::test_util {
+
+// The n-th allocation of this thread from now (0: the next) throws, once;
+// -1: none does.
+void FailAllocation(long n);
+// Whether an allocation failed since the last FailAllocation.
+bool AllocationFailed();
+
+// The next allocation of at least `bytes`, on any thread, throws, once.
+void FailAllocationOfAtLeast(std::size_t bytes);
+// Whether it has.
+bool LargeAllocationFailed();
+
+}  // namespace tiercache::test_util
