@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
-#include <new>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -304,18 +303,13 @@ Status Cache::Impl::DropNamespace(std::string_view ns) {
 // free-space reserve the store may refuse a whole batch whose parts still fit:
 // it is then written in parts of kPartBytes, so that a buffer larger than half
 // the headroom does not stall until far more space is freed; so is a batch the
-// system has no memory to build whole. *written: how
+// system has no memory to build whole (NoSpace from the batch). *written: how
 // many of the sorted writes the store holds, so that a retry after a failed
 // part starts where it failed.
 Status Cache::Impl::WriteBatch(std::vector<engine::BufferedWrite>* writes,
                                std::size_t* written) {
   SortInKeyOrder(writes);
-  Status s;
-  try {
-    s = WriteInParts(*writes, std::numeric_limits<std::size_t>::max(), written);
-  } catch (const std::bad_alloc&) {
-    s = Status::NoSpace(fmt::format("no memory for a batch of {} writes", writes->size()));
-  }
+  Status s = WriteInParts(*writes, std::numeric_limits<std::size_t>::max(), written);
   if (s.IsNoSpace()) s = WriteInParts(*writes, kPartBytes, written);
   return s;
 }
