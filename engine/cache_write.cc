@@ -181,6 +181,9 @@ Status Cache::Impl::WriteLocked(const storage::Namespace& ns, const Entry& entry
   } else if (s.ok()) {
     s = store_->Put(ns, entry.key, codec.record);
     if (s.ok()) counters_.disk_writes.fetch_add(1, std::memory_order_relaxed);
+    // RocksDB may have taken the write before failing (an allocation refused
+    // on the way back): no older copy stays in L1 above it.
+    if (!s.ok()) memory_->Erase(ns.id, entry.key, RemovalCause::kDeleted);
   }
   if (!s.ok()) return s;
   Written(ns, entry, stored);
@@ -245,9 +248,20 @@ Status Cache::Impl::PutManyAtomically(const storage::Namespace& ns,
     }
   }
   Status s = store_->Write(&batch);
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    // As for one Put: RocksDB may have taken the batch before failing.
+    for (std::string_view key : keys) memory_->Erase(ns.id, key, RemovalCause::kDeleted);
+    return s;
+  }
   counters_.disk_writes.fetch_add(entries.size(), std::memory_order_relaxed);
-  for (std::size_t i = 0; i < entries.size(); ++i) Written(ns, entries[i], stored[i]);
+  std::size_t i = 0;
+  try {
+    for (; i < entries.size(); ++i) Written(ns, entries[i], stored[i]);
+  } catch (...) {
+    // The keys not yet written to L1 leave it rather than keep older copies.
+    for (; i < entries.size(); ++i) memory_->Erase(ns.id, keys[i], RemovalCause::kDeleted);
+    throw;
+  }
   return Status::OK();
 }
 
@@ -273,7 +287,8 @@ Status Cache::Impl::DeleteLocked(const storage::Namespace& ns, std::string_view 
     s = store_->Delete(ns, key);
     if (s.ok()) counters_.disk_writes.fetch_add(1, std::memory_order_relaxed);
   }
-  if (s.ok()) memory_->Erase(ns.id, key, RemovalCause::kDeleted);
+  // A store that failed may have taken the delete first.
+  if (s.ok() || !write_behind_) memory_->Erase(ns.id, key, RemovalCause::kDeleted);
   return s;
 }
 

@@ -1,5 +1,6 @@
 #include "engine/node_arena.h"
 
+#include <algorithm>
 #include <bit>
 #include <new>
 
@@ -112,8 +113,12 @@ std::uint32_t NodeArena::NewPage(std::size_t bytes, std::uint16_t size_class) {
     free_pages_.pop_back();
   } else if (pages_.size() < kMaxPages) {
     page = static_cast<std::uint32_t>(pages_.size());
-    // The two arrays grow together or not at all.
+    // The two arrays grow together or not at all, and the free list has room
+    // for every page, so that releasing one (on a removal) never allocates.
     try {
+      if (free_pages_.capacity() <= pages_.size()) {
+        free_pages_.reserve(std::max<std::size_t>(2 * pages_.size(), 16));
+      }
       page_data_.push_back(nullptr);
       pages_.emplace_back();
     } catch (const std::bad_alloc&) {

@@ -1,5 +1,6 @@
 #include "engine/single_flight.h"
 
+#include <new>
 #include <utility>
 
 namespace tiercache::engine {
@@ -33,7 +34,15 @@ Status SingleFlight::Do(const std::string& key, const Work& work, Entry* entry,
   lock.unlock();
 
   *outcome = Outcome::kRan;
-  const Status status = work(entry);
+  Status status;
+  try {
+    status = work(entry);
+  } catch (...) {
+    // The run ends all the same, or every later caller of the key would wait
+    // for it: those waiting get the failure (an allocation refused, mostly).
+    Finish(key, Status::NoSpace("out of memory"), Entry());
+    throw;
+  }
   Finish(key, status, *entry);
   return status;
 }
@@ -47,15 +56,21 @@ void SingleFlight::Finish(const std::string& key, const Status& status, const En
   std::lock_guard lock(mu_);
   const auto it = calls_.find(key);
   Call& call = *it->second;
-  // Nobody joins once the run is erased below: with no one waiting now, the
-  // result is nobody's to copy.
-  if (call.waiting > 0) {
-    call.status = status;
-    call.entry = entry;
-  }
+  // The run ends whatever the copy below comes to: done and erased first.
   call.done = true;
+  const std::shared_ptr<Call> ended = std::move(it->second);
   calls_.erase(it);
   done_.notify_all();
+  // Nobody joins once the run is erased: with no one waiting now, the result
+  // is nobody's to copy. One the system has no memory for is a failure.
+  if (call.waiting > 0) {
+    try {
+      call.status = status;
+      call.entry = entry;
+    } catch (const std::bad_alloc&) {
+      call.status = Status::NoSpace("out of memory");
+    }
+  }
 }
 
 void SingleFlight::Seal(const std::string& key) {

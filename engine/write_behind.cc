@@ -166,11 +166,15 @@ Status WriteBehind::HandOver(std::unique_lock<std::mutex>& lock, std::size_t* wr
     lock.unlock();
     Status s = writer_(&batch_, written);
     if (s.ok()) *written = batch_.size();
+    *written = std::min(*written, batch_.size());
     lock.lock();
     return s;
-  } catch (const std::exception& e) {
+  } catch (const std::bad_alloc&) {
     if (!lock.owns_lock()) lock.lock();
-    return Status::IOError(fmt::format("the write-behind flush failed: {}", e.what()));
+    return Status::NoSpace("out of memory");
+  } catch (...) {
+    if (!lock.owns_lock()) lock.lock();
+    return Status::IOError("the write-behind flush threw an exception");
   }
 }
 

@@ -27,8 +27,9 @@ namespace tiercache::engine {
 // failure too, with *written as the writer left it.
 using BatchWriter =
     std::function<Status(std::vector<BufferedWrite>* batch, std::size_t* written)>;
-// Told of a batch RocksDB refused (the attempt number counts from 1). Must not
-// throw; an exception from it is dropped.
+// Told of a failed attempt: RocksDB refused the batch, or the writer threw
+// (the attempt number counts from 1). Must not throw; an exception from it is
+// dropped.
 using FlushFailedCallback =
     std::function<void(const Status& status, std::size_t entries, std::uint64_t attempt)>;
 

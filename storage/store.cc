@@ -469,8 +469,9 @@ Status Store::Write(StoreBatch* batch, DroppedNamespaces dropped, std::size_t* w
       left_out.push_back(id);
     }
     rocksdb::WriteBatch* write = batch->batch_.get();
-    rocksdb::WriteBatch kept(batch->ApproximateBytes());  // room for all of it, as there
+    rocksdb::WriteBatch kept;
     if (!left_out.empty()) {
+      kept = rocksdb::WriteBatch(batch->ApproximateBytes());  // room for all of it, as there
       s = batch->CopyWithout(left_out, &kept);
       if (!s.ok()) return s;
       write = &kept;

@@ -49,10 +49,12 @@ struct NamespacedKey {
 // A namespace name is 1 to 255 bytes; every call refuses another with
 // InvalidArgument, reads and deletes as well as writes.
 //
-// A call the system refuses memory for returns NoSpace ("out of memory"). A
-// write so refused may have reached RocksDB or the write buffer or not, as
-// after an IOError; either way L1 holds no copy of the key older than the one
-// below it, and the cache goes on.
+// A call the system refuses memory for returns NoSpace. A write so refused may
+// have reached RocksDB or the write buffer or not, as after an IOError; either
+// way L1 keeps no copy of the key older than the one below it, and the cache
+// goes on. This covers the cache's own allocations: RocksDB is not built to
+// survive an exception thrown through it, and an allocation refused inside
+// RocksDB may still end the process or stall the store until it is reopened.
 //
 // Thread-safety: every method may be called from many threads at once.
 // Ownership: Open returns the only owner; destroying a cache closes it (with

@@ -13,6 +13,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -197,16 +198,16 @@ TEST_P(OutOfMemoryTest, APutOverAnEntryInL1) {
   ASSERT_NO_FATAL_FAILURE(ExpectTheModelAfterAReopen());
 }
 
-// Each value twice as large as the one before, of bytes lz4 cannot shrink, so
-// that the buffers a write reuses grow at every step of it, the copy L1 takes
-// (compressed or not) among them.
+// Each value twice as large as the one before (up to 1 MB), of bytes lz4
+// cannot shrink, so that the buffers a write reuses grow at every step of it,
+// the copy L1 takes (compressed or not) among them.
 TEST_P(OutOfMemoryTest, APutOfALargerValueOverAnEntryInL1) {
   std::string value;
   std::mt19937 random(7);
   Sweep(
       [&](long n) {
         value = Value(Tag("put ", n));
-        for (std::size_t i = 0; i < (std::size_t{1000} << n); ++i) {
+        for (std::size_t i = 0; i < (std::size_t{1000} << std::min(n, 10L)); ++i) {
           value.push_back(static_cast<char>(random()));
         }
       },
@@ -275,7 +276,7 @@ TEST_P(OutOfMemoryTest, AGetOfAnEntryInL1) {
 }
 
 TEST_P(OutOfMemoryTest, AGetManyOfEntriesInL1) {
-  const std::vector<std::string> keys = {"k4", "k5", "absent"};
+  const std::vector<std::string> keys = {"k4", "k5"};
   std::vector<Status> statuses;
   std::vector<std::string> values;
   Sweep(

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <new>
 #include <thread>
 #include <vector>
 
@@ -180,6 +181,55 @@ TEST(SingleFlightTest, ACallerThatWouldWaitPastItsBoundGivesUpAndTheRunGoesOn) {
   leader.join();
   patient.join();
   EXPECT_EQ(flight.Waiting("k"), 0);
+}
+
+// Work that throws (the system refusing memory) ends its run all the same:
+// the exception reaches the runner, a caller joined meanwhile gets NoSpace,
+// and the key is free to run again.
+TEST(SingleFlightTest, WorkThatThrowsEndsItsRun) {
+  SingleFlight flight;
+  std::promise<void> started;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::thread leader([&] {
+    Entry entry;
+    SingleFlight::Outcome outcome = SingleFlight::Outcome::kGaveUp;
+    EXPECT_THROW(static_cast<void>(flight.Do(
+                     "k",
+                     [&](Entry*) -> Status {
+                       started.set_value();
+                       released.wait();
+                       throw std::bad_alloc();
+                     },
+                     &entry, &outcome)),
+                 std::bad_alloc);
+  });
+  started.get_future().wait();
+  std::thread joiner([&] {
+    Entry entry;
+    SingleFlight::Outcome outcome = SingleFlight::Outcome::kRan;
+    const Status s = flight.Do(
+        "k", [](Entry*) { return Status::IOError("the joiner must not run the work"); }, &entry,
+        &outcome);
+    EXPECT_TRUE(s.IsNoSpace()) << s.ToString();
+    EXPECT_EQ(outcome, SingleFlight::Outcome::kShared);
+  });
+  while (flight.Waiting("k") < 1) std::this_thread::yield();
+  release.set_value();
+  leader.join();
+  joiner.join();
+
+  Entry entry;
+  SingleFlight::Outcome outcome = SingleFlight::Outcome::kShared;
+  const Status s = flight.Do(
+      "k",
+      [](Entry* out) {
+        out->value = "v";
+        return Status::OK();
+      },
+      &entry, &outcome);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(outcome, SingleFlight::Outcome::kRan);
 }
 
 // A run started with TryStart is one like Do's: a caller asking for the key
