@@ -90,11 +90,18 @@ Status NamespaceTable::Open(std::string_view name, storage::Namespace* ns) {
 Status NamespaceTable::Drop(std::string_view name, storage::Namespace* dropped) {
   std::unique_lock lock(mu_);
   auto it = by_name_.find(name);
-  if (it != by_name_.end()) *dropped = it->second;
-  Status s = store_->DropNamespace(name);
-  if (!s.ok()) return s;
+  // What can allocate comes before the drop and is undone after a failure:
+  // a namespace dropped in the store is always gone from here.
   if (it != by_name_.end()) {
+    *dropped = it->second;
     dropped_.emplace(it->second.id, it->second.name);
+  }
+  Status s = store_->DropNamespace(name);
+  if (!s.ok()) {
+    if (it != by_name_.end()) dropped_.erase(it->second.id);
+    return s;
+  }
+  if (it != by_name_.end()) {
     by_id_.erase(it->second.id);
     by_name_.erase(it);
     generation_.store(NewGeneration(), std::memory_order_release);

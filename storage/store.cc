@@ -314,11 +314,19 @@ Status Store::CreateNamespace(std::string_view name, Namespace* ns) {
   rocksdb::WriteBatch batch(kMetaBatchBytes);
   batch.Put(handles_->meta, NamespaceMetaKey(name), EncodeNamespaceId(id));
   batch.Put(handles_->meta, ToSlice(kNextNamespaceIdKey), EncodeNamespaceId(id + 1));
-  Status s = CommitMeta(&batch, fmt::format("creating namespace '{}'", name));
-  if (!s.ok()) return s;
+  // What can allocate is done before the commit and undone after a failure,
+  // so that a committed namespace is always live here and its id never
+  // handed out again (one skipped after a failure is only unused).
+  Namespace created{id, std::string(name)};
+  const std::string what = fmt::format("creating namespace '{}'", name);
   next_id_ = id + 1;
   live_ids_.insert(id);
-  *ns = Namespace{id, std::string(name)};
+  Status s = CommitMeta(&batch, what);
+  if (!s.ok()) {
+    live_ids_.erase(id);
+    return s;
+  }
+  *ns = std::move(created);
   return Status::OK();
 }
 
@@ -538,6 +546,9 @@ Status Store::CommitMeta(rocksdb::WriteBatch* batch, std::string_view what) {
     if (!s.ok()) return s;
   }
   const rocksdb::Status rs = handles_->db->Write(MetaWriteOptions(), batch);
+  // Nothing allocates once the write is done: a caller's bookkeeping after
+  // it must see it done.
+  if (rs.ok()) return Status::OK();
   return FromRocksDb(rs, fmt::format("{} in the store at {}", what, options_.path));
 }
 
