@@ -165,8 +165,7 @@ Status WriteBehind::HandOver(std::unique_lock<std::mutex>& lock, std::size_t* wr
     in_flight_.writes.Unwritten(&batch_);
     lock.unlock();
     Status s = writer_(&batch_, written);
-    if (s.ok()) *written = batch_.size();
-    *written = std::min(*written, batch_.size());
+    *written = s.ok() ? batch_.size() : std::min(*written, batch_.size());
     lock.lock();
     return s;
   } catch (const std::bad_alloc&) {
