@@ -1,6 +1,7 @@
 #include "engine/refresher.h"
 
 #include <algorithm>
+#include <new>
 #include <utility>
 
 namespace tiercache::engine {
@@ -10,8 +11,9 @@ Refresher::Refresher(std::size_t threads, std::chrono::milliseconds max_backoff,
     : max_backoff_(max_backoff),
       clock_(std::move(clock)),
       work_(std::move(work)) {
+  running_.assign(threads, kIdle);
   threads_.reserve(threads);
-  for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+  for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this, i] { Run(i); });
 }
 
 Refresher::~Refresher() { Stop(); }
@@ -29,16 +31,31 @@ bool Refresher::Request(std::uint64_t hash, std::string_view ns, std::string_vie
   {
     std::lock_guard lock(mu_);
     if (stopping_ || pending_.contains(hash) || BackingOff(hash)) return false;
-    if (queue_.size() >= kMaxQueued) {
+    if (queue_.size() >= kMaxQueued || !Enqueue(hash, ns, key, version)) {
       ++dropped_;
       return false;
     }
-    pending_.insert(hash);
     HintEndOf(hash).store(0, std::memory_order_relaxed);
     hint.store(Mark(hash), std::memory_order_relaxed);
-    queue_.push_back({Job{hash, std::string(ns), std::string(key), version}, next_seq_++});
   }
   queued_.notify_one();
+  return true;
+}
+
+bool Refresher::Enqueue(std::uint64_t hash, std::string_view ns, std::string_view key,
+                        std::uint64_t version) noexcept {
+  try {
+    queue_.push_back({Job{hash, std::string(ns), std::string(key), version}, next_seq_});
+  } catch (const std::bad_alloc&) {
+    return false;
+  }
+  try {
+    pending_.insert(hash);
+  } catch (const std::bad_alloc&) {
+    queue_.pop_back();
+    return false;
+  }
+  ++next_seq_;
   return true;
 }
 
@@ -68,7 +85,11 @@ std::optional<TimePoint> Refresher::Failed(std::uint64_t hash) {
       }
     }
     if (backoffs_.size() >= kMaxBackoffs) return std::nullopt;
-    it = backoffs_.emplace(hash, Backoff{}).first;
+    try {
+      it = backoffs_.emplace(hash, Backoff{}).first;
+    } catch (const std::bad_alloc&) {
+      return std::nullopt;  // no memory to remember it: as no room
+    }
   }
   Backoff& backoff = it->second;
   if (backoff.failures > 0 && now - backoff.until >= BackoffAfter(backoff.failures)) {
@@ -117,7 +138,9 @@ std::size_t Refresher::queued() const {
 std::uint64_t Refresher::FirstUnfinished() const {
   std::uint64_t first = next_seq_;
   if (!queue_.empty()) first = queue_.front().seq;
-  if (!running_.empty()) first = std::min(first, *running_.begin());
+  for (const std::uint64_t seq : running_) {
+    if (seq != kIdle) first = std::min(first, seq);
+  }
   return first;
 }
 
@@ -132,18 +155,18 @@ Refresher::Outcome Refresher::Attempt(const Job& job) noexcept {
   }
 }
 
-void Refresher::Run() {
+void Refresher::Run(std::size_t slot) {
   std::unique_lock lock(mu_);
   while (true) {
     queued_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) return;  // stopping, and the queue was dropped
     Queued next = std::move(queue_.front());
     queue_.pop_front();
-    running_.insert(next.seq);
+    running_[slot] = next.seq;
     lock.unlock();
     const Outcome outcome = Attempt(next.job);
     lock.lock();
-    running_.erase(next.seq);
+    running_[slot] = kIdle;
     const std::uint64_t hash = next.job.hash;
     if (outcome == Outcome::kRefreshed) backoffs_.erase(hash);
     const std::optional<TimePoint> end =

@@ -11,7 +11,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -35,8 +34,8 @@ namespace tiercache::engine {
 // kFirstRetry after one failure, twice as long after each further failure in
 // a row, at most max_backoff. A refresh that does not fail ends the run of
 // failures, and so does a failure that comes a whole backoff after the last
-// one ended. Up to kMaxBackoffs keys are remembered; past that, a failed key
-// is not held back.
+// one ended. Up to kMaxBackoffs keys are remembered; past that, or with no
+// memory to remember one more, a failed key is not held back.
 //
 // Keys are known by their HashKey: two keys whose 64-bit hashes are equal
 // would share a refresh's turn and a backoff, the second asked for again once
@@ -87,8 +86,8 @@ class Refresher {
   // Queues a refresh of the key, whose HashKey is `hash`. False, with nothing
   // queued, when a refresh of that hash is queued or running already (or has
   // just ended, read from a stale hint), when its last refresh failed and its
-  // backoff has not passed, when kMaxQueued are waiting (counted in
-  // dropped()), or once Stop has begun.
+  // backoff has not passed, when kMaxQueued are waiting or there is no memory
+  // to queue it (both counted in dropped()), or once Stop has begun.
   bool Request(std::uint64_t hash, std::string_view ns, std::string_view key,
                std::uint64_t version);
 
@@ -110,7 +109,12 @@ class Refresher {
     std::uint64_t seq = 0;
   };
 
-  void Run();
+  // The loop of the thread that runs in running_[slot].
+  void Run(std::size_t slot);
+  // REQUIRES: mu_ held. Queues a job for the key and marks it pending; false,
+  // with neither done, when there is no memory for it.
+  bool Enqueue(std::uint64_t hash, std::string_view ns, std::string_view key,
+               std::uint64_t version) noexcept;
   Outcome Attempt(const Job& job) noexcept;
   // The lowest sequence number not yet run; REQUIRES: mu_ held.
   std::uint64_t FirstUnfinished() const;
@@ -123,7 +127,7 @@ class Refresher {
   // REQUIRES: mu_ held. Whether the key's backoff holds a refresh back now.
   bool BackingOff(std::uint64_t hash) const;
   // REQUIRES: mu_ held. Starts or lengthens the key's backoff; its end, or
-  // nothing when there is no room to remember it.
+  // nothing when there is no room or no memory to remember it.
   std::optional<TimePoint> Failed(std::uint64_t hash);
   // The backoff after `failures` failures in a row.
   std::chrono::milliseconds BackoffAfter(int failures) const;
@@ -148,7 +152,10 @@ class Refresher {
   std::condition_variable finished_;  // a job ended
   std::deque<Queued> queue_;
   std::unordered_set<std::uint64_t> pending_;  // queued or running, by hash
-  std::set<std::uint64_t> running_;            // sequence numbers
+  // Per thread, the sequence number of the job it runs, or kIdle: sized
+  // once, so that running a job allocates nothing.
+  static constexpr std::uint64_t kIdle = 0;  // sequence numbers start at 1
+  std::vector<std::uint64_t> running_;
   std::unordered_map<std::uint64_t, Backoff> backoffs_;  // by hash
   TimePoint next_sweep_{};  // no backoff in backoffs_ ends before this
   std::uint64_t next_seq_ = 1;

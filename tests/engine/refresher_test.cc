@@ -16,12 +16,14 @@
 #include <vector>
 
 #include "engine/key_hash.h"
+#include "tests/util/failing_new.h"
 #include "tiercache/clock.h"
 
 namespace tiercache::engine {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
 using ::testing::UnorderedElementsAreArray;
 using SteadyClock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
@@ -352,6 +354,75 @@ TEST(RefresherTest, BackoffsAreBounded) {
   ASSERT_TRUE(Ask(refresher, "ns", "newcomer", 1));
   ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
   EXPECT_FALSE(Ask(refresher, "ns", "newcomer", 1));  // remembered, in the room made
+}
+
+// A request there is no memory to queue is turned away whole, counted as
+// dropped: the key is not left marked as asked for, so the next request
+// queues it.
+TEST(RefresherTest, ARequestWithNoMemoryToQueueItIsDroppedWhole) {
+  Recorder recorder(/*hold_first=*/false);
+  Refresher refresher = Make(1, RunOn(&recorder));
+  std::vector<std::string> asked;
+  std::uint64_t refused = 0;
+  for (long n = 0;; ++n) {
+    SCOPED_TRACE(n);
+    ASSERT_LT(n, 100) << "a request makes more allocations than expected";
+    const std::string key = "k" + std::to_string(n);
+    test_util::FailAllocation(n);
+    const bool queued = Ask(refresher, "ns", key, 1);
+    const bool failed = test_util::AllocationFailed();
+    test_util::FailAllocation(-1);
+    if (!failed) {
+      ASSERT_TRUE(queued);
+      asked.push_back("ns/" + key + "@1");
+      break;
+    }
+    EXPECT_FALSE(queued);
+    EXPECT_EQ(refresher.dropped(), ++refused);
+    ASSERT_TRUE(Ask(refresher, "ns", key, 2));
+    asked.push_back("ns/" + key + "@2");
+  }
+  ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
+  EXPECT_GT(refused, 0u);
+  EXPECT_THAT(recorder.ran(), ElementsAreArray(asked));  // queued once each
+}
+
+// The refresh thread's own bookkeeping after a failed refresh (the backoff
+// table) and before the next (what runs) may be refused memory: the thread
+// goes on, and a failed key it has no memory to remember is not held back.
+TEST(RefresherTest, AllocationsRefusedToTheRefreshThreadEndNothing) {
+  Recorder recorder(/*hold_first=*/false);
+  long fail_at = -1;
+  bool refused = false;  // in the bookkeeping since the last failed refresh
+  Refresher refresher = Make(1, [&](const Refresher::Job& job) {
+    if (job.key.starts_with("failing")) {
+      test_util::FailAllocation(fail_at);  // counts this thread's allocations from here
+      return Refresher::Outcome::kFailed;
+    }
+    refused = test_util::AllocationFailed();
+    test_util::FailAllocation(-1);
+    return recorder(job);
+  });
+  std::vector<std::string> probes;
+  for (fail_at = 0;; ++fail_at) {
+    SCOPED_TRACE(fail_at);
+    ASSERT_LT(fail_at, 100) << "the bookkeeping makes more allocations than expected";
+    const std::string failing = "failing" + std::to_string(fail_at);
+    const std::string probe = "probe" + std::to_string(fail_at);
+    ASSERT_TRUE(Ask(refresher, "ns", failing, 1));
+    ASSERT_TRUE(Ask(refresher, "ns", probe, 1));
+    ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
+    probes.push_back("ns/" + probe + "@1");
+    EXPECT_THAT(recorder.ran(), ElementsAreArray(probes));
+    // Held back when its backoff was remembered, asked for again when not.
+    if (Ask(refresher, "ns", failing, 2)) {
+      EXPECT_TRUE(refused);
+      ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
+    }
+    if (!refused) break;
+  }
+  EXPECT_GT(fail_at, 0);
+  EXPECT_EQ(refresher.dropped(), 0u);
 }
 
 }  // namespace
