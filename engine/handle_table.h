@@ -47,14 +47,6 @@ class HandleTable {
   std::size_t size() const { return size_; }
   std::size_t capacity() const { return capacity_; }
 
-  // Calls f(handle) for every entry; f must not change the table.
-  template <typename F>
-  void ForEach(F&& f) const {
-    for (std::size_t i = 0; i < capacity_; ++i) {
-      if (slots_[i].handle != kNoHandle) f(slots_[i].handle);
-    }
-  }
-
  private:
   struct Slot {
     std::uint32_t tag;

@@ -180,12 +180,19 @@ bool TierShard<Policy>::MarkClean(std::uint32_t ns, std::string_view key, std::u
 template <typename Policy>
 std::size_t TierShard<Policy>::EraseNamespace(std::uint32_t ns, Removals removed) {
   std::lock_guard lock(mu_);
-  std::vector<Handle> doomed;
-  table_.ForEach([&](Handle h) {
-    if (arena_.Get(h)->ns() == ns) doomed.push_back(h);
-  });
-  for (const Handle h : doomed) RemoveAt(SlotOf(h), h, RemovalCause::kDeleted, removed);
-  return doomed.size();
+  // In place, so that no allocation can stop it half way. An erase shifts
+  // entries from later in the probe run back, into the slot just emptied,
+  // which is therefore looked at again; an entry shifted around the end into
+  // a slot already passed came from one already passed too.
+  std::size_t erased = 0;
+  for (std::size_t slot = 0; slot < table_.capacity(); ++slot) {
+    for (Handle h = table_.at(slot); h != kNoHandle && arena_.Get(h)->ns() == ns;
+         h = table_.at(slot)) {
+      RemoveAt(slot, h, RemovalCause::kDeleted, removed);
+      ++erased;
+    }
+  }
+  return erased;
 }
 
 template <typename Policy>

@@ -426,6 +426,64 @@ TEST_P(MemoryTierOutOfMemoryTest, FillingFromEmpty) {
   FAIL() << "filling the tier still allocated after " << kMostAllocations << " allocations";
 }
 
+// Dropping a namespace's entries from L1 allocates nothing it needs: however
+// short memory is, every entry of the namespace leaves (a removal event may
+// be lost) and every other stays.
+TEST_P(MemoryTierOutOfMemoryTest, ErasingANamespace) {
+  constexpr std::size_t kKeys = 300;  // each namespace's: the table wraps around
+  for (long n = 0; n < kMostAllocations; ++n) {
+    SCOPED_TRACE("allocation " + std::to_string(n) + " failing");
+    engine::MemoryTierOptions o;
+    o.max_entries = 4 * kKeys;
+    o.shards = 1;
+    o.policy = GetParam();
+    o.clock = std::make_shared<ManualClock>();
+    std::size_t removed = 0;
+    o.listener = [&](const engine::Removal&) { ++removed; };
+    std::unique_ptr<engine::MemoryTier> tier;
+    ASSERT_TRUE(engine::MemoryTier::Create(o, &tier).ok());
+    for (std::uint32_t ns : {1u, 2u}) {
+      for (std::size_t i = 0; i < kKeys; ++i) {
+        const std::string key = Tag("key ", static_cast<long>(i));
+        engine::TierWrite w;
+        w.ns = ns;
+        w.key = key;
+        w.value = key;
+        w.version = 1;
+        ASSERT_TRUE(tier->Insert(w).ok());
+      }
+    }
+
+    std::size_t erased = 0;
+    bool thrown = false;
+    test_util::FailAllocation(n);
+    try {
+      erased = tier->EraseNamespace(1);
+    } catch (...) {
+      thrown = true;
+    }
+    const bool failed = test_util::AllocationFailed();
+    test_util::FailAllocation(-1);
+    ASSERT_FALSE(thrown) << "an exception left the tier";
+
+    EXPECT_EQ(erased, kKeys);
+    EXPECT_LE(removed, kKeys);
+    if (!failed) {
+      EXPECT_EQ(removed, kKeys);
+    }
+    EXPECT_EQ(tier->Stats().entries, kKeys);
+    for (std::size_t i = 0; i < kKeys; ++i) {
+      const std::string key = Tag("key ", static_cast<long>(i));
+      Entry entry;
+      EXPECT_FALSE(tier->Lookup(1, key, &entry)) << key;
+      ASSERT_TRUE(tier->Lookup(2, key, &entry)) << key;
+      EXPECT_EQ(entry.value, key);
+    }
+    if (!failed) return;
+  }
+  FAIL() << "erasing a namespace still allocated after " << kMostAllocations << " allocations";
+}
+
 INSTANTIATE_TEST_SUITE_P(Policies, MemoryTierOutOfMemoryTest,
                          ::testing::Values(EvictionPolicy::kLRU, EvictionPolicy::kLFU,
                                            EvictionPolicy::kFIFO, EvictionPolicy::kTTL,
