@@ -1,28 +1,28 @@
 #include "tiercache/cache.h"
 
-#include <algorithm>
 #include <exception>
 #include <new>
 
 #include "engine/cache_impl.h"
+#include "storage/guarded.h"
 
 namespace tiercache {
 namespace {
 
 // No exception crosses the API (status.h): one that reaches it, which can only
 // be an allocation the system refused or a failure of the standard library
-// beneath, ends the call with a status. "out of memory" fits a string's own
-// storage: making the status needs no memory.
+// beneath, ends the call with a status.
 template <typename Call>
 Status Guarded(Call&& call) noexcept {
   try {
     return call();
   } catch (const std::bad_alloc&) {
-    return Status::NoSpace("out of memory");
+    return storage::OutOfMemory();
   } catch (const std::exception& e) {
-    return Status::IOError(e.what());
+    return storage::OrOutOfMemory([&] { return Status::IOError(e.what()); });
   } catch (...) {
-    return Status::IOError("an exception that is not a std::exception");
+    return storage::OrOutOfMemory(
+        [] { return Status::IOError("an exception that is not a std::exception"); });
   }
 }
 
@@ -59,17 +59,17 @@ void Cache::GetMany(std::string_view ns, const std::vector<std::string>& keys,
     return Status::OK();
   });
   if (s.ok()) return;
-  // Every key gets the call's status: an answer made before it may have been
-  // cut short. Copies of "out of memory" need no memory; the vectors may.
-  if (statuses->size() == keys.size() && values->size() == keys.size()) {
-    std::fill(statuses->begin(), statuses->end(), s);
-    return;
-  }
-  static_cast<void>(Guarded([&] {
-    statuses->assign(keys.size(), s);
-    values->resize(keys.size());
-    return Status::OK();
-  }));
+  // Every key gets the call's status (an answer made before it may have been
+  // cut short), or OutOfMemory() when there is no memory to copy its message:
+  // copies of that need none. The vectors may need memory to reach the count.
+  const auto give_each = [&](const Status& each) {
+    return Guarded([&] {
+      statuses->assign(keys.size(), each);
+      values->resize(keys.size());
+      return Status::OK();
+    });
+  };
+  if (!give_each(s).ok()) static_cast<void>(give_each(storage::OutOfMemory()));
 }
 
 Status Cache::Put(std::string_view ns, std::string_view key, std::string_view value,

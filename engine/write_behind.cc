@@ -8,6 +8,8 @@
 #include <random>
 #include <utility>
 
+#include "storage/guarded.h"
+
 namespace tiercache::engine {
 namespace {
 
@@ -143,7 +145,7 @@ void WriteBehind::WriteInFlight(std::unique_lock<std::mutex>& lock) {
   }
   const std::uint64_t attempt = ++attempt_;
   ++stats_.failures;
-  last_failure_ = s;
+  last_failure_ = storage::OrOutOfMemory([&] { return s; });  // a copy of its message
   lock.unlock();
   // The flusher outlives a callback that throws (it must not): the writes
   // stay buffered and are tried again all the same.
@@ -170,10 +172,11 @@ Status WriteBehind::HandOver(std::unique_lock<std::mutex>& lock, std::size_t* wr
     return s;
   } catch (const std::bad_alloc&) {
     if (!lock.owns_lock()) lock.lock();
-    return Status::NoSpace("out of memory");
+    return storage::OutOfMemory();
   } catch (...) {
     if (!lock.owns_lock()) lock.lock();
-    return Status::IOError("the write-behind flush threw an exception");
+    return storage::OrOutOfMemory(
+        [] { return Status::IOError("the write-behind flush threw an exception"); });
   }
 }
 

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "storage/guarded.h"
 #include "storage/record_format.h"
 #include "storage/text_encoding.h"
 
@@ -78,7 +79,9 @@ Status WriteLine(std::string_view ns, const Entry& entry, bool with_value,
     *line = EntryObject(ns, entry, with_value).dump();
     return Status::OK();
   } catch (const std::exception& e) {
-    return Status::IOError(fmt::format("writing an entry as JSON failed: {}", e.what()));
+    return OrOutOfMemory([&] {
+      return Status::IOError(fmt::format("writing an entry as JSON failed: {}", e.what()));
+    });
   }
 }
 

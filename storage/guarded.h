@@ -1,6 +1,7 @@
 #pragma once
 
-// Storage-internal: the storage edge, where exceptions stop (STYLE.md).
+// Where exceptions stop (STYLE.md): the storage edge, and the catch handlers
+// of the layers above, which must not throw either.
 
 #include <fmt/format.h>
 
@@ -13,19 +14,43 @@
 
 namespace tiercache::storage {
 
+// NoSpace "out of memory": a message that fits a string's own storage, so
+// that making the status needs no memory.
+inline Status OutOfMemory() noexcept { return Status::NoSpace("out of memory"); }
+
+// The status `make` returns (a catch handler's, with a message it formats),
+// or OutOfMemory() when there is no memory for that message.
+template <typename Make>
+Status OrOutOfMemory(Make&& make) noexcept {
+  try {
+    return make();
+  } catch (const std::bad_alloc&) {
+    return OutOfMemory();
+  }
+}
+
 // Runs fn (which returns a Status); an exception that escapes it becomes an
-// IOError naming the operation and the store's path.
+// IOError naming the operation and the store's path (NoSpace for a refused
+// allocation).
 template <typename Fn>
 Status Guarded(std::string_view what, const std::string& path, Fn&& fn) noexcept {
   try {
     return fn();
   } catch (const std::bad_alloc&) {
-    return Status::NoSpace(fmt::format("{} on the store at {} failed: out of memory", what, path));
+    return OrOutOfMemory([&] {
+      return Status::NoSpace(
+          fmt::format("{} on the store at {} failed: out of memory", what, path));
+    });
   } catch (const std::exception& e) {
-    return Status::IOError(fmt::format("{} on the store at {} failed: {}", what, path, e.what()));
+    return OrOutOfMemory([&] {
+      return Status::IOError(
+          fmt::format("{} on the store at {} failed: {}", what, path, e.what()));
+    });
   } catch (...) {
-    return Status::IOError(
-        fmt::format("{} on the store at {} failed: unknown exception", what, path));
+    return OrOutOfMemory([&] {
+      return Status::IOError(
+          fmt::format("{} on the store at {} failed: unknown exception", what, path));
+    });
   }
 }
 

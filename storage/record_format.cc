@@ -13,6 +13,7 @@
 #include <span>
 #include <utility>
 
+#include "storage/guarded.h"
 #include "storage/record_payload.h"
 #include "storage/value_compressor.h"
 
@@ -320,10 +321,13 @@ Status RecordEncoder::Encode(const Entry& entry, std::string* record, StoredValu
     Seal(entry, value.codec, record);
     if (stored != nullptr) *stored = value;
   } catch (const std::bad_alloc&) {
-    return Status::NoSpace(fmt::format("record: out of memory encoding a {}-byte value",
-                                       entry.value.size()));
+    return OrOutOfMemory([&] {
+      return Status::NoSpace(fmt::format("record: out of memory encoding a {}-byte value",
+                                         entry.value.size()));
+    });
   } catch (const std::exception& e) {
-    return Status::IOError(fmt::format("record: encoding failed: {}", e.what()));
+    return OrOutOfMemory(
+        [&] { return Status::IOError(fmt::format("record: encoding failed: {}", e.what())); });
   }
   return Status::OK();
 }
@@ -337,12 +341,15 @@ Status DecodeRecord(std::string_view record, Entry* entry, StoredValue* stored) 
                                    header.flags & kFlagCodecMask, entry);
     if (stored != nullptr) *stored = value;
   } catch (const PayloadCorruption& e) {
-    return Status::Corruption(e.what());
+    return OrOutOfMemory([&] { return Status::Corruption(e.what()); });
   } catch (const std::bad_alloc&) {
-    return Status::NoSpace(
-        fmt::format("record: out of memory decoding a {}-byte record", record.size()));
+    return OrOutOfMemory([&] {
+      return Status::NoSpace(
+          fmt::format("record: out of memory decoding a {}-byte record", record.size()));
+    });
   } catch (const std::exception& e) {
-    return Status::Corruption(fmt::format("record: payload: {}", e.what()));
+    return OrOutOfMemory(
+        [&] { return Status::Corruption(fmt::format("record: payload: {}", e.what())); });
   }
   entry->expires_at = header.expires_at;
   entry->version = header.version;

@@ -137,8 +137,15 @@ class StoreBatch {
  private:
   friend class Store;
   explicit StoreBatch(rocksdb::ColumnFamilyHandle* data);
+  // Whether the last write noted is in namespace `id`.
+  bool Noted(std::uint32_t id) const {
+    return !namespace_ids_.empty() && namespace_ids_.back() == id;
+  }
+  // REQUIRES: MakeRoom for the write first. Allocates nothing.
   void NoteNamespace(std::uint32_t id);
-  void MakeRoom(std::size_t bytes);
+  // Room for a write of `bytes` in namespace `ns`, so that adding it to the
+  // batch and noting its namespace allocate nothing.
+  void MakeRoom(std::uint32_t ns, std::size_t bytes);
   // Replaces *kept with this batch's writes but those of the namespaces
   // `left_out`.
   [[nodiscard]] Status CopyWithout(const std::vector<std::uint32_t>& left_out,

@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "storage/guarded.h"
 #include "storage/key_layout.h"
 #include "storage/store.h"
 #include "tiercache/options.h"
@@ -25,17 +26,23 @@ constexpr std::size_t kEntryOverheadBytes = 1 + 3 * 5;
 template <typename Fn>
 Status AddToBatch(std::string_view what, std::string_view key, Fn&& add) noexcept {
   if (key.size() > kMaxKeyBytes) {
-    return Status::InvalidArgument(
-        fmt::format("key is {} bytes, longer than the limit of {}", key.size(), kMaxKeyBytes));
+    return OrOutOfMemory([&] {
+      return Status::InvalidArgument(
+          fmt::format("key is {} bytes, longer than the limit of {}", key.size(), kMaxKeyBytes));
+    });
   }
   try {
     const rocksdb::Status s = add();
     if (s.ok()) return Status::OK();
     return Status::IOError(fmt::format("adding a {} to a batch failed: {}", what, s.ToString()));
   } catch (const std::bad_alloc&) {
-    return Status::NoSpace(fmt::format("adding a {} to a batch failed: out of memory", what));
+    return OrOutOfMemory([&] {
+      return Status::NoSpace(fmt::format("adding a {} to a batch failed: out of memory", what));
+    });
   } catch (const std::exception& e) {
-    return Status::IOError(fmt::format("adding a {} to a batch failed: {}", what, e.what()));
+    return OrOutOfMemory([&] {
+      return Status::IOError(fmt::format("adding a {} to a batch failed: {}", what, e.what()));
+    });
   }
 }
 
@@ -79,8 +86,13 @@ StoreBatch::~StoreBatch() = default;
 // RocksDB's batch is never left to grow inside its Put or Delete: an
 // allocation refused there throws through a save point whose destructor
 // asserts (Debian builds RocksDB with assertions on), ending the process. The
-// room is made here instead, doubling, where a refusal is a Status.
-void StoreBatch::MakeRoom(std::size_t bytes) {
+// room is made here instead, doubling, where a refusal is a Status; so is the
+// room to note the write's namespace, which a write once in the batch must
+// not fail for.
+void StoreBatch::MakeRoom(std::uint32_t ns, std::size_t bytes) {
+  if (!Noted(ns) && namespace_ids_.size() == namespace_ids_.capacity()) {
+    namespace_ids_.reserve(std::max<std::size_t>(4, 2 * namespace_ids_.capacity()));
+  }
   const std::string& rep = batch_->Data();
   if (rep.capacity() - rep.size() >= bytes) return;
   std::string grown;
@@ -92,7 +104,7 @@ void StoreBatch::MakeRoom(std::size_t bytes) {
 Status StoreBatch::Put(const Namespace& ns, std::string_view key, std::string_view record) {
   return AddToBatch("Put", key, [&] {
     EncodeDataKey(ns.id, key, &key_buffer_);
-    MakeRoom(kEntryOverheadBytes + key_buffer_.size() + record.size());
+    MakeRoom(ns.id, kEntryOverheadBytes + key_buffer_.size() + record.size());
     const rocksdb::Status s = batch_->Put(data_, key_buffer_, {record.data(), record.size()});
     if (s.ok()) NoteNamespace(ns.id);
     return s;
@@ -102,7 +114,7 @@ Status StoreBatch::Put(const Namespace& ns, std::string_view key, std::string_vi
 Status StoreBatch::Delete(const Namespace& ns, std::string_view key) {
   return AddToBatch("Delete", key, [&] {
     EncodeDataKey(ns.id, key, &key_buffer_);
-    MakeRoom(kEntryOverheadBytes + key_buffer_.size());
+    MakeRoom(ns.id, kEntryOverheadBytes + key_buffer_.size());
     const rocksdb::Status s = batch_->Delete(data_, key_buffer_);
     if (s.ok()) NoteNamespace(ns.id);
     return s;
@@ -131,7 +143,7 @@ Status StoreBatch::CopyWithout(const std::vector<std::uint32_t>& left_out,
 void StoreBatch::NoteNamespace(std::uint32_t id) {
   // Consecutive writes mostly share a namespace; Store::Write checks each
   // listed id, so repeats cost only time.
-  if (namespace_ids_.empty() || namespace_ids_.back() != id) namespace_ids_.push_back(id);
+  if (!Noted(id)) namespace_ids_.push_back(id);
 }
 
 }  // namespace tiercache::storage

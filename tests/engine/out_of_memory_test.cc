@@ -113,32 +113,46 @@ class OutOfMemoryTest : public ::testing::TestWithParam<Config> {
 
   // Runs `call(n)` with its n-th allocation failing, for n = 0, 1, ... until
   // a run makes fewer than n + 1; `prepare(n)` comes before each run with no
-  // failure injected, `check(n, status)` after it.
+  // failure injected, `check(n, status)` after it. Each n runs twice: with
+  // that allocation failing alone, and with every one from it on failing
+  // (the memory the call's error messages would take too).
   template <typename Prepare, typename Call, typename Check>
   void Sweep(Prepare prepare, Call call, Check check) {
     for (long n = 0; n < kMostAllocations; ++n) {
-      SCOPED_TRACE("allocation " + std::to_string(n) + " failing");
-      ASSERT_NO_FATAL_FAILURE(prepare(n));
-      Status s;
-      test_util::FailAllocation(n);
-      bool thrown = false;
-      try {
-        s = call(n);
-      } catch (...) {
-        thrown = true;
+      bool failed = false;
+      for (const test_util::Failing how :
+           {test_util::Failing::kOnce, test_util::Failing::kFromThenOn}) {
+        ASSERT_NO_FATAL_FAILURE(Run(n, how, prepare, call, check, &failed));
       }
-      const bool failed = test_util::AllocationFailed();
-      test_util::FailAllocation(-1);
-      ASSERT_FALSE(thrown) << "an exception crossed the API";
-      if (!s.ok()) {
-        ASSERT_TRUE(failed) << s.ToString();
-        EXPECT_TRUE(s.IsNoSpace()) << s.ToString();
-        EXPECT_THAT(s.message(), HasSubstr("out of memory"));
-      }
-      ASSERT_NO_FATAL_FAILURE(check(n, s));
       if (!failed) return;
     }
     FAIL() << "the call still allocated after " << kMostAllocations << " allocations";
+  }
+
+  // One run of Sweep's; *failed: whether an allocation failed.
+  template <typename Prepare, typename Call, typename Check>
+  void Run(long n, test_util::Failing how, Prepare& prepare, Call& call, Check& check,
+           bool* failed) {
+    SCOPED_TRACE("allocation " + std::to_string(n) +
+                 (how == test_util::Failing::kOnce ? " failing" : " and every later one failing"));
+    ASSERT_NO_FATAL_FAILURE(prepare(n));
+    Status s;
+    test_util::FailAllocation(n, how);
+    bool thrown = false;
+    try {
+      s = call(n);
+    } catch (...) {
+      thrown = true;
+    }
+    *failed = test_util::AllocationFailed();
+    test_util::FailAllocation(-1);
+    ASSERT_FALSE(thrown) << "an exception crossed the API";
+    if (!s.ok()) {
+      ASSERT_TRUE(*failed) << s.ToString();
+      EXPECT_TRUE(s.IsNoSpace()) << s.ToString();
+      EXPECT_THAT(s.message(), HasSubstr("out of memory"));
+    }
+    ASSERT_NO_FATAL_FAILURE(check(n, s));
   }
 
   // What a Get answers for `key`, with no failure injected; it must be one

@@ -7,6 +7,7 @@
 namespace {
 
 thread_local long allocations_until_failure = -1;
+thread_local bool fail_from_then_on = false;
 thread_local bool failed = false;
 std::atomic<std::size_t> fail_at_least{0};  // 0: no size fails
 std::atomic<bool> large_failed{false};
@@ -15,8 +16,9 @@ std::atomic<bool> large_failed{false};
 
 namespace tiercache::test_util {
 
-void FailAllocation(long n) {
+void FailAllocation(long n, Failing how) {
   allocations_until_failure = n;
+  fail_from_then_on = how == Failing::kFromThenOn;
   failed = false;
 }
 
@@ -37,6 +39,7 @@ bool LargeAllocationFailed() { return large_failed; }
 void* operator new(std::size_t size) {
   if (allocations_until_failure >= 0 && allocations_until_failure-- == 0) {
     failed = true;
+    if (fail_from_then_on) allocations_until_failure = 0;
     throw std::bad_alloc();
   }
   std::size_t at_least = fail_at_least.load(std::memory_order_relaxed);

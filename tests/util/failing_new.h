@@ -9,9 +9,15 @@
 
 namespace tiercache::test_util {
 
-// The n-th allocation of this thread from now (0: the next) throws, once;
-// -1: none does.
-void FailAllocation(long n);
+// Whether the allocations after the one that fails succeed again.
+enum class Failing {
+  kOnce,        // they do: a passing shortage
+  kFromThenOn,  // they fail too, until the next FailAllocation: memory is gone
+};
+
+// The n-th allocation of this thread from now (0: the next) throws, as `how`
+// says; -1: none does.
+void FailAllocation(long n, Failing how = Failing::kOnce);
 // Whether an allocation failed since the last FailAllocation.
 bool AllocationFailed();
 
