@@ -13,7 +13,12 @@ Refresher::Refresher(std::size_t threads, std::chrono::milliseconds max_backoff,
       work_(std::move(work)) {
   running_.assign(threads, kIdle);
   threads_.reserve(threads);
-  for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this, i] { Run(i); });
+  try {
+    for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this, i] { Run(i); });
+  } catch (...) {
+    Stop();  // a thread the system would not start: those started end first
+    throw;
+  }
 }
 
 Refresher::~Refresher() { Stop(); }

@@ -75,7 +75,8 @@ class Refresher {
 
   // Starts `threads` threads, which run `work` for each job. `clock` times the
   // backoff after a failure, at most `max_backoff`. An exception from `work`
-  // counts as kFailed.
+  // counts as kFailed. Throws what starting a thread threw (std::system_error,
+  // std::bad_alloc), once the threads already started have ended.
   Refresher(std::size_t threads, std::chrono::milliseconds max_backoff,
             std::shared_ptr<Clock> clock, Work work);
   // Stop().

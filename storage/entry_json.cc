@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <exception>
 #include <limits>
+#include <new>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -78,6 +79,8 @@ Status WriteLine(std::string_view ns, const Entry& entry, bool with_value,
   try {
     *line = EntryObject(ns, entry, with_value).dump();
     return Status::OK();
+  } catch (const std::bad_alloc&) {
+    return OutOfMemory();
   } catch (const std::exception& e) {
     return OrOutOfMemory([&] {
       return Status::IOError(fmt::format("writing an entry as JSON failed: {}", e.what()));
@@ -261,10 +264,15 @@ Status ParseEntryJsonLine(std::string_view line, NamedEntry* out) {
   // The JSON library reports errors by exception: they stop here.
   try {
     return ReadEntry(json::parse(line), out);
+  } catch (const std::bad_alloc&) {
+    return OutOfMemory();  // not the line's fault
   } catch (const json::exception& e) {
-    return Status::InvalidArgument(fmt::format("not valid JSON: {}", e.what()));
+    return OrOutOfMemory(
+        [&] { return Status::InvalidArgument(fmt::format("not valid JSON: {}", e.what())); });
   } catch (const std::exception& e) {
-    return Status::InvalidArgument(fmt::format("reading the line failed: {}", e.what()));
+    return OrOutOfMemory([&] {
+      return Status::InvalidArgument(fmt::format("reading the line failed: {}", e.what()));
+    });
   }
 }
 

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/key_hash.h"
 #include "engine/memory_tier.h"
 #include "storage/record_format.h"
 #include "storage/store.h"
@@ -440,11 +441,32 @@ TEST_P(MemoryTierOutOfMemoryTest, FillingFromEmpty) {
   FAIL() << "filling the tier still allocated after " << kMostAllocations << " allocations";
 }
 
+// `count` keys of namespace `ns` whose hashes place them in the last 1/256 of
+// any table (engine/key_hash.h, engine/handle_table.h): more than fit there,
+// so that their probe runs wrap around its end.
+std::vector<std::string> KeysPlacedLast(std::uint32_t ns, std::size_t count) {
+  std::vector<std::string> keys;
+  for (long i = 0; keys.size() < count; ++i) {
+    std::string key = Tag("last ", i);
+    if (static_cast<std::uint32_t>(engine::HashKey(ns, key)) >= 0xFF000000u) {
+      keys.push_back(std::move(key));
+    }
+  }
+  return keys;
+}
+
 // Dropping a namespace's entries from L1 allocates nothing it needs: however
 // short memory is, every entry of the namespace leaves (a removal event may
-// be lost) and every other stays.
+// be lost) and every other stays; entries of both sit in probe runs that wrap
+// around the end of the table.
 TEST_P(MemoryTierOutOfMemoryTest, ErasingANamespace) {
-  constexpr std::size_t kKeys = 300;  // each namespace's: the table wraps around
+  constexpr std::size_t kKeys = 300;  // each namespace's
+  constexpr std::size_t kLast = 16;   // of those, placed last in the table
+  std::map<std::uint32_t, std::vector<std::string>> keys;
+  for (std::uint32_t ns : {1u, 2u}) {
+    keys[ns] = KeysPlacedLast(ns, kLast);
+    for (std::size_t i = kLast; i < kKeys; ++i) keys[ns].push_back(Tag("key ", static_cast<long>(i)));
+  }
   for (long n = 0; n < kMostAllocations; ++n) {
     SCOPED_TRACE("allocation " + std::to_string(n) + " failing");
     engine::MemoryTierOptions o;
@@ -456,9 +478,8 @@ TEST_P(MemoryTierOutOfMemoryTest, ErasingANamespace) {
     o.listener = [&](const engine::Removal&) { ++removed; };
     std::unique_ptr<engine::MemoryTier> tier;
     ASSERT_TRUE(engine::MemoryTier::Create(o, &tier).ok());
-    for (std::uint32_t ns : {1u, 2u}) {
-      for (std::size_t i = 0; i < kKeys; ++i) {
-        const std::string key = Tag("key ", static_cast<long>(i));
+    for (const auto& [ns, its_keys] : keys) {
+      for (const std::string& key : its_keys) {
         engine::TierWrite w;
         w.ns = ns;
         w.key = key;
@@ -486,10 +507,12 @@ TEST_P(MemoryTierOutOfMemoryTest, ErasingANamespace) {
       EXPECT_EQ(removed, kKeys);
     }
     EXPECT_EQ(tier->Stats().entries, kKeys);
-    for (std::size_t i = 0; i < kKeys; ++i) {
-      const std::string key = Tag("key ", static_cast<long>(i));
+    for (const std::string& key : keys[1]) {
       Entry entry;
       EXPECT_FALSE(tier->Lookup(1, key, &entry)) << key;
+    }
+    for (const std::string& key : keys[2]) {
+      Entry entry;
       ASSERT_TRUE(tier->Lookup(2, key, &entry)) << key;
       EXPECT_EQ(entry.value, key);
     }

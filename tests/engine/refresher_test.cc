@@ -358,33 +358,67 @@ TEST(RefresherTest, BackoffsAreBounded) {
 
 // A request there is no memory to queue is turned away whole, counted as
 // dropped: the key is not left marked as asked for, so the next request
-// queues it.
+// queues it. The refresh thread is held meanwhile, so that the queue grows
+// across its blocks and the set of pending keys across its rehashes.
 TEST(RefresherTest, ARequestWithNoMemoryToQueueItIsDroppedWhole) {
-  Recorder recorder(/*hold_first=*/false);
+  constexpr std::size_t kKeys = 40;
+  Recorder recorder(/*hold_first=*/true);
   Refresher refresher = Make(1, RunOn(&recorder));
-  std::vector<std::string> asked;
+  ASSERT_TRUE(Ask(refresher, "ns", "held", 1));
+  recorder.WaitUntilHeld();
+  std::vector<std::string> asked = {"ns/held@1"};
   std::uint64_t refused = 0;
+  for (std::size_t k = 0; k < kKeys; ++k) {
+    const std::string key = "k" + std::to_string(k);
+    for (long n = 0;; ++n) {
+      SCOPED_TRACE(key + ", allocation " + std::to_string(n) + " failing");
+      ASSERT_LT(n, 100) << "a request makes more allocations than expected";
+      test_util::FailAllocation(n);
+      const bool queued = Ask(refresher, "ns", key, 1);
+      const bool failed = test_util::AllocationFailed();
+      test_util::FailAllocation(-1);
+      ASSERT_NE(queued, failed);
+      if (queued) break;
+      EXPECT_EQ(refresher.dropped(), ++refused);
+    }
+    asked.push_back("ns/" + key + "@1");
+  }
+  EXPECT_EQ(refresher.queued(), kKeys);
+  // Each request allocates the key's place among the pending; some also a
+  // block of the queue or a larger table.
+  EXPECT_GT(refused, kKeys);
+  recorder.Release();
+  ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
+  EXPECT_THAT(recorder.ran(), ElementsAreArray(asked));  // queued once each
+}
+
+// A refresher whose threads the system will not all start throws what
+// starting one threw, once those it started have ended.
+TEST(RefresherTest, AThreadThatCannotStartFailsTheConstructionWhole) {
+  Recorder recorder(/*hold_first=*/false);
   for (long n = 0;; ++n) {
-    SCOPED_TRACE(n);
-    ASSERT_LT(n, 100) << "a request makes more allocations than expected";
-    const std::string key = "k" + std::to_string(n);
+    SCOPED_TRACE("allocation " + std::to_string(n) + " failing");
+    ASSERT_LT(n, 100) << "making a refresher makes more allocations than expected";
+    std::unique_ptr<Refresher> refresher;
+    bool thrown = false;
     test_util::FailAllocation(n);
-    const bool queued = Ask(refresher, "ns", key, 1);
+    try {
+      refresher = std::make_unique<Refresher>(3, std::chrono::minutes(1),
+                                              std::make_shared<ManualClock>(), RunOn(&recorder));
+    } catch (const std::bad_alloc&) {
+      thrown = true;
+    }
     const bool failed = test_util::AllocationFailed();
     test_util::FailAllocation(-1);
+    ASSERT_EQ(thrown, failed);
     if (!failed) {
-      ASSERT_TRUE(queued);
-      asked.push_back("ns/" + key + "@1");
-      break;
+      ASSERT_TRUE(Ask(*refresher, "ns", "k", 1));
+      ASSERT_TRUE(refresher->WaitFor(SteadyClock::now() + kPatience));
+      EXPECT_THAT(recorder.ran(), ElementsAre("ns/k@1"));
+      EXPECT_GE(n, 3);  // at least each thread's state
+      return;
     }
-    EXPECT_FALSE(queued);
-    EXPECT_EQ(refresher.dropped(), ++refused);
-    ASSERT_TRUE(Ask(refresher, "ns", key, 2));
-    asked.push_back("ns/" + key + "@2");
   }
-  ASSERT_TRUE(refresher.WaitFor(SteadyClock::now() + kPatience));
-  EXPECT_GT(refused, 0u);
-  EXPECT_THAT(recorder.ran(), ElementsAreArray(asked));  // queued once each
 }
 
 // The refresh thread's own bookkeeping after a failed refresh (the backoff
