@@ -4,6 +4,14 @@
 #include <cstdlib>
 #include <new>
 
+#if defined(__SANITIZE_THREAD__)
+#define TIERCACHE_THREAD_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TIERCACHE_THREAD_SANITIZER 1
+#endif
+#endif
+
 namespace {
 
 thread_local long allocations_until_failure = -1;
@@ -31,8 +39,15 @@ void FailAllocationOfAtLeast(std::size_t bytes) {
 
 bool LargeAllocationFailed() { return large_failed; }
 
+#ifdef TIERCACHE_THREAD_SANITIZER
+bool AllocationsCanFail() { return false; }
+#else
+bool AllocationsCanFail() { return true; }
+#endif
+
 }  // namespace tiercache::test_util
 
+#ifndef TIERCACHE_THREAD_SANITIZER
 // Every form but the aligned ones is replaced, so that whatever allocates
 // through one frees through another of the same family (AddressSanitizer
 // would otherwise see its own new paired with this delete).
@@ -72,3 +87,4 @@ void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
 void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+#endif  // TIERCACHE_THREAD_SANITIZER

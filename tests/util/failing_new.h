@@ -9,6 +9,10 @@
 
 namespace tiercache::test_util {
 
+// False under ThreadSanitizer, whose runtime has its own operator new: there
+// nothing is replaced, no allocation fails, and the tests that need one skip.
+bool AllocationsCanFail();
+
 // Whether the allocations after the one that fails succeed again.
 enum class Failing {
   kOnce,        // they do: a passing shortage
