@@ -3,6 +3,8 @@
 #include <new>
 #include <utility>
 
+#include "storage/guarded.h"
+
 namespace tiercache::engine {
 
 Status SingleFlight::Do(const std::string& key, const Work& work, Entry* entry,
@@ -40,7 +42,7 @@ Status SingleFlight::Do(const std::string& key, const Work& work, Entry* entry,
   } catch (...) {
     // The run ends all the same, or every later caller of the key would wait
     // for it: those waiting get the failure (an allocation refused, mostly).
-    Finish(key, Status::NoSpace("out of memory"), Entry());
+    Finish(key, storage::OutOfMemory(), Entry());
     throw;
   }
   Finish(key, status, *entry);
@@ -68,7 +70,7 @@ void SingleFlight::Finish(const std::string& key, const Status& status, const En
       call.status = status;
       call.entry = entry;
     } catch (const std::bad_alloc&) {
-      call.status = Status::NoSpace("out of memory");
+      call.status = storage::OutOfMemory();
     }
   }
 }

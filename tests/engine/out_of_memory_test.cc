@@ -25,6 +25,7 @@
 #include "engine/memory_tier.h"
 #include "storage/record_format.h"
 #include "storage/store.h"
+#include "tests/util/allocation_sweep.h"
 #include "tests/util/failing_new.h"
 #include "tests/util/temp_dir.h"
 #include "tiercache/cache.h"
@@ -32,12 +33,11 @@
 namespace tiercache {
 namespace {
 
-using ::testing::HasSubstr;
+using test_util::kMostAllocations;
 using std::chrono::hours;
 using std::chrono::seconds;
 
 constexpr std::string_view kNs = "ns";
-constexpr long kMostAllocations = 100'000;  // per call: past it, the sweep is stuck
 
 // Keeps every removal it is told of: its allocations fail too.
 class KeepingListener : public EventListener {
@@ -112,50 +112,6 @@ class OutOfMemoryTest : public ::testing::TestWithParam<Config> {
     model_[key] = Value(tag);
   }
 
-  // Runs `call(n)` with its n-th allocation failing, for n = 0, 1, ... until
-  // a run makes fewer than n + 1; `prepare(n)` comes before each run with no
-  // failure injected, `check(n, status)` after it. Each n runs twice: with
-  // that allocation failing alone, and with every one from it on failing
-  // (the memory the call's error messages would take too).
-  template <typename Prepare, typename Call, typename Check>
-  void Sweep(Prepare prepare, Call call, Check check) {
-    for (long n = 0; n < kMostAllocations; ++n) {
-      bool failed = false;
-      for (const test_util::Failing how :
-           {test_util::Failing::kOnce, test_util::Failing::kFromThenOn}) {
-        ASSERT_NO_FATAL_FAILURE(Run(n, how, prepare, call, check, &failed));
-      }
-      if (!failed) return;
-    }
-    FAIL() << "the call still allocated after " << kMostAllocations << " allocations";
-  }
-
-  // One run of Sweep's; *failed: whether an allocation failed.
-  template <typename Prepare, typename Call, typename Check>
-  void Run(long n, test_util::Failing how, Prepare& prepare, Call& call, Check& check,
-           bool* failed) {
-    SCOPED_TRACE("allocation " + std::to_string(n) +
-                 (how == test_util::Failing::kOnce ? " failing" : " and every later one failing"));
-    ASSERT_NO_FATAL_FAILURE(prepare(n));
-    Status s;
-    test_util::FailAllocation(n, how);
-    bool thrown = false;
-    try {
-      s = call(n);
-    } catch (...) {
-      thrown = true;
-    }
-    *failed = test_util::AllocationFailed();
-    test_util::FailAllocation(-1);
-    ASSERT_FALSE(thrown) << "an exception crossed the API";
-    if (!s.ok()) {
-      ASSERT_TRUE(*failed) << s.ToString();
-      EXPECT_TRUE(s.IsNoSpace()) << s.ToString();
-      EXPECT_THAT(s.message(), HasSubstr("out of memory"));
-    }
-    ASSERT_NO_FATAL_FAILURE(check(n, s));
-  }
-
   // What a Get answers for `key`, with no failure injected; it must be one
   // of `allowed` (nullopt: NotFound). The model follows it.
   void ExpectOneOf(const std::string& key, const std::vector<std::optional<std::string>>& allowed) {
@@ -198,13 +154,11 @@ class OutOfMemoryTest : public ::testing::TestWithParam<Config> {
 
 using Values = std::vector<std::optional<std::string>>;
 
-void Nothing(long) {}
-
 std::string Tag(std::string_view what, long n) { return std::string(what) + std::to_string(n); }
 
 TEST_P(OutOfMemoryTest, APutOverAnEntryInL1) {
   std::string value;
-  Sweep([&](long n) { value = Value(Tag("put ", n)); },
+  test_util::SweepAllocations([&](long n) { value = Value(Tag("put ", n)); },
         [&](long) { return cache_->Put(kNs, "k1", value); },
         [&](long, const Status& s) {
           ExpectOneOf("k1", s.ok() ? Values{value} : Values{model_["k1"], value});
@@ -218,7 +172,7 @@ TEST_P(OutOfMemoryTest, APutOverAnEntryInL1) {
 TEST_P(OutOfMemoryTest, APutOfALargerValueOverAnEntryInL1) {
   std::string value;
   std::mt19937 random(7);
-  Sweep(
+  test_util::SweepAllocations(
       [&](long n) {
         value = Value(Tag("put ", n));
         for (std::size_t i = 0; i < (std::size_t{1000} << std::min(n, 10L)); ++i) {
@@ -236,7 +190,7 @@ TEST_P(OutOfMemoryTest, APutOfALargerValueOverAnEntryInL1) {
 TEST_P(OutOfMemoryTest, APutOfANewKey) {
   std::string key;
   std::string value;
-  Sweep(
+  test_util::SweepAllocations(
       [&](long n) {
         key = Tag("new ", n);
         value = Value(key);
@@ -249,7 +203,7 @@ TEST_P(OutOfMemoryTest, APutOfANewKey) {
 }
 
 TEST_P(OutOfMemoryTest, ADelete) {
-  Sweep([&](long n) { Write("k2", Tag("before delete ", n)); },
+  test_util::SweepAllocations([&](long n) { Write("k2", Tag("before delete ", n)); },
         [&](long) { return cache_->Delete(kNs, "k2"); },
         [&](long n, const Status& s) {
           const std::optional<std::string> before = Value(Tag("before delete ", n));
@@ -261,7 +215,7 @@ TEST_P(OutOfMemoryTest, ADelete) {
 TEST_P(OutOfMemoryTest, ACompareAndPut) {
   std::uint64_t expected = 0;
   std::string value;
-  Sweep(
+  test_util::SweepAllocations(
       [&](long n) {
         Entry entry;
         ASSERT_TRUE(cache_->GetEntry(kNs, "k3", &entry).ok());
@@ -277,8 +231,8 @@ TEST_P(OutOfMemoryTest, ACompareAndPut) {
 
 TEST_P(OutOfMemoryTest, AGetOfAnEntryInL1) {
   std::string value;
-  Sweep(
-      Nothing, [&](long) { return cache_->Get(kNs, "k4", &value); },
+  test_util::SweepAllocations(
+      test_util::NothingToPrepare, [&](long) { return cache_->Get(kNs, "k4", &value); },
       [&](long, const Status& s) {
         if (s.ok()) {
           EXPECT_EQ(value, model_["k4"]);
@@ -291,8 +245,8 @@ TEST_P(OutOfMemoryTest, AGetManyOfEntriesInL1) {
   const std::vector<std::string> keys = {"k4", "k5"};
   std::vector<Status> statuses;
   std::vector<std::string> values;
-  Sweep(
-      Nothing,
+  test_util::SweepAllocations(
+      test_util::NothingToPrepare,
       [&](long) {
         cache_->GetMany(kNs, keys, &statuses, &values);
         for (const Status& s : statuses) {
@@ -320,7 +274,7 @@ TEST_P(OutOfMemoryTest, AGetManyOfEntriesInL1) {
 TEST_P(OutOfMemoryTest, AGetOfAnEntryOnlyTheBufferHolds) {
   std::string key;
   std::string value;
-  Sweep(
+  test_util::SweepAllocations(
       [&](long n) {
         key = Tag("buffered ", n);
         Write(key, key);

@@ -12,8 +12,9 @@
 namespace tiercache::engine {
 namespace {
 
-TEST(SingleFlightTest, ALoneCallerRunsTheWorkAndGetsItsResult) {
-  SingleFlight flight;
+// Does the work of setting the value "v" for the key "k", with no one else
+// asking for it: the work runs, and the call gets its result.
+void ExpectALoneRun(SingleFlight& flight) {
   Entry entry;
   SingleFlight::Outcome outcome = SingleFlight::Outcome::kShared;
   const Status s = flight.Do(
@@ -23,9 +24,14 @@ TEST(SingleFlightTest, ALoneCallerRunsTheWorkAndGetsItsResult) {
         return Status::OK();
       },
       &entry, &outcome);
-  EXPECT_TRUE(s.ok());
+  EXPECT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(entry.value, "v");
   EXPECT_EQ(outcome, SingleFlight::Outcome::kRan);
+}
+
+TEST(SingleFlightTest, ALoneCallerRunsTheWorkAndGetsItsResult) {
+  SingleFlight flight;
+  ExpectALoneRun(flight);
 }
 
 // Callers that join a run share its result, an error included: the work runs
@@ -218,18 +224,7 @@ TEST(SingleFlightTest, WorkThatThrowsEndsItsRun) {
   release.set_value();
   leader.join();
   joiner.join();
-
-  Entry entry;
-  SingleFlight::Outcome outcome = SingleFlight::Outcome::kShared;
-  const Status s = flight.Do(
-      "k",
-      [](Entry* out) {
-        out->value = "v";
-        return Status::OK();
-      },
-      &entry, &outcome);
-  EXPECT_TRUE(s.ok()) << s.ToString();
-  EXPECT_EQ(outcome, SingleFlight::Outcome::kRan);
+  ExpectALoneRun(flight);
 }
 
 // A run started with TryStart is one like Do's: a caller asking for the key

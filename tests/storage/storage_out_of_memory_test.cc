@@ -18,49 +18,14 @@
 #include "storage/guarded.h"
 #include "storage/record_format.h"
 #include "storage/store.h"
+#include "tests/util/allocation_sweep.h"
 #include "tests/util/failing_new.h"
 #include "tests/util/temp_dir.h"
 
 namespace tiercache::storage {
 namespace {
 
-using ::testing::HasSubstr;
 using test_util::Failing;
-
-constexpr long kMostAllocations = 10'000;  // per call: past it, the sweep is stuck
-
-// Runs `call(n)` (which returns a Status) with its n-th allocation failing as
-// `how` says, for n = 0, 1, ... until it makes no more; `check(status)` after
-// each run, with no failure injected.
-template <typename Call, typename Check>
-void Sweep(Call call, Check check) {
-  for (long n = 0; n < kMostAllocations; ++n) {
-    bool failed = false;
-    for (const Failing how : {Failing::kOnce, Failing::kFromThenOn}) {
-      SCOPED_TRACE("allocation " + std::to_string(n) +
-                   (how == Failing::kOnce ? " failing" : " and every later one failing"));
-      Status s;
-      bool thrown = false;
-      test_util::FailAllocation(n, how);
-      try {
-        s = call(n);
-      } catch (...) {
-        thrown = true;
-      }
-      failed = test_util::AllocationFailed();
-      test_util::FailAllocation(-1);
-      ASSERT_FALSE(thrown) << "an exception left the call";
-      if (!s.ok()) {
-        ASSERT_TRUE(failed) << s.ToString();
-        EXPECT_TRUE(s.IsNoSpace()) << s.ToString();
-        EXPECT_THAT(s.message(), HasSubstr("out of memory"));
-      }
-      ASSERT_NO_FATAL_FAILURE(check(s));
-    }
-    if (!failed) return;
-  }
-  FAIL() << "the call still allocated after " << kMostAllocations << " allocations";
-}
 
 TEST(GuardedTest, AnExceptionBecomesAStatusNamingTheOperationAndTheStore) {
   const std::string path = "/some/store";
@@ -111,26 +76,32 @@ TEST(RecordOutOfMemoryTest, EncodingAndDecoding) {
     ASSERT_TRUE(encoder.Encode(entry, &expected, nullptr).ok());
 
     std::string record;
-    Sweep(
+    test_util::SweepAllocations(
+        test_util::NothingToPrepare,
         [&](long) {
           record.clear();
           record.shrink_to_fit();  // so that the encoding allocates every time
           return encoder.Encode(entry, &record, nullptr);
         },
-        [&](const Status& s) {
+        [&](long, const Status& s) {
           if (s.ok()) {
             EXPECT_EQ(record, expected);
           }
         });
 
     Entry decoded;
-    Sweep([&](long) { decoded = Entry(); return DecodeRecord(expected, &decoded, nullptr); },
-          [&](const Status& s) {
-            if (!s.ok()) return;
-            EXPECT_EQ(decoded.value, entry.value);
-            EXPECT_EQ(decoded.version, entry.version);
-            EXPECT_EQ(decoded.metadata, entry.metadata);
-          });
+    test_util::SweepAllocations(
+        test_util::NothingToPrepare,
+        [&](long) {
+          decoded = Entry();
+          return DecodeRecord(expected, &decoded, nullptr);
+        },
+        [&](long, const Status& s) {
+          if (!s.ok()) return;
+          EXPECT_EQ(decoded.value, entry.value);
+          EXPECT_EQ(decoded.version, entry.version);
+          EXPECT_EQ(decoded.metadata, entry.metadata);
+        });
   }
 }
 
@@ -154,9 +125,10 @@ TEST(StoreBatchOutOfMemoryTest, AWriteIsInTheBatchExactlyWhenItSaysSo) {
   const auto put = [](std::size_t i) { return i % 3 != 2; };
   const std::string record(100, 'r');
   std::vector<std::size_t> taken;
-  taken.reserve(2 * kMostAllocations);  // noted while allocations fail
+  taken.reserve(2 * test_util::kMostAllocations);  // noted while allocations fail
   std::size_t calls = 0;
-  Sweep(
+  test_util::SweepAllocations(
+      test_util::NothingToPrepare,
       [&](long) {
         const std::size_t i = calls++;
         const std::string key = "key " + std::to_string(i);  // short: no allocation
@@ -164,7 +136,7 @@ TEST(StoreBatchOutOfMemoryTest, AWriteIsInTheBatchExactlyWhenItSaysSo) {
         if (s.ok()) taken.push_back(i);
         return s;
       },
-      [&](const Status&) { EXPECT_EQ(batch.Count(), taken.size()); });
+      [&](long, const Status&) { EXPECT_EQ(batch.Count(), taken.size()); });
 
   ASSERT_TRUE(store->Write(&batch).ok());
   for (const std::size_t i : taken) {
