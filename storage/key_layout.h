@@ -28,10 +28,11 @@ namespace tiercache::storage {
 
 // Written to disk. The store's format version: 1, records of payload
 // version 1 only; 2, records of payload version 2 as well; 3, records of
-// record format 2 as well (storage/record_format.h). A read-write open
+// record format 2 as well; 4, records of payload version 3 as well
+// (storage/record_format.h). A read-write open
 // raises an older store's version before it writes, so that older builds
 // refuse the store as a whole rather than each new record as damaged.
-inline constexpr std::uint32_t kStoreFormatVersion = 3;
+inline constexpr std::uint32_t kStoreFormatVersion = 4;
 inline constexpr char kDataColumnFamily[] = "tiercache.data";
 inline constexpr char kMetaColumnFamily[] = "tiercache.meta";
 inline constexpr std::string_view kFormatVersionKey = "format_version";

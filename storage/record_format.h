@@ -22,7 +22,7 @@
 //                                 byte before it
 //
 // The record's size, which RocksDB keeps, gives the payload's length. A
-// 100-byte value without expiry takes a 130-byte record.
+// 100-byte value without expiry takes a 126-byte record.
 //
 // Format 1 (still read, no longer written) has a fixed 36-byte header, then
 // the payload, which ends the record:
@@ -47,7 +47,7 @@
 // no_codecvt) of these fields, in this order; a binary archive writes numbers
 // in host byte order, and tiercache builds only on little-endian hosts:
 //
-//   u8   payload version   2 (kPayloadVersion), written first (see below)
+//   u8   payload version   3 (kPayloadVersion), written first (see below)
 //   u8   present           bit 0 (kPayloadHasAccessData): last_accessed and
 //                          access_count follow; without it last_accessed is
 //                          created_at and access_count 0, as a new write's are
@@ -59,9 +59,10 @@
 //   u64  access_count      only with bit 0
 //   u32  value length      the value's length uncompressed; present only when the
 //                          codec is lz4
-//   u32  stored length     bytes that follow: the value, lz4-compressed (one
-//                          LZ4 block) when the codec is lz4, else as is
-//   ...  stored value
+//   u32  stored length     the stored value's bytes; only with bit 1: without
+//                          metadata the stored value ends the payload
+//   ...  stored value      the value, lz4-compressed (one LZ4 block) when the
+//                          codec is lz4, else as is
 //   u32  metadata count    only with bit 1
 //   then per metadata item, keys strictly ascending:
 //   u32  key length, key bytes, u32 value length, value bytes
@@ -69,7 +70,11 @@
 // Payload version 1 (still read, no longer written) has no `present` byte and
 // always holds last_accessed, access_count and the metadata count. Version 2
 // leaves out what a fresh write does not need: 19 bytes of a 100-byte entry's
-// 169, which RocksDB would otherwise write, flush and compact.
+// 169, which RocksDB would otherwise write, flush and compact. Version 2
+// (still read, no longer written) always holds the stored length; version 3
+// leaves it out where the record's size gives it. That takes a 100-byte
+// value's record below 128 bytes, where RocksDB's block entries encode the
+// value's length in one varint byte and its reads parse them on a fast path.
 //
 // Readers refuse (Corruption) lengths that disagree with the record's size, a
 // value over kMaxValueBytes, an lz4 value said to be more than 255 times its
@@ -106,7 +111,7 @@ namespace tiercache::storage {
 // Written to disk.
 inline constexpr std::uint8_t kRecordMagic[2] = {0x54, 0xC9};
 inline constexpr std::uint8_t kRecordFormatVersion = 2;
-inline constexpr std::uint8_t kPayloadVersion = 2;
+inline constexpr std::uint8_t kPayloadVersion = 3;
 
 // The `present` byte of payload version 2. Written to disk.
 inline constexpr std::uint8_t kPayloadHasAccessData = 0x01;

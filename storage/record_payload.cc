@@ -54,6 +54,7 @@ class RecordPayload {
   template <typename T>
   T Read(boost::archive::binary_iarchive& ar, const char* what);
   std::uint32_t ReadLength(boost::archive::binary_iarchive& ar, const char* what);
+  std::uint32_t ReadValueLength(boost::archive::binary_iarchive& ar, const char* what);
   void ReadString(boost::archive::binary_iarchive& ar, const char* what, std::string* s);
   std::uint8_t LoadVersion(boost::archive::binary_iarchive& ar);
   void LoadValue(boost::archive::binary_iarchive& ar);
@@ -64,6 +65,7 @@ class RecordPayload {
   Entry* out_ = nullptr;
   StoredValue stored_;
   SpanSource* source_ = nullptr;
+  bool value_ends_payload_ = false;  // loading: no length before the stored value
 };
 
 }  // namespace
@@ -91,8 +93,12 @@ void RecordPayload::save(boost::archive::binary_oarchive& ar, unsigned int) cons
     ar << static_cast<std::uint64_t>(in_->access_count);
   }
   if (stored_.codec == kCodecLz4) ar << stored_.value_length;
+  if (!metadata) {
+    // The value ends the payload: the record's size gives its length.
+    ar.save_binary(stored_.bytes.data(), stored_.bytes.size());
+    return;
+  }
   SaveBytes(ar, stored_.bytes);
-  if (!metadata) return;
   ar << static_cast<std::uint32_t>(in_->metadata.size());
   for (const auto& [key, value] : in_->metadata) {
     SaveBytes(ar, key);
@@ -108,7 +114,8 @@ void RecordPayload::SaveBytes(boost::archive::binary_oarchive& ar, std::string_v
 void RecordPayload::load(boost::archive::binary_iarchive& ar, unsigned int) {
   // Version 1 holds every field.
   std::uint8_t present = kPayloadHasAccessData | kPayloadHasMetadata;
-  if (LoadVersion(ar) >= 2) {
+  const std::uint8_t version = LoadVersion(ar);
+  if (version >= 2) {
     present = Read<std::uint8_t>(ar, "present fields");
     if ((present & ~kPayloadPresentMask) != 0) {
       throw PayloadCorruption(
@@ -123,6 +130,8 @@ void RecordPayload::load(boost::archive::binary_iarchive& ar, unsigned int) {
     out_->last_accessed = out_->created_at;
     out_->access_count = 0;
   }
+  // From version 3 a value with no metadata after it ends the payload.
+  value_ends_payload_ = version >= 3 && (present & kPayloadHasMetadata) == 0;
   LoadValue(ar);
   if ((present & kPayloadHasMetadata) != 0) {
     LoadMetadata(ar);
@@ -154,6 +163,14 @@ std::uint32_t RecordPayload::ReadLength(boost::archive::binary_iarchive& ar, con
   return length;
 }
 
+// The stored value's length: written before it, or all that is left.
+std::uint32_t RecordPayload::ReadValueLength(boost::archive::binary_iarchive& ar,
+                                             const char* what) {
+  if (!value_ends_payload_) return ReadLength(ar, what);
+  // Bounded by the payload, itself at most kMaxPayloadBytes.
+  return static_cast<std::uint32_t>(source_->remaining());
+}
+
 void RecordPayload::ReadString(boost::archive::binary_iarchive& ar, const char* what,
                                std::string* s) {
   s->resize(ReadLength(ar, what));
@@ -172,7 +189,7 @@ std::uint8_t RecordPayload::LoadVersion(boost::archive::binary_iarchive& ar) {
 
 void RecordPayload::LoadValue(boost::archive::binary_iarchive& ar) {
   if (stored_.codec == kCodecLz4) return LoadCompressedValue(ar);
-  const std::uint32_t length = ReadLength(ar, "value length");
+  const std::uint32_t length = ReadValueLength(ar, "value length");
   if (length > kMaxValueBytes) {
     throw PayloadCorruption(
         fmt::format("record: value length {} exceeds the maximum {}", length, kMaxValueBytes));
@@ -185,7 +202,7 @@ void RecordPayload::LoadValue(boost::archive::binary_iarchive& ar) {
 // and by what lz4 can expand the bytes actually present to.
 void RecordPayload::LoadCompressedValue(boost::archive::binary_iarchive& ar) {
   const std::uint32_t length = Read<std::uint32_t>(ar, "uncompressed value length");
-  const std::uint32_t stored = ReadLength(ar, "compressed value length");
+  const std::uint32_t stored = ReadValueLength(ar, "compressed value length");
   if (length > kMaxValueBytes) {
     throw PayloadCorruption(fmt::format(
         "record: uncompressed value length {} exceeds the maximum {}", length, kMaxValueBytes));

@@ -234,9 +234,18 @@ TEST_F(CorruptionTest, DamagedRecordsAreCorruptionTheRestIsServedAndVerifyNamesE
 
 // A record damaged after its value (a byte past the last field, resealed so
 // that the decoder gets that far): Get and GetMany answer Corruption and hand
-// back none of the value decoded on the way.
+// back none of the value decoded on the way. The key has metadata, so that its
+// value does not end the payload.
 TEST_F(CorruptionTest, ARecordDamagedAfterItsValueLeavesNoValueBehind) {
   ASSERT_NO_FATAL_FAILURE(WriteAll(/*to_sst=*/false));
+  {
+    std::unique_ptr<Cache> cache;
+    ASSERT_TRUE(Cache::Open(options_, &cache).ok());
+    WriteOptions with_metadata;
+    with_metadata.metadata = {{"origin", "test"}};
+    ASSERT_TRUE(cache->Put(kNamespace, KeyOf(1), ValueOf(1), with_metadata).ok());
+    ASSERT_TRUE(cache->Close(kDeadline).ok());
+  }
   {
     std::unique_ptr<storage::Store> store = OpenStore();
     ASSERT_TRUE(store != nullptr);

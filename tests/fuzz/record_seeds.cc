@@ -3,8 +3,9 @@
 // fuzzer starts past the checksum. Regenerate with
 //   build/fuzz/tests/fuzz/record_seeds tests/fuzz/corpus/record
 // The format1-* files beside them are the seeds as builds before record
-// format 2 wrote them (payload version 1), so that the fuzzer reaches that
-// reader too; record_format_test decodes both.
+// format 2 wrote them (payload version 1), the payload2-* files as builds
+// before payload version 3 did, so that the fuzzer reaches those readers too;
+// record_format_test decodes all three.
 #include <chrono>
 #include <cstdio>
 #include <fstream>

@@ -262,9 +262,35 @@ TEST(MalformedRecordTest, SealedValidPayloadDecodes) {
 
 TEST(MalformedRecordTest, NewerPayloadVersionIsNamed) {
   PayloadBuilder payload;
-  payload.FixedFields(3).Bytes("value").Put(std::uint32_t{0});
+  payload.FixedFields(4).Bytes("value").Put(std::uint32_t{0});
   ExpectCorruptionNaming(SealedRecord(payload.bytes()),
-                         "record payload version 3 is newer than this tiercache (2)");
+                         "record payload version 4 is newer than this tiercache (3)");
+}
+
+// Version 3 writes no length before a value that ends the payload: whatever
+// follows the fields before it is the value, checked as a length would be.
+TEST(MalformedRecordTest, AValueEndingThePayloadTakesEveryByteLeft) {
+  PayloadBuilder payload;
+  const std::string_view looks_like_a_length("\x05\x00\x00\x00value", 9);
+  payload.Put(std::uint8_t{3}).Put(std::uint8_t{0}).Put(std::int64_t{1}).Raw(looks_like_a_length);
+  Entry entry;
+  const Status s = DecodeRecord(SealedRecord(payload.bytes()), &entry);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(entry.value, looks_like_a_length);
+
+  PayloadBuilder lz4;
+  lz4.Put(std::uint8_t{3}).Put(std::uint8_t{0}).Put(std::int64_t{1});
+  lz4.Put(std::uint32_t{256 * 10}).Raw("0123456789");
+  ExpectCorruptionNaming(SealedRecord(lz4.bytes(), kCodecLz4),
+                         "uncompressed value length 2560 is more than 255 times its 10");
+}
+
+// With metadata after it, version 3 gives the value's length as version 2 did.
+TEST(MalformedRecordTest, AValueBeforeMetadataKeepsItsLength) {
+  PayloadBuilder payload;
+  payload.Put(std::uint8_t{3}).Put(std::uint8_t{kPayloadHasMetadata}).Put(std::int64_t{1});
+  payload.Put(std::uint32_t{1000}).Raw("value");
+  ExpectCorruptionNaming(SealedRecord(payload.bytes()), "value length 1000 exceeds the 5 payload");
 }
 
 TEST(MalformedRecordTest, UnknownPresentFieldBitsAreCorruption) {

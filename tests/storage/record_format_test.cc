@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "storage/value_compressor.h"
 #include "tests/util/read_file.h"
 #include "tests/util/record_seal.h"
 #include "tests/util/run_mode.h"
@@ -261,7 +262,7 @@ TEST_F(RecordFormatTest, WritesTheDocumentedLayout) {
   RecordEncoder encoder(Compression::kNone, 1);
   ASSERT_TRUE(encoder.Encode(entry, &record_).ok());
   const std::string payload(
-      "\x02"                                  // payload version
+      "\x03"                                  // payload version
       "\x03"                                  // present: access data, metadata
       "\x08\x07\x06\x05\x04\x03\x02\x01"      // created_at
       "\x28\x27\x26\x25\x24\x23\x22\x21"      // last_accessed
@@ -283,8 +284,8 @@ TEST_F(RecordFormatTest, WritesTheDocumentedLayout) {
   EXPECT_EQ(0, std::memcmp(&checksum, record_.data() + 20 + payload.size(), 4));
 }
 
-// A fresh write (never read, no metadata) leaves its access data and metadata
-// count out of the payload.
+// A fresh write (never read, no metadata) leaves its access data, its value's
+// length and the metadata count out of the payload.
 TEST_F(RecordFormatTest, WritesAFreshEntryWithoutItsDefaultFields) {
   Entry entry;
   entry.value = "hi";
@@ -293,11 +294,11 @@ TEST_F(RecordFormatTest, WritesAFreshEntryWithoutItsDefaultFields) {
   RecordEncoder encoder(Compression::kNone, 1);
   ASSERT_TRUE(encoder.Encode(entry, &record_).ok());
   const std::string payload(
-      "\x02"                              // payload version
+      "\x03"                              // payload version
       "\x00"                              // present: nothing optional
       "\x08\x07\x06\x05\x04\x03\x02\x01"  // created_at
-      "\x02\x00\x00\x00hi",               // value
-      16);
+      "hi",                               // value, to the payload's end
+      12);
   const std::string header(
       "T\xc9"                              // magic
       "\x02\x00"                           // format version, flags (nothing)
@@ -313,6 +314,62 @@ TEST_F(RecordFormatTest, WritesAFreshEntryWithoutItsDefaultFields) {
   EXPECT_EQ(decoded.access_count, 0u);
   EXPECT_TRUE(decoded.metadata.empty());
   EXPECT_EQ(decoded.value, "hi");
+}
+
+// An lz4 value without metadata: its uncompressed length, then the block to
+// the payload's end.
+TEST_F(RecordFormatTest, WritesACompressedValueToThePayloadsEnd) {
+  Entry entry;
+  entry.value = std::string(1000, 'x');
+  entry.created_at = entry.last_accessed = TimePoint(milliseconds(5));
+  entry.version = 9;
+  RecordEncoder encoder(Compression::kLz4, 1);
+  ASSERT_TRUE(encoder.Encode(entry, &record_).ok());
+  RecordHeader header;
+  ASSERT_TRUE(ParseRecordHeader(record_, &header).ok());
+  const std::string payload = record_.substr(header.payload_offset, header.payload_length);
+  const std::string fields(
+      "\x03"                              // payload version
+      "\x00"                              // present: nothing optional
+      "\x05\x00\x00\x00\x00\x00\x00\x00"  // created_at
+      "\xe8\x03\x00\x00",                 // value length, uncompressed
+      14);
+  ASSERT_GT(payload.size(), fields.size());
+  EXPECT_EQ(fields, payload.substr(0, fields.size()));
+  std::string block;
+  ASSERT_TRUE(DecompressValue(payload.substr(fields.size()), 1000, &block).ok());
+  EXPECT_EQ(entry.value, block);
+  Entry decoded;
+  ASSERT_TRUE(DecodeRecord(record_, &decoded).ok());
+  ExpectSameFields(entry, decoded);
+}
+
+// Stores written before payload version 3 stay readable: version 2 gives the
+// stored value's length also where nothing follows it.
+TEST_F(RecordFormatTest, ReadsPayloadVersionTwo) {
+  for (const bool lz4 : {false, true}) {
+    Entry entry;
+    entry.value = lz4 ? std::string(1000, 'x') : "hi";
+    entry.created_at = entry.last_accessed = TimePoint(milliseconds(0x0102030405060708));
+    entry.version = 9;
+    RecordEncoder encoder(lz4 ? Compression::kLz4 : Compression::kNone, 1);
+    ASSERT_TRUE(encoder.Encode(entry, &record_).ok());
+    RecordHeader header;
+    ASSERT_TRUE(ParseRecordHeader(record_, &header).ok());
+    std::string payload = record_.substr(header.payload_offset, header.payload_length);
+    const std::size_t stored_at = lz4 ? 14 : 10;  // past the value length when lz4
+    const auto stored = static_cast<std::uint32_t>(payload.size() - stored_at);
+    payload.insert(stored_at, reinterpret_cast<const char*>(&stored), sizeof stored);
+    payload[0] = '\x02';
+    const std::string old_record = test_util::Resealed(
+        record_.substr(0, header.payload_offset) + payload + std::string(4, '\0'));
+    StoredValue value;
+    Entry decoded;
+    const Status s = DecodeRecord(old_record, &decoded, &value);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    ExpectSameFields(entry, decoded);
+    EXPECT_EQ(value.codec, lz4 ? kCodecLz4 : kCodecNone);
+  }
 }
 
 // Stores written before payload version 2 stay readable.
@@ -379,20 +436,21 @@ TEST_F(RecordFormatTest, ReadsRecordFormatOne) {
 }
 
 // The seed records of the fuzz corpus (tests/fuzz/record_seeds.cc), as real
-// builds wrote them: format1-* before record format 2, the others after.
-TEST_F(RecordFormatTest, DecodesTheSeedRecordsOfBothFormats) {
+// builds wrote them: format1-* before record format 2, payload2-* before
+// payload version 3, the others after.
+TEST_F(RecordFormatTest, DecodesTheSeedRecordsOfEveryFormat) {
   const char* dir = std::getenv("TIERCACHE_RECORD_CORPUS");
   ASSERT_NE(dir, nullptr) << "set TIERCACHE_RECORD_CORPUS (meson test does)";
   for (const std::string seed :
        {"empty", "small-expiring", "metadata", "plain-1000", "lz4-100", "lz4-1000"}) {
-    for (const int format : {1, 2}) {
-      const std::string name = format == 1 ? "format1-" + seed : seed;
+    for (const std::string prefix : {"format1-", "payload2-", ""}) {
+      const std::string name = prefix + seed;
       SCOPED_TRACE(name);
       const std::string record = test_util::ReadFile(std::string(dir) + "/" + name);
       ASSERT_FALSE(record.empty());
       RecordHeader header;
       ASSERT_TRUE(ParseRecordHeader(record, &header).ok());
-      EXPECT_EQ(header.format_version, format);
+      EXPECT_EQ(header.format_version, prefix == "format1-" ? 1 : 2);
       Entry entry;
       const Status s = DecodeRecord(record, &entry);
       EXPECT_TRUE(s.ok()) << s.ToString();

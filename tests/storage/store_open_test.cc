@@ -165,16 +165,17 @@ TEST_F(StoreOpenTest, ANewerFormatVersionIsRefused) {
 }
 
 // A store of an older format (1: records of payload version 1 only; 2:
-// records of record format 1 only) is read as it is; a read-write open raises
-// it to the current one before writing records of record format 2.
+// records of record format 1 only; 3: records of payload version 2 at most) is
+// read as it is; a read-write open raises it to the current one before writing
+// records of payload version 3.
 TEST_F(StoreOpenTest, AnOlderFormatVersionIsRaisedByAReadWriteOpen) {
-  for (const std::string older : {"1", "2"}) {
+  for (const std::string older : {"1", "2", "3"}) {
     OpenOk(ReadWrite()).reset();
     MakeRawRocksDb({kMetaColumnFamily, kDataColumnFamily}, {{"format_version", older}});
     OpenOk(Secondary()).reset();
     EXPECT_EQ(ReadRawMeta("format_version"), older);
     OpenOk(ReadWrite()).reset();
-    EXPECT_EQ(ReadRawMeta("format_version"), "3");
+    EXPECT_EQ(ReadRawMeta("format_version"), "4");
   }
 }
 
