@@ -1,12 +1,20 @@
 #include "storage/key_layout.h"
 
 namespace tiercache::storage {
+namespace {
+
+// Writes the kNamespaceIdBytes big-endian bytes of `id` at `to`.
+void PutNamespaceId(std::uint32_t id, char* to) {
+  for (std::size_t i = 0; i < kNamespaceIdBytes; ++i) {
+    to[kNamespaceIdBytes - 1 - i] = static_cast<char>((id >> (8 * i)) & 0xff);
+  }
+}
+
+}  // namespace
 
 std::string EncodeNamespaceId(std::uint32_t id) {
   std::string out(kNamespaceIdBytes, '\0');
-  for (std::size_t i = 0; i < kNamespaceIdBytes; ++i) {
-    out[kNamespaceIdBytes - 1 - i] = static_cast<char>((id >> (8 * i)) & 0xff);
-  }
+  PutNamespaceId(id, out.data());
   return out;
 }
 
@@ -19,13 +27,15 @@ std::optional<std::uint32_t> DecodeNamespaceId(std::string_view bytes) {
 
 void EncodeDataKey(std::uint32_t id, std::string_view key, std::string* out) {
   out->clear();
-  out->reserve(kNamespaceIdBytes + key.size());
   AppendDataKey(id, key, out);
 }
 
+// In place: on the read path, where a string per id showed.
 void AppendDataKey(std::uint32_t id, std::string_view key, std::string* out) {
-  out->append(EncodeNamespaceId(id));
-  out->append(key);
+  const std::size_t at = out->size();
+  out->resize(at + kNamespaceIdBytes + key.size());
+  PutNamespaceId(id, out->data() + at);
+  key.copy(out->data() + at + kNamespaceIdBytes, key.size());
 }
 
 std::string EncodeU64(std::uint64_t value) {
