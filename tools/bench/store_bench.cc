@@ -48,6 +48,9 @@ constexpr std::size_t kLoadBatchEntries = 1'000;  // filling the stores the Gets
 constexpr std::size_t kReadKeys = 100'000;        // each Get pass reads these once
 constexpr std::size_t kMaxWrites = 300'000;       // distinct keys, enough for any Plan
 constexpr int kRounds = 3;                        // the median round counts
+// The read passes are short (a pass of Gets takes under half a second) and, on
+// a shared machine, the noisiest: a median of more rounds steadies them.
+constexpr int kReadRounds = 9;
 constexpr auto kFlushDeadline = std::chrono::seconds(60);
 constexpr std::string_view kNamespace = "bench";
 
@@ -409,8 +412,8 @@ Status GetManyPass(const std::vector<std::uint32_t>& order, GetMany get_many, do
 }
 
 // Gets of kReadKeys keys in a random order from the cache (each missing L1) and
-// from a raw RocksDB holding the same keys and values, alternating; a
-// first, untimed pass of each warms both block caches.
+// from a raw RocksDB holding the same keys and values, alternating, for
+// kReadRounds rounds; a first, untimed pass of each warms both block caches.
 Status MeasureGets(Durability durability, const Data& data, StoreFigures* figures) {
   ScratchDir store_dir;
   ScratchDir raw_dir;
@@ -435,7 +438,7 @@ Status MeasureGets(Durability durability, const Data& data, StoreFigures* figure
   s = GetPass(data, order, cache_get, &rate);
   if (s.ok()) s = GetPass(data, order, raw_get, &rate);
   const CacheStats before = cache->GetStats();
-  for (int round = 0; s.ok() && round < kRounds; ++round) {
+  for (int round = 0; s.ok() && round < kReadRounds; ++round) {
     s = GetPass(data, order, cache_get, &rate);
     store_rates.push_back(rate);
     if (s.ok()) s = GetPass(data, order, raw_get, &rate);
@@ -446,7 +449,7 @@ Status MeasureGets(Durability durability, const Data& data, StoreFigures* figure
   figures->get_store_hit = Median(store_rates);
   figures->rocksdb_get = Median(raw_rates);
   figures->l1_miss_share = static_cast<double>(after.disk.hits - before.disk.hits) /
-                           static_cast<double>(kRounds * order.size());
+                           static_cast<double>(kReadRounds * order.size());
 
   std::vector<std::string> keys(kGetManyKeys);
   std::vector<Status> statuses;
@@ -467,7 +470,7 @@ Status MeasureGets(Durability durability, const Data& data, StoreFigures* figure
   };
   store_rates.clear();
   raw_rates.clear();
-  for (int round = 0; s.ok() && round < kRounds; ++round) {
+  for (int round = 0; s.ok() && round < kReadRounds; ++round) {
     s = GetManyPass(order, cache_get_many, &rate);
     store_rates.push_back(rate);
     if (s.ok()) s = GetManyPass(order, raw_multiget, &rate);
@@ -628,7 +631,8 @@ std::string Versus(double ratio, std::string_view baseline, double target) {
 
 void PrintHuman(const std::vector<StoreFigures>& all, const Lz4Figures& lz4,
                 const RefreshFigures& refresh) {
-  fmt::print("16-byte keys, 100-byte values; the median of {} rounds each\n", kRounds);
+  fmt::print("16-byte keys, 100-byte values; the median of {} rounds each ({} for Get, GetMany)\n",
+             kRounds, kReadRounds);
   fmt::print("baselines: raw RocksDB opened with the store's own options and write options\n");
   fmt::print("Gets: each key once per pass, in random order, through an L1 of {} entries\n",
              kTinyL1Entries);
