@@ -72,9 +72,10 @@
 // leaves out what a fresh write does not need: 19 bytes of a 100-byte entry's
 // 169, which RocksDB would otherwise write, flush and compact. Version 2
 // (still read, no longer written) always holds the stored length; version 3
-// leaves it out where the record's size gives it. That takes a 100-byte
-// value's record below 128 bytes, where RocksDB's block entries encode the
-// value's length in one varint byte and its reads parse them on a fast path.
+// leaves it out where the record's size gives it. That takes the record of a
+// 100-byte value written without expiry (and never read since) below 128
+// bytes, where RocksDB's block entries encode the value's length in one varint
+// byte and its reads parse them on a fast path.
 //
 // Readers refuse (Corruption) lengths that disagree with the record's size, a
 // value over kMaxValueBytes, an lz4 value said to be more than 255 times its
@@ -113,7 +114,7 @@ inline constexpr std::uint8_t kRecordMagic[2] = {0x54, 0xC9};
 inline constexpr std::uint8_t kRecordFormatVersion = 2;
 inline constexpr std::uint8_t kPayloadVersion = 3;
 
-// The `present` byte of payload version 2. Written to disk.
+// The `present` byte of payload versions 2 and later. Written to disk.
 inline constexpr std::uint8_t kPayloadHasAccessData = 0x01;
 inline constexpr std::uint8_t kPayloadHasMetadata = 0x02;
 inline constexpr std::uint8_t kPayloadPresentMask = 0x03;
@@ -141,6 +142,8 @@ inline constexpr std::uint64_t kMaxVersion = (std::uint64_t{1} << 63) - 1;
 inline constexpr std::size_t kMetadataItemOverhead = 8;
 inline constexpr std::size_t kMaxMetadataBytes = 16 * 1024 * 1024;
 inline constexpr std::size_t kMaxPayloadBytes = kMaxValueBytes + kMaxMetadataBytes + 64 * 1024;
+// A stored value's length is a u32, also where the payload's size gives it.
+static_assert(kMaxPayloadBytes <= UINT32_MAX);
 
 // A value in the form a record stores it.
 struct StoredValue {

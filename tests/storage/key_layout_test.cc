@@ -28,6 +28,17 @@ TEST(KeyLayoutTest, DataKeyIsIdThenUserKey) {
   EXPECT_EQ(UserKeyOf(key), "user");
 }
 
+// GetMany lays its data keys side by side in one string.
+TEST(KeyLayoutTest, AppendedDataKeysFollowWhatIsThere) {
+  std::string first, second, both = "x";
+  EncodeDataKey(7, "user", &first);
+  EncodeDataKey(0x01020304, "", &second);
+  AppendDataKey(7, "user", &both);
+  AppendDataKey(0x01020304, "", &both);
+  EXPECT_EQ(both, "x" + first + second);
+  EXPECT_EQ(second, std::string("\x01\x02\x03\x04", 4));
+}
+
 TEST(KeyLayoutTest, PrefixSuccessorIncrementsTheLastByte) {
   EXPECT_EQ(PrefixSuccessor("abc"), "abd");
   EXPECT_EQ(PrefixSuccessor(std::string("a\xfe", 2)), std::string("a\xff", 2));

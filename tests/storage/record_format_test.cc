@@ -316,32 +316,47 @@ TEST_F(RecordFormatTest, WritesAFreshEntryWithoutItsDefaultFields) {
   EXPECT_EQ(decoded.value, "hi");
 }
 
-// An lz4 value without metadata: its uncompressed length, then the block to
-// the payload's end.
-TEST_F(RecordFormatTest, WritesACompressedValueToThePayloadsEnd) {
-  Entry entry;
-  entry.value = std::string(1000, 'x');
-  entry.created_at = entry.last_accessed = TimePoint(milliseconds(5));
-  entry.version = 9;
-  RecordEncoder encoder(Compression::kLz4, 1);
-  ASSERT_TRUE(encoder.Encode(entry, &record_).ok());
-  RecordHeader header;
-  ASSERT_TRUE(ParseRecordHeader(record_, &header).ok());
-  const std::string payload = record_.substr(header.payload_offset, header.payload_length);
-  const std::string fields(
-      "\x03"                              // payload version
-      "\x00"                              // present: nothing optional
-      "\x05\x00\x00\x00\x00\x00\x00\x00"  // created_at
-      "\xe8\x03\x00\x00",                 // value length, uncompressed
-      14);
-  ASSERT_GT(payload.size(), fields.size());
-  EXPECT_EQ(fields, payload.substr(0, fields.size()));
-  std::string block;
-  ASSERT_TRUE(DecompressValue(payload.substr(fields.size()), 1000, &block).ok());
-  EXPECT_EQ(entry.value, block);
-  Entry decoded;
-  ASSERT_TRUE(DecodeRecord(record_, &decoded).ok());
-  ExpectSameFields(entry, decoded);
+// An lz4 value: its uncompressed length, then the block's length only where
+// metadata follows; without metadata the block runs to the payload's end.
+TEST_F(RecordFormatTest, WritesACompressedBlocksLengthOnlyBeforeMetadata) {
+  const std::string metadata(
+      "\x01\x00\x00\x00"                      // metadata count
+      "\x01\x00\x00\x00k\x02\x00\x00\x00vv",  // metadata item
+      15);
+  for (const bool with_metadata : {false, true}) {
+    SCOPED_TRACE(with_metadata ? "with metadata" : "without metadata");
+    Entry entry;
+    entry.value = std::string(1000, 'x');
+    entry.created_at = entry.last_accessed = TimePoint(milliseconds(5));
+    entry.version = 9;
+    if (with_metadata) entry.metadata = {{"k", "vv"}};
+    RecordEncoder encoder(Compression::kLz4, 1);
+    ASSERT_TRUE(encoder.Encode(entry, &record_).ok());
+    RecordHeader header;
+    ASSERT_TRUE(ParseRecordHeader(record_, &header).ok());
+    std::string payload = record_.substr(header.payload_offset, header.payload_length);
+    const std::string fields = std::string("\x03", 1) +                   // payload version
+                               std::string(1, with_metadata ? '\x02' : '\0') +  // present
+                               std::string("\x05\x00\x00\x00\x00\x00\x00\x00", 8) +  // created_at
+                               std::string("\xe8\x03\x00\x00", 4);  // value length, uncompressed
+    ASSERT_GT(payload.size(), fields.size() + (with_metadata ? 4 + metadata.size() : 0));
+    EXPECT_EQ(fields, payload.substr(0, fields.size()));
+    payload.erase(0, fields.size());
+    if (with_metadata) {
+      EXPECT_EQ(metadata, payload.substr(payload.size() - metadata.size()));
+      payload.resize(payload.size() - metadata.size());
+      std::uint32_t stored = 0;
+      std::memcpy(&stored, payload.data(), sizeof stored);
+      payload.erase(0, sizeof stored);
+      EXPECT_EQ(stored, payload.size());
+    }
+    std::string block;
+    ASSERT_TRUE(DecompressValue(payload, 1000, &block).ok());
+    EXPECT_EQ(entry.value, block);
+    Entry decoded;
+    ASSERT_TRUE(DecodeRecord(record_, &decoded).ok());
+    ExpectSameFields(entry, decoded);
+  }
 }
 
 // Stores written before payload version 3 stay readable: version 2 gives the
@@ -441,21 +456,37 @@ TEST_F(RecordFormatTest, ReadsRecordFormatOne) {
 TEST_F(RecordFormatTest, DecodesTheSeedRecordsOfEveryFormat) {
   const char* dir = std::getenv("TIERCACHE_RECORD_CORPUS");
   ASSERT_NE(dir, nullptr) << "set TIERCACHE_RECORD_CORPUS (meson test does)";
-  for (const std::string seed :
-       {"empty", "small-expiring", "metadata", "plain-1000", "lz4-100", "lz4-1000"}) {
-    for (const std::string prefix : {"format1-", "payload2-", ""}) {
-      const std::string name = prefix + seed;
+  struct Seed {
+    const char* name;
+    std::size_t value_bytes;
+    std::size_t metadata_items;
+  };
+  // As record_seeds.cc makes them.
+  const Seed kSeeds[] = {{"empty", 0, 0},      {"small-expiring", 10, 0}, {"metadata", 100, 3},
+                         {"plain-1000", 1000, 1}, {"lz4-100", 100, 2},      {"lz4-1000", 1000, 0}};
+  struct Written {
+    std::string prefix;
+    int record_format;
+    int payload_version;
+  };
+  for (const Seed& seed : kSeeds) {
+    for (const Written& written :
+         {Written{"format1-", 1, 1}, Written{"payload2-", 2, 2}, Written{"", 2, 3}}) {
+      const std::string name = written.prefix + seed.name;
       SCOPED_TRACE(name);
       const std::string record = test_util::ReadFile(std::string(dir) + "/" + name);
       ASSERT_FALSE(record.empty());
       RecordHeader header;
       ASSERT_TRUE(ParseRecordHeader(record, &header).ok());
-      EXPECT_EQ(header.format_version, prefix == "format1-" ? 1 : 2);
+      EXPECT_EQ(header.format_version, written.record_format);
+      EXPECT_EQ(record[header.payload_offset], written.payload_version);
       Entry entry;
       const Status s = DecodeRecord(record, &entry);
       EXPECT_TRUE(s.ok()) << s.ToString();
       EXPECT_EQ(entry.version, 42u);
       EXPECT_EQ(entry.created_at, TimePoint(milliseconds(1'700'000'000'000)));
+      EXPECT_EQ(entry.value.size(), seed.value_bytes);
+      EXPECT_EQ(entry.metadata.size(), seed.metadata_items);
     }
   }
 }

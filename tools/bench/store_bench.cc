@@ -631,7 +631,8 @@ std::string Versus(double ratio, std::string_view baseline, double target) {
 
 void PrintHuman(const std::vector<StoreFigures>& all, const Lz4Figures& lz4,
                 const RefreshFigures& refresh) {
-  fmt::print("16-byte keys, 100-byte values; the median of {} rounds each ({} for Get, GetMany)\n",
+  fmt::print("16-byte keys, 100-byte values; the median of {} rounds each ({} for each durability's Get "
+             "and GetMany)\n",
              kRounds, kReadRounds);
   fmt::print("baselines: raw RocksDB opened with the store's own options and write options\n");
   fmt::print("Gets: each key once per pass, in random order, through an L1 of {} entries\n",
