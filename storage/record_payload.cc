@@ -54,18 +54,19 @@ class RecordPayload {
   template <typename T>
   T Read(boost::archive::binary_iarchive& ar, const char* what);
   std::uint32_t ReadLength(boost::archive::binary_iarchive& ar, const char* what);
-  std::uint32_t ReadValueLength(boost::archive::binary_iarchive& ar, const char* what);
+  std::uint32_t ReadValueLength(boost::archive::binary_iarchive& ar, const char* what,
+                                bool ends_payload);
   void ReadString(boost::archive::binary_iarchive& ar, const char* what, std::string* s);
   std::uint8_t LoadVersion(boost::archive::binary_iarchive& ar);
-  void LoadValue(boost::archive::binary_iarchive& ar);
-  void LoadCompressedValue(boost::archive::binary_iarchive& ar);
+  // ends_payload: no length before the stored value, which takes every byte left.
+  void LoadValue(boost::archive::binary_iarchive& ar, bool ends_payload);
+  void LoadCompressedValue(boost::archive::binary_iarchive& ar, bool ends_payload);
   void LoadMetadata(boost::archive::binary_iarchive& ar);
 
   const Entry* in_ = nullptr;
   Entry* out_ = nullptr;
   StoredValue stored_;
   SpanSource* source_ = nullptr;
-  bool value_ends_payload_ = false;  // loading: no length before the stored value
 };
 
 }  // namespace
@@ -131,8 +132,7 @@ void RecordPayload::load(boost::archive::binary_iarchive& ar, unsigned int) {
     out_->access_count = 0;
   }
   // From version 3 a value with no metadata after it ends the payload.
-  value_ends_payload_ = version >= 3 && (present & kPayloadHasMetadata) == 0;
-  LoadValue(ar);
+  LoadValue(ar, version >= 3 && (present & kPayloadHasMetadata) == 0);
   if ((present & kPayloadHasMetadata) != 0) {
     LoadMetadata(ar);
   } else {
@@ -165,8 +165,8 @@ std::uint32_t RecordPayload::ReadLength(boost::archive::binary_iarchive& ar, con
 
 // The stored value's length: written before it, or all that is left.
 std::uint32_t RecordPayload::ReadValueLength(boost::archive::binary_iarchive& ar,
-                                             const char* what) {
-  if (!value_ends_payload_) return ReadLength(ar, what);
+                                             const char* what, bool ends_payload) {
+  if (!ends_payload) return ReadLength(ar, what);
   // Bounded by the payload, itself at most kMaxPayloadBytes.
   return static_cast<std::uint32_t>(source_->remaining());
 }
@@ -187,9 +187,9 @@ std::uint8_t RecordPayload::LoadVersion(boost::archive::binary_iarchive& ar) {
   return version;
 }
 
-void RecordPayload::LoadValue(boost::archive::binary_iarchive& ar) {
-  if (stored_.codec == kCodecLz4) return LoadCompressedValue(ar);
-  const std::uint32_t length = ReadValueLength(ar, "value length");
+void RecordPayload::LoadValue(boost::archive::binary_iarchive& ar, bool ends_payload) {
+  if (stored_.codec == kCodecLz4) return LoadCompressedValue(ar, ends_payload);
+  const std::uint32_t length = ReadValueLength(ar, "value length", ends_payload);
   if (length > kMaxValueBytes) {
     throw PayloadCorruption(
         fmt::format("record: value length {} exceeds the maximum {}", length, kMaxValueBytes));
@@ -200,9 +200,9 @@ void RecordPayload::LoadValue(boost::archive::binary_iarchive& ar) {
 
 // Both lengths are bounded before the value is allocated: by the hard maximum
 // and by what lz4 can expand the bytes actually present to.
-void RecordPayload::LoadCompressedValue(boost::archive::binary_iarchive& ar) {
+void RecordPayload::LoadCompressedValue(boost::archive::binary_iarchive& ar, bool ends_payload) {
   const std::uint32_t length = Read<std::uint32_t>(ar, "uncompressed value length");
-  const std::uint32_t stored = ReadValueLength(ar, "compressed value length");
+  const std::uint32_t stored = ReadValueLength(ar, "compressed value length", ends_payload);
   if (length > kMaxValueBytes) {
     throw PayloadCorruption(fmt::format(
         "record: uncompressed value length {} exceeds the maximum {}", length, kMaxValueBytes));

@@ -32,14 +32,6 @@ constexpr std::uint64_t kWriteOverheadBytes = 64;
 // where a refused allocation ends the process (store_batch.cc says why).
 constexpr std::size_t kMetaBatchBytes = 1024;
 
-Status CheckKey(std::string_view key) {
-  if (key.size() > kMaxKeyBytes) {
-    return Status::InvalidArgument(
-        fmt::format("key is {} bytes, longer than the limit of {}", key.size(), kMaxKeyBytes));
-  }
-  return Status::OK();
-}
-
 rocksdb::Slice ToSlice(std::string_view view) { return {view.data(), view.size()}; }
 
 std::string_view ToView(const rocksdb::Slice& slice) { return {slice.data(), slice.size()}; }
@@ -52,6 +44,14 @@ Status CheckNamespaceName(std::string_view name) {
     return Status::InvalidArgument(
         fmt::format("namespace name is {} bytes, longer than the limit of {}", name.size(),
                     kMaxNamespaceNameBytes));
+  }
+  return Status::OK();
+}
+
+Status CheckKey(std::string_view key) {
+  if (key.size() > kMaxKeyBytes) {
+    return Status::InvalidArgument(
+        fmt::format("key is {} bytes, longer than the limit of {}", key.size(), kMaxKeyBytes));
   }
   return Status::OK();
 }

@@ -104,6 +104,9 @@ struct Namespace {
 // or longer than kMaxNamespaceNameBytes.
 [[nodiscard]] Status CheckNamespaceName(std::string_view name);
 
+// InvalidArgument naming the length for a key longer than kMaxKeyBytes.
+[[nodiscard]] Status CheckKey(std::string_view key);
+
 // Approximate figures of the data column family, as RocksDB estimates them.
 struct StoreStats {
   std::uint64_t estimated_keys = 0;  // counts overwrites and deletes until compacted

@@ -12,7 +12,6 @@
 #include "storage/guarded.h"
 #include "storage/key_layout.h"
 #include "storage/store.h"
-#include "tiercache/options.h"
 
 namespace tiercache::storage {
 namespace {
@@ -25,12 +24,7 @@ constexpr std::size_t kEntryOverheadBytes = 1 + 3 * 5;
 // its failures and exceptions into a Status.
 template <typename Fn>
 Status AddToBatch(std::string_view what, std::string_view key, Fn&& add) noexcept {
-  if (key.size() > kMaxKeyBytes) {
-    return OrOutOfMemory([&] {
-      return Status::InvalidArgument(
-          fmt::format("key is {} bytes, longer than the limit of {}", key.size(), kMaxKeyBytes));
-    });
-  }
+  if (Status s = OrOutOfMemory([&] { return CheckKey(key); }); !s.ok()) return s;
   try {
     const rocksdb::Status s = add();
     if (s.ok()) return Status::OK();
