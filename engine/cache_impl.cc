@@ -72,6 +72,7 @@ std::string FlightKey(std::string_view ns, std::string_view key) {
 Cache::Impl::Impl(const Options& options)
     : options_(options),
       clock_(options.clock ? options.clock : std::make_shared<SystemClock>()),
+      system_clock_(dynamic_cast<const SystemClock*>(clock_.get())),
       compress_in_memory_(options.compression != Compression::kNone) {}
 
 Cache::Impl::~Impl() {
@@ -102,7 +103,6 @@ Status Cache::Impl::OpenParts() {
   if (!s.ok()) return s;
 
   engine::MemoryTierOptions memory = engine::MemoryTierOptions::FromOptions(options_);
-  memory.clock = clock_;
   if (options_.listener) {
     memory.listener = [this](const engine::Removal& removal) { OnRemoval(removal); };
   }
@@ -161,8 +161,10 @@ Status Cache::Impl::Get(std::string_view ns, std::string_view key, std::string* 
   Status s = CheckOpen();
   if (s.ok()) s = FindNamespace(ns, &id);
   if (!s.ok()) return s;
+  // One time for the lookup in L1 and, missing there, for the copy put back.
+  const TimePoint now = Now();
   Seen seen;
-  if (id && LookupMemoryValue(*id, key, value, refresher_ ? &seen : nullptr)) {
+  if (id && LookupMemoryValue(*id, key, now, value, refresher_ ? &seen : nullptr)) {
     if (refresher_) RefreshIfDue(*id, ns, key, seen);
     return Status::OK();
   }
@@ -170,7 +172,7 @@ Status Cache::Impl::Get(std::string_view ns, std::string_view key, std::string* 
   // loop keeps its capacity, and the read allocates nothing for it.
   Entry entry;
   entry.value = std::move(*value);
-  s = GetBelow(ns, id, key, &entry);
+  s = GetBelow(ns, id, key, now, &entry);
   *value = std::move(entry.value);
   if (!s.ok()) value->clear();  // it may hold an expired or damaged record's value
   // A namespace made since FindNamespace has no id here: its entry is new.
@@ -193,16 +195,18 @@ void Cache::Impl::GetMany(std::string_view ns, const std::vector<std::string>& k
     return;
   }
   std::vector<std::size_t> missed;
+  const TimePoint now = Now();
   Seen seen;
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    if (!id || !LookupMemoryValue(*id, keys[i], &(*values)[i], refresher_ ? &seen : nullptr)) {
+    if (!id ||
+        !LookupMemoryValue(*id, keys[i], now, &(*values)[i], refresher_ ? &seen : nullptr)) {
       missed.push_back(i);
     } else if (refresher_) {
       RefreshIfDue(*id, ns, keys[i], seen);
     }
   }
   if (id && !missed.empty()) {
-    ReadManyBelow(storage::Namespace{*id, std::string(ns)}, keys, missed, statuses, values);
+    ReadManyBelow(storage::Namespace{*id, std::string(ns)}, keys, missed, now, statuses, values);
   }
   std::vector<std::size_t> absent;
   for (const std::size_t i : missed) {
@@ -306,7 +310,7 @@ std::vector<std::size_t> Cache::Impl::LoadInBulk(std::string_view ns,
 }
 
 void Cache::Impl::ReadManyBelow(const storage::Namespace& ns, const std::vector<std::string>& keys,
-                                const std::vector<std::size_t>& missed,
+                                const std::vector<std::size_t>& missed, TimePoint now,
                                 std::vector<Status>* statuses, std::vector<std::string>* values) {
   engine::CallGate::Pass pass;
   if (Status s = Enter(&pass); !s.ok()) {
@@ -325,7 +329,7 @@ void Cache::Impl::ReadManyBelow(const storage::Namespace& ns, const std::vector<
     Status s = std::move(found[j]);
     Entry entry;
     entry.value = std::move((*values)[missed[j]]);  // decoded into its capacity, as Get does
-    if (s.ok()) s = Promote(ns, missed_keys[j], records[j], &entry);
+    if (s.ok()) s = Promote(ns, missed_keys[j], records[j], now, &entry);
     if (s.ok() && refresher_) RefreshIfDue(ns.id, ns.name, missed_keys[j], SeenOf(entry));
     (*values)[missed[j]] = std::move(entry.value);
     if (!s.ok()) (*values)[missed[j]].clear();  // it may hold an expired or damaged record's value
@@ -372,10 +376,11 @@ Status Cache::Impl::GetEntry(std::string_view ns, std::string_view key, Entry* e
   Status s = CheckOpen();
   if (s.ok()) s = FindNamespace(ns, &id);
   if (!s.ok()) return s;
-  if (id && LookupMemory(*id, key, entry)) {
+  const TimePoint now = Now();
+  if (id && LookupMemory(*id, key, now, entry)) {
     s = Status::OK();
   } else {
-    s = GetBelow(ns, id, key, entry);
+    s = GetBelow(ns, id, key, now, entry);
     if (s.ok()) entry->key = key;
   }
   if (s.ok() && refresher_ && id) RefreshIfDue(*id, ns, key, SeenOf(*entry));
@@ -388,15 +393,16 @@ Status Cache::Impl::Contains(std::string_view ns, std::string_view key) {
   if (s.ok()) s = FindNamespace(ns, &id);
   if (!s.ok()) return s;
   if (!id) return Status::NotFound(fmt::format("{}: no such namespace", Describe(ns, key)));
+  const TimePoint now = Now();
   Entry entry;
-  if (LookupMemory(*id, key, &entry)) return Status::OK();
-  return ReadBelow(storage::Namespace{*id, std::string(ns)}, key, &entry);
+  if (LookupMemory(*id, key, now, &entry)) return Status::OK();
+  return ReadBelow(storage::Namespace{*id, std::string(ns)}, key, now, &entry);
 }
 
 Status Cache::Impl::GetBelow(std::string_view ns, std::optional<std::uint32_t> id,
-                             std::string_view key, Entry* entry) {
+                             std::string_view key, TimePoint now, Entry* entry) {
   if (id) {
-    Status s = ReadBelow(storage::Namespace{*id, std::string(ns)}, key, entry);
+    Status s = ReadBelow(storage::Namespace{*id, std::string(ns)}, key, now, entry);
     if (!s.IsNotFound()) return s;
   }
   if (options_.read_policy == ReadPolicy::kReadThrough) {
@@ -406,12 +412,12 @@ Status Cache::Impl::GetBelow(std::string_view ns, std::optional<std::uint32_t> i
 }
 
 // Under the key's lock, so that the copy put back into L1 is the newest.
-Status Cache::Impl::ReadBelow(const storage::Namespace& ns, std::string_view key,
+Status Cache::Impl::ReadBelow(const storage::Namespace& ns, std::string_view key, TimePoint now,
                               Entry* entry) {
   engine::CallGate::Pass pass;
   if (Status s = Enter(&pass); !s.ok()) return s;
   auto lock = LockKey(ns.id, key);
-  return ReadBelowLocked(ns, key, entry, Counting::kCounted);
+  return ReadBelowLocked(ns, key, now, entry, Counting::kCounted);
 }
 
 // REQUIRES: the key's lock held. L1 is not looked at again: a Get comes here
@@ -419,11 +425,11 @@ Status Cache::Impl::ReadBelow(const storage::Namespace& ns, std::string_view key
 // also in the write buffer or in RocksDB, which hold every acknowledged write;
 // its copy of the same version stays as it is (a refill).
 Status Cache::Impl::ReadBelowLocked(const storage::Namespace& ns, std::string_view key,
-                                    Entry* entry, Counting counting) {
+                                    TimePoint now, Entry* entry, Counting counting) {
   thread_local std::string record;
   bool from_disk = false;
   Status s = FindRecordLocked(ns, key, &record, &from_disk);
-  if (s.ok()) s = Promote(ns, key, record, entry);
+  if (s.ok()) s = Promote(ns, key, record, now, entry);
   if (counting == Counting::kCounted) CountRead(s, from_disk);
   return Undamaged(ns, key, std::move(s));
 }
@@ -458,17 +464,16 @@ void Cache::Impl::CountRead(const Status& s, bool from_disk) {
 }
 
 Status Cache::Impl::Promote(const storage::Namespace& ns, std::string_view key,
-                            std::string_view record, Entry* entry) {
+                            std::string_view record, TimePoint now, Entry* entry) {
   storage::StoredValue stored;
   Status s = storage::DecodeRecord(record, entry, &stored);
   if (!s.ok()) return s;
-  const TimePoint now = clock_->Now();
   if (entry->ExpiredAt(now)) {
     return Status::NotFound(fmt::format("{}: expired", Describe(ns.name, key)));
   }
   ++entry->access_count;
   entry->last_accessed = now;
-  StoreInMemory(ns.id, key, *entry, stored, /*refill=*/true);
+  StoreInMemory(ns.id, key, *entry, stored, /*refill=*/true, now);
   return Status::OK();
 }
 
@@ -476,10 +481,10 @@ Status Cache::Impl::Promote(const storage::Namespace& ns, std::string_view key,
 // memory. A drop of the namespace since the caller found it may have cleared
 // L1 before the entry went in: it leaves again, unreachable as it is.
 void Cache::Impl::StoreInMemory(std::uint32_t ns, std::string_view key, const Entry& entry,
-                                const storage::StoredValue& stored, bool refill) {
+                                const storage::StoredValue& stored, bool refill, TimePoint now) {
   bool held = false;
   try {
-    held = InsertInMemory(ns, key, entry, stored, refill);
+    held = InsertInMemory(ns, key, entry, stored, refill, now);
   } catch (const std::bad_alloc&) {
   }
   if (!held || !namespaces_->IsLive(ns)) memory_->Erase(ns, key, RemovalCause::kDeleted);
@@ -487,7 +492,7 @@ void Cache::Impl::StoreInMemory(std::uint32_t ns, std::string_view key, const En
 
 // REQUIRES: the key's lock held. Whether L1 took the entry.
 bool Cache::Impl::InsertInMemory(std::uint32_t ns, std::string_view key, const Entry& entry,
-                                 const storage::StoredValue& stored, bool refill) {
+                                 const storage::StoredValue& stored, bool refill, TimePoint now) {
   engine::TierWrite write;
   write.ns = ns;
   write.key = key;
@@ -520,19 +525,20 @@ bool Cache::Impl::InsertInMemory(std::uint32_t ns, std::string_view key, const E
     write.access_count = entry.access_count;
     write.last_accessed = entry.last_accessed;
   }
-  return memory_->Insert(write).ok();
+  return memory_->Insert(write, now).ok();
 }
 
-bool Cache::Impl::LookupMemory(std::uint32_t ns, std::string_view key, Entry* entry) {
-  if (!memory_->Lookup(ns, key, entry)) return false;
+bool Cache::Impl::LookupMemory(std::uint32_t ns, std::string_view key, TimePoint now,
+                               Entry* entry) {
+  if (!memory_->Lookup(ns, key, now, entry)) return false;
   return !compress_in_memory_ || engine::FromMemoryForm(&entry->value).ok();
 }
 
-bool Cache::Impl::LookupMemoryValue(std::uint32_t ns, std::string_view key, std::string* value,
-                                    Seen* seen) {
+bool Cache::Impl::LookupMemoryValue(std::uint32_t ns, std::string_view key, TimePoint now,
+                                    std::string* value, Seen* seen) {
   const bool hit = seen != nullptr
-                       ? memory_->LookupValue(ns, key, value, &seen->version, &seen->age)
-                       : memory_->LookupValue(ns, key, value);
+                       ? memory_->LookupValue(ns, key, now, value, &seen->version, &seen->age)
+                       : memory_->LookupValue(ns, key, now, value);
   if (!hit) return false;
   return !compress_in_memory_ || engine::FromMemoryForm(value).ok();
 }
@@ -541,7 +547,7 @@ bool Cache::Impl::LookupMemoryValue(std::uint32_t ns, std::string_view key, std:
 // key: *status is then NotFound.
 bool Cache::Impl::RememberedAbsent(std::string_view ns, std::string_view key,
                                    const std::string& flight, Status* status) {
-  if (options_.negative_ttl.count() == 0 || !negatives_.Contains(flight, clock_->Now())) {
+  if (options_.negative_ttl.count() == 0 || !negatives_.Contains(flight, Now())) {
     return false;
   }
   Bump(counters_.negative_hits);
@@ -573,7 +579,7 @@ engine::Refresher::Outcome Cache::Impl::Refresh(const engine::Refresher::Job& jo
   if (!loads_.TryStart(flight)) return Outcome::kNotRun;
   engine::StartedRuns runs(&loads_);
   const std::size_t run = runs.Add(std::move(flight));
-  if (options_.negative_ttl.count() > 0) negatives_.Begin(runs.key(run), clock_->Now());
+  if (options_.negative_ttl.count() > 0) negatives_.Begin(runs.key(run), Now());
   Bump(counters_.loads);
   Bump(counters_.refreshes);
   LoadedValue loaded;
@@ -627,7 +633,7 @@ Status Cache::Impl::LoadAndStore(std::string_view ns, std::string_view key,
 bool Cache::Impl::FoundBeforeLoading(std::string_view ns, std::string_view key,
                                      const std::string& flight, Entry* entry) {
   const bool remember_nothing = options_.negative_ttl.count() > 0;
-  if (remember_nothing) negatives_.Begin(flight, clock_->Now());
+  if (remember_nothing) negatives_.Begin(flight, Now());
   if (!FoundBelow(ns, key, &flight, entry)) return false;
   if (remember_nothing) negatives_.Erase(flight);
   return true;
@@ -639,7 +645,7 @@ Status Cache::Impl::SettleLoad(std::string_view ns, std::string_view key,
                                LoadedValue loaded, Entry* entry) {
   const bool remember_nothing = options_.negative_ttl.count() > 0;
   if (s.IsNotFound()) {
-    if (remember_nothing) negatives_.Remember(flight, clock_->Now() + options_.negative_ttl);
+    if (remember_nothing) negatives_.Remember(flight, Now() + options_.negative_ttl);
     // Refreshed: the source no longer has the key, so neither does the cache.
     if (expected != 0) DeleteIfAt(ns, key, expected);
     // A write acknowledged while the loader ran is newer than its answer.
@@ -673,7 +679,7 @@ bool Cache::Impl::FoundBelow(std::string_view ns, std::string_view key, const st
   if (!namespaces_->Find(ns, &id) || !Enter(&pass).ok()) return false;
   auto lock = LockKey(id, key);
   const storage::Namespace n{id, std::string(ns)};
-  if (!ReadBelowLocked(n, key, entry, Counting::kQuiet).ok()) return false;
+  if (!ReadBelowLocked(n, key, Now(), entry, Counting::kQuiet).ok()) return false;
   if (seal != nullptr) loads_.Seal(*seal);
   return true;
 }
@@ -701,7 +707,7 @@ Status Cache::Impl::StoreLoaded(std::string_view ns, std::string_view key,
   entry->value = std::move(loaded.value);
   entry->version = version;
   entry->metadata = std::move(write.metadata);
-  entry->created_at = entry->last_accessed = clock_->Now();
+  entry->created_at = entry->last_accessed = Now();
   const milliseconds ttl = write.ttl.value_or(options_.default_ttl);
   entry->expires_at.reset();
   if (ttl.count() > 0) entry->expires_at = entry->created_at + ttl;
@@ -716,7 +722,8 @@ Status Cache::Impl::StoreLoaded(std::string_view ns, std::string_view key,
 Status Cache::Impl::CurrentVersion(const storage::Namespace& ns, std::string_view key,
                                    Counting counting, std::uint64_t* version) {
   *version = 0;
-  if (counting == Counting::kCounted && memory_->LookupValue(ns.id, key, nullptr, version)) {
+  if (counting == Counting::kCounted &&
+      memory_->LookupValue(ns.id, key, Now(), nullptr, version)) {
     return Status::OK();
   }
   thread_local std::string record;
@@ -724,7 +731,7 @@ Status Cache::Impl::CurrentVersion(const storage::Namespace& ns, std::string_vie
   Status s = FindRecordLocked(ns, key, &record, &from_disk);
   storage::RecordHeader header;
   if (s.ok()) s = storage::VerifyRecord(record, &header);
-  if (s.ok() && header.expires_at && *header.expires_at <= clock_->Now()) {
+  if (s.ok() && header.expires_at && *header.expires_at <= Now()) {
     s = Status::NotFound("expired");  // counted as a Get counts it: a miss
   }
   if (counting == Counting::kCounted) CountRead(s, from_disk);

@@ -98,16 +98,18 @@ class Cache::Impl {
   // Reads.
   // L1 missed: the write buffer, RocksDB, then (read-through) the loader.
   // `id`: the namespace's id, absent when it does not exist (yet).
+  // `now`: the time the caller read for the whole call.
   Status GetBelow(std::string_view ns, std::optional<std::uint32_t> id, std::string_view key,
-                  Entry* entry);
-  Status ReadBelow(const storage::Namespace& ns, std::string_view key, Entry* entry);
+                  TimePoint now, Entry* entry);
+  Status ReadBelow(const storage::Namespace& ns, std::string_view key, TimePoint now,
+                   Entry* entry);
   // ReadBelow of keys[i] for each i in `missed`, RocksDB's part in one
   // MultiGet; sets (*statuses)[i] and, found, (*values)[i].
   void ReadManyBelow(const storage::Namespace& ns, const std::vector<std::string>& keys,
-                     const std::vector<std::size_t>& missed, std::vector<Status>* statuses,
-                     std::vector<std::string>* values);
-  Status ReadBelowLocked(const storage::Namespace& ns, std::string_view key, Entry* entry,
-                         Counting counting);
+                     const std::vector<std::size_t>& missed, TimePoint now,
+                     std::vector<Status>* statuses, std::vector<std::string>* values);
+  Status ReadBelowLocked(const storage::Namespace& ns, std::string_view key, TimePoint now,
+                         Entry* entry, Counting counting);
   // The newest record of the key below L1, the write buffer's or RocksDB's
   // (*from_disk); NotFound when there is none or the buffer holds a delete.
   Status FindRecordLocked(const storage::Namespace& ns, std::string_view key,
@@ -123,7 +125,7 @@ class Cache::Impl {
   // Decodes a record found below L1 and, unless it has expired (NotFound),
   // puts it in L1 as read once more. Corruption when it fails its checks.
   Status Promote(const storage::Namespace& ns, std::string_view key, std::string_view record,
-                 Entry* entry);
+                 TimePoint now, Entry* entry);
   // REQUIRES: the key's lock held. Puts the entry under `key` in L1 (its own
   // key field is not read); with compression on, its value as `stored` (how
   // its record holds it) says. refill: a copy read from below, which keeps
@@ -133,9 +135,9 @@ class Cache::Impl {
   // An entry L1 cannot take must not leave an older version behind, and one of
   // a namespace dropped meanwhile must not stay where no call can reach it.
   void StoreInMemory(std::uint32_t ns, std::string_view key, const Entry& entry,
-                     const storage::StoredValue& stored, bool refill);
+                     const storage::StoredValue& stored, bool refill, TimePoint now);
   bool InsertInMemory(std::uint32_t ns, std::string_view key, const Entry& entry,
-                      const storage::StoredValue& stored, bool refill);
+                      const storage::StoredValue& stored, bool refill, TimePoint now);
   // What a Get saw of the entry it returns, for refresh_after_write.
   struct Seen {
     std::uint64_t version = 0;
@@ -145,9 +147,9 @@ class Cache::Impl {
   // (in L1, below it, or by a load) took the time, which is last_accessed.
   static Seen SeenOf(const Entry& entry);
   // L1 lookups that undo L1's compression; `seen`, when given, is set on a hit.
-  bool LookupMemory(std::uint32_t ns, std::string_view key, Entry* entry);
-  bool LookupMemoryValue(std::uint32_t ns, std::string_view key, std::string* value,
-                         Seen* seen = nullptr);
+  bool LookupMemory(std::uint32_t ns, std::string_view key, TimePoint now, Entry* entry);
+  bool LookupMemoryValue(std::uint32_t ns, std::string_view key, TimePoint now,
+                         std::string* value, Seen* seen = nullptr);
   // Asks the refresher for a refresh of the key, in namespace `ns` whose id is
   // `id`, when the entry a Get found is due for one. REQUIRES: refresher_ set.
   // Inline: most Gets find their entry not due, and should pay no call.
@@ -199,7 +201,7 @@ class Cache::Impl {
 
   // Writes.
   Status MakeEntry(std::string_view key, std::string_view value, const WriteOptions& write,
-                   Entry* entry);
+                   TimePoint now, Entry* entry);
   Status WriteKey(const storage::Namespace& ns, std::string_view key, std::string_view value,
                   const WriteOptions& write, std::optional<std::uint64_t> expected,
                   std::uint64_t* version, Counting counting);
@@ -235,8 +237,16 @@ class Cache::Impl {
   void OnRemoval(const engine::Removal& removal);
   std::string Describe(std::string_view ns, std::string_view key) const;
 
+  // The time, read once by each call that needs it and given to all it does.
+  TimePoint Now() const {
+    return system_clock_ != nullptr ? system_clock_->Now() : clock_->Now();
+  }
+
   const Options options_;
   const std::shared_ptr<Clock> clock_;
+  // clock_ when it is the system's, called directly (SystemClock is final):
+  // a Get that hits L1 takes tens of nanoseconds, a virtual call among them.
+  const SystemClock* const system_clock_;
   const bool compress_in_memory_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<engine::MemoryTier> memory_;

@@ -107,10 +107,10 @@ Status Cache::Impl::CheckWrite(std::string_view ns, std::string_view key,
 }
 
 Status Cache::Impl::MakeEntry(std::string_view key, std::string_view value,
-                              const WriteOptions& write, Entry* entry) {
+                              const WriteOptions& write, TimePoint now, Entry* entry) {
   entry->key = key;
   entry->value = value;
-  entry->created_at = entry->last_accessed = clock_->Now();
+  entry->created_at = entry->last_accessed = now;
   const milliseconds ttl = write.ttl.value_or(options_.default_ttl);
   entry->expires_at.reset();
   if (ttl.count() > 0) entry->expires_at = entry->created_at + ttl;
@@ -163,7 +163,7 @@ Status Cache::Impl::WriteKey(const storage::Namespace& ns, std::string_view key,
   // (removal events wait for the lock's release), so a write from a listener
   // cannot reach it while it is in use.
   thread_local Entry entry;
-  s = MakeEntry(key, value, write, &entry);
+  s = MakeEntry(key, value, write, Now(), &entry);
   if (s.ok()) s = WriteLocked(ns, entry);
   if (s.ok() && version != nullptr) *version = entry.version;
   if (entry.value.capacity() > kKeptValueCapacity) entry.value = std::string();
@@ -198,7 +198,8 @@ void Cache::Impl::Written(const storage::Namespace& ns, const Entry& entry,
   if (options_.write_policy == WritePolicy::kWriteAround) {
     memory_->Erase(ns.id, entry.key, RemovalCause::kReplaced);  // by a version L1 does not take
   } else {
-    StoreInMemory(ns.id, entry.key, entry, stored, /*refill=*/false);
+    // The entry was made at the write's moment: its creation is the time.
+    StoreInMemory(ns.id, entry.key, entry, stored, /*refill=*/false, entry.created_at);
   }
   if (options_.negative_ttl.count() > 0) negatives_.Erase(engine::FlightKey(ns.name, entry.key));
 }
@@ -237,8 +238,9 @@ Status Cache::Impl::PutManyAtomically(const storage::Namespace& ns,
   std::vector<std::string> blocks(pairs.size());
   storage::StoreBatch batch = store_->NewBatch();
   engine::ThreadCodec& codec = engine::CodecFor(options_);
+  const TimePoint now = Now();
   for (std::size_t i = 0; i < pairs.size(); ++i) {
-    Status s = MakeEntry(pairs[i].key, pairs[i].value, write, &entries[i]);
+    Status s = MakeEntry(pairs[i].key, pairs[i].value, write, now, &entries[i]);
     if (s.ok()) s = codec.encoder->Encode(entries[i], &codec.record, &stored[i]);
     if (s.ok()) s = batch.Put(ns, pairs[i].key, codec.record);
     if (!s.ok()) return s;

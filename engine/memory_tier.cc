@@ -1,7 +1,6 @@
 #include "engine/memory_tier.h"
 
 #include <fmt/format.h>
-#include <time.h>
 
 #include <algorithm>
 #include <bit>
@@ -40,9 +39,7 @@ class ShardedTier final : public MemoryTier {
   }
 
   ShardedTier(const MemoryTierOptions& o, const typename Policy::Config& config)
-      : clock_(o.clock ? o.clock : std::make_shared<SystemClock>()),
-        system_clock_(dynamic_cast<const SystemClock*>(clock_.get()) != nullptr),
-        listener_(o.listener),
+      : listener_(o.listener),
         default_ttl_ms_(static_cast<std::uint64_t>(o.default_ttl.count())),
         shard_bits_(std::countr_zero(o.shards)) {
     shards_.reserve(o.shards);
@@ -51,20 +48,20 @@ class ShardedTier final : public MemoryTier {
     }
   }
 
-  bool Lookup(std::uint32_t ns, std::string_view key, Entry* out) override {
+  bool Lookup(std::uint32_t ns, std::string_view key, TimePoint now, Entry* out) override {
     return Call(ns, key, [&](TierShard<Policy>& s, std::uint64_t hash, Removals r) {
-      return s.Lookup(ns, key, hash, Now(), out, r);
+      return s.Lookup(ns, key, hash, ToMillis(now), out, r);
     });
   }
 
-  bool LookupValue(std::uint32_t ns, std::string_view key, std::string* value,
+  bool LookupValue(std::uint32_t ns, std::string_view key, TimePoint now, std::string* value,
                    std::uint64_t* version, std::chrono::milliseconds* age) override {
     return Call(ns, key, [&](TierShard<Policy>& s, std::uint64_t hash, Removals r) {
-      return s.LookupValue(ns, key, hash, Now(), value, version, age, r);
+      return s.LookupValue(ns, key, hash, ToMillis(now), value, version, age, r);
     });
   }
 
-  Status Insert(const TierWrite& w) override;
+  Status Insert(const TierWrite& w, TimePoint now) override;
 
   bool Erase(std::uint32_t ns, std::string_view key, RemovalCause cause) override {
     return Call(ns, key, [&](TierShard<Policy>& s, std::uint64_t hash, Removals r) {
@@ -72,9 +69,10 @@ class ShardedTier final : public MemoryTier {
     });
   }
 
-  bool MarkClean(std::uint32_t ns, std::string_view key, std::uint64_t version) override {
+  bool MarkClean(std::uint32_t ns, std::string_view key, std::uint64_t version,
+                 TimePoint now) override {
     return Call(ns, key, [&](TierShard<Policy>& s, std::uint64_t hash, Removals r) {
-      return s.MarkClean(ns, key, hash, version, Now(), r);
+      return s.MarkClean(ns, key, hash, version, ToMillis(now), r);
     });
   }
 
@@ -86,11 +84,10 @@ class ShardedTier final : public MemoryTier {
     return n;
   }
 
-  std::size_t Sweep(std::size_t max_per_shard) override {
+  std::size_t Sweep(std::size_t max_per_shard, TimePoint now) override {
     std::size_t n = 0;
-    const std::uint64_t now = Now();
     for (auto& shard : shards_) {
-      n += Notify([&](Removals r) { return shard->Sweep(now, max_per_shard, r); });
+      n += Notify([&](Removals r) { return shard->Sweep(ToMillis(now), max_per_shard, r); });
     }
     return n;
   }
@@ -102,16 +99,6 @@ class ShardedTier final : public MemoryTier {
   }
 
  private:
-  // The system clock read directly, without the virtual call and the
-  // conversions: it is read on every call.
-  std::uint64_t Now() const {
-    if (!system_clock_) return ToMillis(clock_->Now());
-    timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1000 +
-           static_cast<std::uint64_t>(ts.tv_nsec) / 1'000'000;
-  }
-
   TierShard<Policy>& ShardOf(std::uint64_t hash) {
     // The top bits: the low ones place the key inside the shard's table.
     return *shards_[shard_bits_ == 0 ? 0 : hash >> (64 - shard_bits_)];
@@ -149,8 +136,6 @@ class ShardedTier final : public MemoryTier {
     return ttl == 0 ? 0 : std::min(now + ttl, kTimeMask);
   }
 
-  const std::shared_ptr<Clock> clock_;
-  const bool system_clock_;  // clock_ is a SystemClock
   const RemovalListener listener_;
   const std::uint64_t default_ttl_ms_;
   const int shard_bits_;
@@ -158,15 +143,15 @@ class ShardedTier final : public MemoryTier {
 };
 
 template <typename Policy>
-Status ShardedTier<Policy>::Insert(const TierWrite& w) {
+Status ShardedTier<Policy>::Insert(const TierWrite& w, TimePoint now) {
   if (w.key.size() > kMaxKeyLength) {
     return Status::InvalidArgument(fmt::format("a key of {} bytes is too long", w.key.size()));
   }
   const std::uint64_t hash = HashKey(w.ns, w.key);
   TierShard<Policy>& shard = ShardOf(hash);
-  const std::uint64_t now = Now();
-  const std::uint64_t expires = ExpiryOf(w, now);
-  return Notify([&](Removals r) { return shard.Insert(w, hash, now, expires, r); });
+  const std::uint64_t now_ms = ToMillis(now);
+  const std::uint64_t expires = ExpiryOf(w, now_ms);
+  return Notify([&](Removals r) { return shard.Insert(w, hash, now_ms, expires, r); });
 }
 
 Status ValidateTierOptions(const MemoryTierOptions& o) {
@@ -195,7 +180,6 @@ MemoryTierOptions MemoryTierOptions::FromOptions(const Options& options) {
   o.shards = options.l1_shards;
   o.policy = options.eviction;
   o.default_ttl = options.default_ttl;
-  o.clock = options.clock;
   return o;
 }
 

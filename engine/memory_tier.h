@@ -82,7 +82,6 @@ struct MemoryTierOptions {
   std::size_t shards = 16;  // a power of two, 1 .. 1024, at most max_entries
   EvictionPolicy policy = EvictionPolicy::kLRU;
   std::chrono::milliseconds default_ttl{0};  // 0: entries without a TTL never expire
-  std::shared_ptr<Clock> clock;              // nullptr: the system clock
   RemovalListener listener;                  // empty: nobody is told
   LfuPolicy::Config lfu;
   AdaptivePolicy::Config adaptive;
@@ -94,6 +93,9 @@ struct MemoryTierOptions {
 
 // The in-memory tier (L1): a sharded map from (namespace id, key) to entry,
 // bounded by entries and by bytes, with one eviction policy.
+//
+// The tier has no clock: a call that needs the time is given it, as `now`,
+// so that a caller doing several things at one moment reads its clock once.
 //
 // Thread-safe: every method may be called from any thread. Each shard has
 // its own lock, held for the duration of one call on that shard; no lock is
@@ -108,12 +110,12 @@ class MemoryTier {
 
   // Copies the entry out and counts a hit (last_accessed, access_count);
   // false on a miss. An expired entry is a miss.
-  virtual bool Lookup(std::uint32_t ns, std::string_view key, Entry* out) = 0;
+  virtual bool Lookup(std::uint32_t ns, std::string_view key, TimePoint now, Entry* out) = 0;
   // The fast path: the value (unless `value` is null), and the version and
   // the time since it was written (0 for a time ahead of the clock) when
   // asked, only.
-  virtual bool LookupValue(std::uint32_t ns, std::string_view key, std::string* value,
-                           std::uint64_t* version = nullptr,
+  virtual bool LookupValue(std::uint32_t ns, std::string_view key, TimePoint now,
+                           std::string* value, std::uint64_t* version = nullptr,
                            std::chrono::milliseconds* age = nullptr) = 0;
 
   // Adds or replaces an entry, evicting as needed. InvalidArgument when the
@@ -121,20 +123,21 @@ class MemoryTier {
   // full of dirty entries; NoSpace when memory runs out. After any of these
   // the key is absent from the tier (an older version was already replaced),
   // unless a refill found its version or a newer one there.
-  virtual Status Insert(const TierWrite& write) = 0;
+  virtual Status Insert(const TierWrite& write, TimePoint now) = 0;
 
   // True when the key was there (even expired or dirty); the listener is told
   // `cause`.
   virtual bool Erase(std::uint32_t ns, std::string_view key, RemovalCause cause) = 0;
   // Clears the dirty flag if the entry still has this version (else a newer
   // write owns it); true when cleared. The entry becomes evictable.
-  virtual bool MarkClean(std::uint32_t ns, std::string_view key, std::uint64_t version) = 0;
+  virtual bool MarkClean(std::uint32_t ns, std::string_view key, std::uint64_t version,
+                         TimePoint now) = 0;
   // Drops every entry of a namespace; returns how many.
   virtual std::size_t EraseNamespace(std::uint32_t ns) = 0;
   // Reclaims up to `max_per_shard` expired entries in each shard; returns how
   // many. Writes sweep a little too, so this is only needed by a tier that
   // is read but not written.
-  virtual std::size_t Sweep(std::size_t max_per_shard) = 0;
+  virtual std::size_t Sweep(std::size_t max_per_shard, TimePoint now) = 0;
 
   virtual TierStats Stats() const = 0;
 };

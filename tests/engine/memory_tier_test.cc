@@ -22,7 +22,6 @@ class MemoryTierTest : public ::testing::TestWithParam<EvictionPolicy> {
     o.max_entries = max_entries;
     o.max_bytes = max_bytes;
     o.shards = shards;
-    o.clock = clock_;
     o.default_ttl = default_ttl_;
     o.listener = [this](const Removal& r) { removals_.push_back(r); };
     ASSERT_TRUE(MemoryTier::Create(o, &tier_).ok());
@@ -31,11 +30,11 @@ class MemoryTierTest : public ::testing::TestWithParam<EvictionPolicy> {
   Status Put(const std::string& key, const std::string& value, TierWrite w = {}) {
     w.key = key;
     w.value = value;
-    return tier_->Insert(w);
+    return tier_->Insert(w, clock_->Now());
   }
   std::string Get(const std::string& key) {
     std::string value;
-    return tier_->LookupValue(0, key, &value) ? value : "<miss>";
+    return tier_->LookupValue(0, key, clock_->Now(), &value) ? value : "<miss>";
   }
   int Count(RemovalCause cause) const {
     int n = 0;
@@ -172,7 +171,7 @@ TEST_P(MemoryTierTest, SweepReclaimsExpiredEntries) {
   w.ttl = milliseconds(10);
   for (int i = 0; i < 40; ++i) ASSERT_TRUE(Put(std::to_string(i), "v", w).ok());
   clock_->Advance(milliseconds(10));
-  EXPECT_EQ(tier_->Sweep(1000), 40u);
+  EXPECT_EQ(tier_->Sweep(1000, clock_->Now()), 40u);
   EXPECT_EQ(tier_->Stats().entries, 0u);
   EXPECT_EQ(tier_->Stats().bytes, 0u);
 }
@@ -186,7 +185,7 @@ TEST_P(MemoryTierTest, ExpiredEntriesAreEvictedBeforeLiveOnes) {
   ASSERT_TRUE(Put("live2", "v").ok());
   ASSERT_TRUE(Put("live3", "v").ok());
   clock_->Advance(milliseconds(10));
-  tier_->Sweep(0);
+  tier_->Sweep(0, clock_->Now());
   ASSERT_TRUE(Put("live4", "v").ok());
   EXPECT_EQ(Count(RemovalCause::kCapacity), 0);
   EXPECT_EQ(Get("live1"), "v");
@@ -200,8 +199,8 @@ TEST_P(MemoryTierTest, DirtyEntryIsNeverEvictedUntilMarkedClean) {
   ASSERT_TRUE(Put("pinned", "v", dirty).ok());
   for (int i = 0; i < 50; ++i) ASSERT_TRUE(Put(std::to_string(i), "v").ok());
   EXPECT_EQ(Get("pinned"), "v");
-  EXPECT_FALSE(tier_->MarkClean(0, "pinned", 6));  // a newer write owns it
-  EXPECT_TRUE(tier_->MarkClean(0, "pinned", 7));
+  EXPECT_FALSE(tier_->MarkClean(0, "pinned", 6, clock_->Now()));  // a newer write owns it
+  EXPECT_TRUE(tier_->MarkClean(0, "pinned", 7, clock_->Now()));
   for (int i = 50; i < 100; ++i) ASSERT_TRUE(Put(std::to_string(i), "v").ok());
   EXPECT_EQ(Get("pinned"), "<miss>");
 }
@@ -215,9 +214,9 @@ TEST_P(MemoryTierTest, ExpiredDirtyEntryStaysUntilMarkedClean) {
   ASSERT_TRUE(Put("a", "1", w).ok());
   clock_->Advance(milliseconds(10));
   EXPECT_EQ(Get("a"), "<miss>");
-  EXPECT_EQ(tier_->Sweep(100), 0u);
+  EXPECT_EQ(tier_->Sweep(100, clock_->Now()), 0u);
   EXPECT_EQ(tier_->Stats().entries, 1u);
-  EXPECT_TRUE(tier_->MarkClean(0, "a", 1));
+  EXPECT_TRUE(tier_->MarkClean(0, "a", 1, clock_->Now()));
   EXPECT_EQ(tier_->Stats().entries, 0u);
   EXPECT_EQ(Count(RemovalCause::kExpired), 1);
 }
@@ -253,10 +252,10 @@ TEST_P(MemoryTierTest, NamespacesKeepEqualKeysApart) {
   }
   EXPECT_EQ(tier_->EraseNamespace(2), 10u);
   std::string value;
-  EXPECT_TRUE(tier_->LookupValue(1, "5", &value));
+  EXPECT_TRUE(tier_->LookupValue(1, "5", clock_->Now(), &value));
   EXPECT_EQ(value, "1");
-  EXPECT_FALSE(tier_->LookupValue(2, "5", &value));
-  EXPECT_TRUE(tier_->LookupValue(3, "5", &value));
+  EXPECT_FALSE(tier_->LookupValue(2, "5", clock_->Now(), &value));
+  EXPECT_TRUE(tier_->LookupValue(3, "5", clock_->Now(), &value));
   EXPECT_EQ(tier_->Stats().entries, 20u);
 }
 
@@ -271,8 +270,8 @@ TEST_P(MemoryTierTest, LookupCopiesEveryFieldAndCountsAccesses) {
   ASSERT_TRUE(Put("k", "value", w).ok());
   clock_->Advance(milliseconds(5));
   Entry e;
-  ASSERT_TRUE(tier_->Lookup(0, "k", &e));
-  ASSERT_TRUE(tier_->Lookup(0, "k", &e));
+  ASSERT_TRUE(tier_->Lookup(0, "k", clock_->Now(), &e));
+  ASSERT_TRUE(tier_->Lookup(0, "k", clock_->Now(), &e));
   EXPECT_EQ(e.key, "k");
   EXPECT_EQ(e.value, "value");
   EXPECT_EQ(e.version, 42u);
@@ -290,7 +289,7 @@ TEST_P(MemoryTierTest, ANewVersionKeepsTheAccessHistory) {
   Get("k");
   ASSERT_TRUE(Put("k", "2").ok());
   Entry e;
-  ASSERT_TRUE(tier_->Lookup(0, "k", &e));
+  ASSERT_TRUE(tier_->Lookup(0, "k", clock_->Now(), &e));
   EXPECT_EQ(e.access_count, 3u);
 }
 
@@ -309,7 +308,7 @@ TEST_P(MemoryTierTest, ARefillOfTheVersionHeldChangesNothing) {
   ASSERT_TRUE(Put("k", "1", refill).ok());
   EXPECT_TRUE(removals_.empty());
   Entry e;
-  ASSERT_TRUE(tier_->Lookup(0, "k", &e));
+  ASSERT_TRUE(tier_->Lookup(0, "k", clock_->Now(), &e));
   EXPECT_EQ(e.access_count, 2u);
   refill.version = 8;
   ASSERT_TRUE(Put("k", "2", refill).ok());
@@ -352,12 +351,11 @@ TEST_P(MemoryTierTest, ListenerMayCallBackIntoTheTier) {
   o.policy = GetParam();
   o.max_entries = 2;
   o.shards = 1;
-  std::unique_ptr<MemoryTier>* self = &tier_;
   int calls = 0;
-  o.listener = [self, &calls](const Removal& r) {
+  o.listener = [this, &calls](const Removal& r) {
     ++calls;
     std::string v;
-    (*self)->LookupValue(0, r.key, &v);
+    tier_->LookupValue(0, r.key, clock_->Now(), &v);
   };
   ASSERT_TRUE(MemoryTier::Create(o, &tier_).ok());
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(Put(std::to_string(i), "v").ok());

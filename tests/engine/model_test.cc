@@ -160,7 +160,7 @@ void ModelTest::Put(const std::string& key, std::uint64_t ttl) {
   w.key = key;
   w.value = value;
   w.ttl = milliseconds(ttl);
-  ASSERT_TRUE(tier_->Insert(w).ok());
+  ASSERT_TRUE(tier_->Insert(w, clock_->Now()).ok());
   for (int i = 0; i < 2 && model_->AnyExpired(Now()); ++i) {
     ASSERT_NO_FATAL_FAILURE(ExpectExpired());
   }
@@ -180,7 +180,7 @@ void ModelTest::Put(const std::string& key, std::uint64_t ttl) {
 void ModelTest::Get(const std::string& key) {
   ++tick_;
   std::string value;
-  const bool hit = tier_->LookupValue(0, key, &value);
+  const bool hit = tier_->LookupValue(0, key, clock_->Now(), &value);
   const auto it = model_->entries.find(key);
   if (it == model_->entries.end()) {
     ASSERT_FALSE(hit) << key;
@@ -202,7 +202,7 @@ void ModelTest::Delete(const std::string& key) {
 }
 
 void ModelTest::Sweep(std::size_t max) {
-  const std::size_t done = tier_->Sweep(max);
+  const std::size_t done = tier_->Sweep(max, clock_->Now());
   for (std::size_t i = 0; i < done; ++i) {
     ASSERT_NO_FATAL_FAILURE(ExpectExpired());
   }
@@ -217,7 +217,6 @@ void ModelTest::Run(std::uint64_t seed) {
   o.lfu.ageing = GetParam().ageing;
   o.max_entries = kCapacity;
   o.shards = 1;
-  o.clock = clock_;
   o.listener = [this](const Removal& r) { events_.push_back(r); };
   ASSERT_TRUE(MemoryTier::Create(o, &tier_).ok());
   model_ = std::make_unique<Model>(o.policy, o.lfu.ageing && o.policy == EvictionPolicy::kLFU);

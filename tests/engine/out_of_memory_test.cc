@@ -358,7 +358,7 @@ TEST_P(MemoryTierOutOfMemoryTest, FillingFromEmpty) {
     o.max_entries = kBound;
     o.shards = 1;
     o.policy = GetParam();
-    o.clock = std::make_shared<ManualClock>();
+    const TimePoint now = ManualClock().Now();
     std::vector<std::string> removed;
     o.listener = [&](const engine::Removal& r) { removed.push_back(r.key); };
     std::unique_ptr<engine::MemoryTier> tier;
@@ -368,7 +368,7 @@ TEST_P(MemoryTierOutOfMemoryTest, FillingFromEmpty) {
     bool thrown = false;
     test_util::FailAllocation(n);
     try {
-      for (std::size_t i = 0; i < kKeys; ++i) statuses[i] = tier->Insert(write(i));
+      for (std::size_t i = 0; i < kKeys; ++i) statuses[i] = tier->Insert(write(i), now);
     } catch (...) {
       thrown = true;
     }
@@ -379,14 +379,14 @@ TEST_P(MemoryTierOutOfMemoryTest, FillingFromEmpty) {
     std::size_t found = 0;
     for (std::size_t i = 0; i < kKeys; ++i) {
       Entry entry;
-      if (!tier->Lookup(1, keys[i], &entry)) continue;
+      if (!tier->Lookup(1, keys[i], now, &entry)) continue;
       ++found;
       EXPECT_TRUE(statuses[i].ok());
       EXPECT_EQ(entry.value, values[i]);
     }
     EXPECT_EQ(tier->Stats().entries, found);
     EXPECT_LE(found, kBound);
-    for (std::size_t i = 0; i < kKeys; ++i) ASSERT_TRUE(tier->Insert(write(i)).ok());
+    for (std::size_t i = 0; i < kKeys; ++i) ASSERT_TRUE(tier->Insert(write(i), now).ok());
     for (std::size_t i = 0; i < kKeys; ++i) tier->Erase(1, keys[i], RemovalCause::kDeleted);
     EXPECT_EQ(tier->Stats().entries, 0u);
     EXPECT_EQ(tier->Stats().bytes, 0u);
@@ -427,7 +427,7 @@ TEST_P(MemoryTierOutOfMemoryTest, ErasingANamespace) {
     o.max_entries = 4 * kKeys;
     o.shards = 1;
     o.policy = GetParam();
-    o.clock = std::make_shared<ManualClock>();
+    const TimePoint now = ManualClock().Now();
     std::size_t removed = 0;
     o.listener = [&](const engine::Removal&) { ++removed; };
     std::unique_ptr<engine::MemoryTier> tier;
@@ -439,7 +439,7 @@ TEST_P(MemoryTierOutOfMemoryTest, ErasingANamespace) {
         w.key = key;
         w.value = key;
         w.version = 1;
-        ASSERT_TRUE(tier->Insert(w).ok());
+        ASSERT_TRUE(tier->Insert(w, now).ok());
       }
     }
 
@@ -463,11 +463,11 @@ TEST_P(MemoryTierOutOfMemoryTest, ErasingANamespace) {
     EXPECT_EQ(tier->Stats().entries, kKeys);
     for (const std::string& key : keys[1]) {
       Entry entry;
-      EXPECT_FALSE(tier->Lookup(1, key, &entry)) << key;
+      EXPECT_FALSE(tier->Lookup(1, key, now, &entry)) << key;
     }
     for (const std::string& key : keys[2]) {
       Entry entry;
-      ASSERT_TRUE(tier->Lookup(2, key, &entry)) << key;
+      ASSERT_TRUE(tier->Lookup(2, key, now, &entry)) << key;
       EXPECT_EQ(entry.value, key);
     }
     if (!failed) return;

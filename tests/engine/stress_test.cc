@@ -36,7 +36,6 @@ class StressTest : public ::testing::TestWithParam<EvictionPolicy> {
     o.max_entries = kMaxEntries;
     o.max_bytes = kMaxBytes;
     o.shards = 8;
-    o.clock = clock_;
     o.listener = [this](const Removal& r) {
       removed_[static_cast<int>(r.cause)].fetch_add(1, std::memory_order_relaxed);
     };
@@ -64,11 +63,11 @@ void StressTest::OneOp(std::mt19937_64& rng, int thread, std::uint64_t* version)
     case 2:
     case 3:
     case 4:
-      tier_->LookupValue(ns, key, &value);
+      tier_->LookupValue(ns, key, clock_->Now(), &value);
       break;
     case 5:
     case 6:
-      tier_->Lookup(ns, key, &entry);
+      tier_->Lookup(ns, key, clock_->Now(), &entry);
       break;
     case 7:
     case 8:
@@ -82,9 +81,9 @@ void StressTest::OneOp(std::mt19937_64& rng, int thread, std::uint64_t* version)
       w.version = ++*version;
       w.dirty = rng() % 8 == 0;
       if (rng() % 2) w.ttl = milliseconds(1 + rng() % 50);
-      const Status s = tier_->Insert(w);
+      const Status s = tier_->Insert(w, clock_->Now());
       if (s.IsBusy()) busy_.fetch_add(1, std::memory_order_relaxed);
-      if (w.dirty && s.ok() && rng() % 2) tier_->MarkClean(ns, key, w.version);
+      if (w.dirty && s.ok() && rng() % 2) tier_->MarkClean(ns, key, w.version, clock_->Now());
       break;
     }
     case 11:
@@ -95,7 +94,7 @@ void StressTest::OneOp(std::mt19937_64& rng, int thread, std::uint64_t* version)
       clock_->Advance(milliseconds(1));
       break;
     case 14:
-      tier_->Sweep(4);
+      tier_->Sweep(4, clock_->Now());
       break;
     default:
       if (rng() % 64 == 0) tier_->EraseNamespace(2);

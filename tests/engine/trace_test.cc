@@ -54,22 +54,22 @@ std::int64_t Replay(const std::vector<std::int64_t>& keys, EvictionPolicy policy
   o.max_entries = static_cast<std::size_t>(capacity);
   o.max_bytes = static_cast<std::size_t>(capacity) * 1024;
   o.lfu.ageing = ageing;
-  o.clock = std::make_shared<ManualClock>();
   std::unique_ptr<MemoryTier> tier;
   EXPECT_TRUE(MemoryTier::Create(o, &tier).ok());
+  const TimePoint now = ManualClock().Now();
   std::int64_t hits = 0;
   std::string value;
   std::string key;
   for (const std::int64_t k : keys) {
     // Decimal, as `tiercache bench trace` reads the expanded traces.
     key = std::to_string(k);
-    if (tier->LookupValue(0, key, &value)) {
+    if (tier->LookupValue(0, key, now, &value)) {
       ++hits;
     } else {
       TierWrite w;
       w.key = key;
       w.value = "v";
-      EXPECT_TRUE(tier->Insert(w).ok());
+      EXPECT_TRUE(tier->Insert(w, now).ok());
     }
   }
   return hits;
