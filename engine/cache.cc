@@ -17,7 +17,7 @@ Status Guarded(Call&& call) noexcept {
   try {
     return call();
   } catch (const std::bad_alloc&) {
-    return storage::OutOfMemory();
+    return Status::OutOfMemory();
   } catch (const std::exception& e) {
     return storage::OrOutOfMemory([&] { return Status::IOError(e.what()); });
   } catch (...) {
@@ -60,7 +60,7 @@ void Cache::GetMany(std::string_view ns, const std::vector<std::string>& keys,
   });
   if (s.ok()) return;
   // Every key gets the call's status (an answer made before it may have been
-  // cut short), or OutOfMemory() when there is no memory to copy its message:
+  // cut short), or Status::OutOfMemory() when there is no memory to copy its message:
   // copies of that need none. The vectors may need memory to reach the count.
   const auto give_each = [&](const Status& each) {
     return Guarded([&] {
@@ -69,7 +69,7 @@ void Cache::GetMany(std::string_view ns, const std::vector<std::string>& keys,
       return Status::OK();
     });
   };
-  if (!give_each(s).ok()) static_cast<void>(give_each(storage::OutOfMemory()));
+  if (!give_each(s).ok()) static_cast<void>(give_each(Status::OutOfMemory()));
 }
 
 Status Cache::Put(std::string_view ns, std::string_view key, std::string_view value,

@@ -3,8 +3,6 @@
 #include <new>
 #include <utility>
 
-#include "storage/guarded.h"
-
 namespace tiercache::engine {
 
 Status SingleFlight::Do(const std::string& key, const Work& work, Entry* entry,
@@ -42,7 +40,7 @@ Status SingleFlight::Do(const std::string& key, const Work& work, Entry* entry,
   } catch (...) {
     // The run ends all the same, or every later caller of the key would wait
     // for it: those waiting get the failure (an allocation refused, mostly).
-    Finish(key, storage::OutOfMemory(), Entry());
+    Finish(key, Status::OutOfMemory(), Entry());
     throw;
   }
   Finish(key, status, *entry);
@@ -70,7 +68,7 @@ void SingleFlight::Finish(const std::string& key, const Status& status, const En
       call.status = status;
       call.entry = entry;
     } catch (const std::bad_alloc&) {
-      call.status = storage::OutOfMemory();
+      call.status = Status::OutOfMemory();
     }
   }
 }

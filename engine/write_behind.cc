@@ -172,7 +172,7 @@ Status WriteBehind::HandOver(std::unique_lock<std::mutex>& lock, std::size_t* wr
     return s;
   } catch (const std::bad_alloc&) {
     if (!lock.owns_lock()) lock.lock();
-    return storage::OutOfMemory();
+    return Status::OutOfMemory();
   } catch (...) {
     if (!lock.owns_lock()) lock.lock();
     return storage::OrOutOfMemory(

@@ -80,7 +80,7 @@ Status WriteLine(std::string_view ns, const Entry& entry, bool with_value,
     *line = EntryObject(ns, entry, with_value).dump();
     return Status::OK();
   } catch (const std::bad_alloc&) {
-    return OutOfMemory();
+    return Status::OutOfMemory();
   } catch (const std::exception& e) {
     return OrOutOfMemory([&] {
       return Status::IOError(fmt::format("writing an entry as JSON failed: {}", e.what()));
@@ -265,7 +265,7 @@ Status ParseEntryJsonLine(std::string_view line, NamedEntry* out) {
   try {
     return ReadEntry(json::parse(line), out);
   } catch (const std::bad_alloc&) {
-    return OutOfMemory();  // not the line's fault
+    return Status::OutOfMemory();  // not the line's fault
   } catch (const json::exception& e) {
     return OrOutOfMemory(
         [&] { return Status::InvalidArgument(fmt::format("not valid JSON: {}", e.what())); });

@@ -14,18 +14,14 @@
 
 namespace tiercache::storage {
 
-// NoSpace "out of memory": a message that fits a string's own storage, so
-// that making the status needs no memory.
-inline Status OutOfMemory() noexcept { return Status::NoSpace("out of memory"); }
-
 // The status `make` returns (a catch handler's, with a message it formats),
-// or OutOfMemory() when there is no memory for that message.
+// or Status::OutOfMemory() when there is no memory for that message.
 template <typename Make>
 Status OrOutOfMemory(Make&& make) noexcept {
   try {
     return make();
   } catch (const std::bad_alloc&) {
-    return OutOfMemory();
+    return Status::OutOfMemory();
   }
 }
 

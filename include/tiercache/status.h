@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -9,6 +10,11 @@ namespace tiercache {
 // The outcome of a fallible call: OK, or a code and a message that names what
 // went wrong. No exception crosses the public API; every fallible call returns
 // a Status (or fills an output parameter and returns one).
+//
+// An OK status, which nearly every call returns, is a code and a null pointer:
+// made, moved and dropped without touching memory. An error's message lives
+// on the heap, and a copy of the status copies it; OutOfMemory()'s is static,
+// so that it is made and copied without memory.
 //
 // Thread-safety: a Status is a value; distinct objects may be used from
 // distinct threads without synchronisation.
@@ -29,6 +35,16 @@ class [[nodiscard]] Status {
   };
 
   Status() = default;
+  Status(const Status& other) : code_(other.code_), message_(CopyOf(other.message_)) {}
+  Status& operator=(const Status& other) {
+    Message copy = CopyOf(other.message_);  // first: a copy refused leaves *this as it was
+    code_ = other.code_;
+    message_ = std::move(copy);
+    return *this;
+  }
+  Status(Status&&) noexcept = default;
+  Status& operator=(Status&&) noexcept = default;
+  ~Status() = default;
 
   static Status OK() { return Status(); }
   static Status NotFound(std::string_view msg) { return {Code::kNotFound, msg}; }
@@ -42,6 +58,9 @@ class [[nodiscard]] Status {
   static Status Conflict(std::string_view msg) { return {Code::kConflict, msg}; }
   static Status NotSupported(std::string_view msg) { return {Code::kNotSupported, msg}; }
   static Status TimedOut(std::string_view msg) { return {Code::kTimedOut, msg}; }
+  // NoSpace "out of memory": what a call answers when the system refused it
+  // memory, made and copied without any.
+  static Status OutOfMemory() noexcept { return Status(Code::kNoSpace, &OutOfMemoryMessage()); }
 
   bool ok() const { return code_ == Code::kOk; }
   bool IsNotFound() const { return code_ == Code::kNotFound; }
@@ -55,13 +74,16 @@ class [[nodiscard]] Status {
   bool IsTimedOut() const { return code_ == Code::kTimedOut; }
 
   Code code() const { return code_; }
-  const std::string& message() const { return message_; }
+  const std::string& message() const {
+    static const std::string kNone;
+    return message_ != nullptr ? *message_ : kNone;
+  }
 
   // "OK", or the code's name, ": " and the message.
   std::string ToString() const {
     if (ok()) return "OK";
     std::string out = CodeName(code_);
-    if (!message_.empty()) out.append(": ").append(message_);
+    if (!message().empty()) out.append(": ").append(message());
     return out;
   }
 
@@ -82,10 +104,29 @@ class [[nodiscard]] Status {
   }
 
  private:
-  Status(Code code, std::string_view msg) : code_(code), message_(msg) {}
+  static const std::string& OutOfMemoryMessage() noexcept {
+    static const std::string message = "out of memory";  // short: held in the string itself
+    return message;
+  }
+  // Frees a message unless it is the static one.
+  struct FreeMessage {
+    void operator()(const std::string* message) const {
+      if (message != &OutOfMemoryMessage()) delete message;
+    }
+  };
+  using Message = std::unique_ptr<const std::string, FreeMessage>;
+
+  Status(Code code, std::string_view msg)
+      : code_(code), message_(msg.empty() ? nullptr : new std::string(msg)) {}
+  Status(Code code, const std::string* fixed) noexcept : code_(code), message_(fixed) {}
+
+  static Message CopyOf(const Message& message) {
+    if (message == nullptr || message.get() == &OutOfMemoryMessage()) return Message(message.get());
+    return Message(new std::string(*message));
+  }
 
   Code code_ = Code::kOk;
-  std::string message_;
+  Message message_;  // nullptr: none (always so when OK)
 };
 
 }  // namespace tiercache
