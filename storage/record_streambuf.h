@@ -60,9 +60,25 @@ class SpanSource final : public std::streambuf {
   }
 
  protected:
+  // An archive reads each number on its own: copies of 1, 4 and 8 bytes
+  // become moves rather than calls.
   std::streamsize xsgetn(char* s, std::streamsize n) override {
     const std::size_t count = std::min(static_cast<std::size_t>(n), remaining());
-    if (count > 0) std::memcpy(s, gptr(), count);
+    switch (count) {
+      case 0:
+        break;
+      case 1:
+        *s = *gptr();
+        break;
+      case 4:
+        std::memcpy(s, gptr(), 4);
+        break;
+      case 8:
+        std::memcpy(s, gptr(), 8);
+        break;
+      default:
+        std::memcpy(s, gptr(), count);
+    }
     Advance(count);
     return static_cast<std::streamsize>(count);
   }
