@@ -98,6 +98,10 @@ void NodeArena::Free(Handle h) {
   }
 }
 
+bool NodeArena::SameSize(Handle h, std::size_t bytes) const {
+  return bytes <= kMaxSmallBytes && pages_[h >> kOffsetBits].size_class == ClassIndex(bytes);
+}
+
 bool NodeArena::PageFull(const Page& p) const {
   if (p.free != kNone) return false;
   const std::size_t units = ClassBytes(p.size_class) / 8;

@@ -32,6 +32,9 @@ class NodeArena {
   // up or the system refuses memory. The slot's contents are unspecified.
   Handle Allocate(std::size_t bytes);
   void Free(Handle h);
+  // Whether h's slot is of the size Allocate(bytes) hands out, so that a node
+  // of `bytes` may take it over rather than h be freed and a slot allocated.
+  bool SameSize(Handle h, std::size_t bytes) const;
 
   Node* Get(Handle h) const {
     return reinterpret_cast<Node*>(page_data_[h >> kOffsetBits] +

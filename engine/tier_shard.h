@@ -170,10 +170,16 @@ class alignas(64) TierShard {
     return table_.FindHandle(HashKey(n->ns(), n->key()), h);
   }
 
-  Handle NewNode(const TierWrite& w, std::size_t node_bytes, std::size_t metadata_bytes);
+  // A node for the write in `spare` (a victim's slot of its size) or, when
+  // that is kNoHandle, in a new slot.
+  Handle NewNode(const TierWrite& w, std::size_t node_bytes, std::size_t metadata_bytes,
+                 Handle spare);
   bool Track(std::uint64_t hash, Handle h);
-  Status MakeRoom(std::size_t charge, std::uint64_t now, Removals removed);
-  void RemoveAt(std::size_t slot, Handle h, RemovalCause cause, Removals removed);
+  Status MakeRoom(std::size_t charge, std::size_t node_bytes, std::uint64_t now, Removals removed,
+                  Handle* spare);
+  // Takes the node out of the tier and, unless `keep`, frees its slot.
+  void RemoveAt(std::size_t slot, Handle h, RemovalCause cause, Removals removed,
+                bool keep = false);
   std::size_t ReclaimExpired(std::uint64_t now, std::size_t max, Removals removed);
 
   const ShardLimits limits_;

@@ -50,8 +50,9 @@ Status TierShard<Policy>::Insert(const TierWrite& w, std::uint64_t hash, std::ui
     return Status::InvalidArgument(
         fmt::format("an entry of {} bytes does not fit a shard of the in-memory tier", node_bytes));
   }
-  if (Status s = MakeRoom(charge, now, removed); !s.ok()) return s;
-  const Handle h = NewNode(w, node_bytes, metadata_bytes);
+  Handle spare = kNoHandle;
+  if (Status s = MakeRoom(charge, node_bytes, now, removed, &spare); !s.ok()) return s;
+  const Handle h = NewNode(w, node_bytes, metadata_bytes, spare);
   if (h == kNoHandle) return Status::NoSpace("the in-memory tier could not allocate a node");
 
   Node* n = arena_.Get(h);
@@ -99,8 +100,8 @@ bool TierShard<Policy>::Track(std::uint64_t hash, Handle h) {
 
 template <typename Policy>
 Handle TierShard<Policy>::NewNode(const TierWrite& w, std::size_t node_bytes,
-                                  std::size_t metadata_bytes) {
-  const Handle h = arena_.Allocate(node_bytes);
+                                  std::size_t metadata_bytes, Handle spare) {
+  const Handle h = spare != kNoHandle ? spare : arena_.Allocate(node_bytes);
   if (h == kNoHandle) return h;
   Node* n = arena_.Get(h);
   n->Init(w.ns, w.key, w.value);
@@ -113,22 +114,30 @@ Handle TierShard<Policy>::NewNode(const TierWrite& w, std::size_t node_bytes,
 }
 
 // Evicts until `charge` more bytes and one more entry fit. Expired entries go
-// first: they are dead weight.
+// first: they are dead weight. *spare: the slot of the first victim of the
+// new node's size, kept for it (a full cache of like entries evicts one per
+// insert, and its slot serves); kNoHandle when there is none.
 template <typename Policy>
-Status TierShard<Policy>::MakeRoom(std::size_t charge, std::uint64_t now, Removals removed) {
+Status TierShard<Policy>::MakeRoom(std::size_t charge, std::size_t node_bytes, std::uint64_t now,
+                                   Removals removed, Handle* spare) {
   while (table_.size() + 1 > limits_.max_entries || bytes_ + charge > limits_.max_bytes) {
     if (ReclaimExpired(now, 1, removed) != 0) continue;
     const Handle victim = policy_.Victim();
     if (victim == kNoHandle) {
+      if (*spare != kNoHandle) arena_.Free(*spare);
+      *spare = kNoHandle;
       return Status::Busy("the in-memory tier's shard is full of dirty entries not yet flushed");
     }
-    RemoveAt(SlotOf(victim), victim, RemovalCause::kCapacity, removed);
+    const bool keep = *spare == kNoHandle && arena_.SameSize(victim, node_bytes);
+    RemoveAt(SlotOf(victim), victim, RemovalCause::kCapacity, removed, keep);
+    if (keep) *spare = victim;
   }
   return Status::OK();
 }
 
 template <typename Policy>
-void TierShard<Policy>::RemoveAt(std::size_t slot, Handle h, RemovalCause cause, Removals removed) {
+void TierShard<Policy>::RemoveAt(std::size_t slot, Handle h, RemovalCause cause, Removals removed,
+                                 bool keep) {
   Node* n = arena_.Get(h);
   // A removal event the system has no memory for is lost; the removal is not.
   if (removed != nullptr) {
@@ -142,7 +151,7 @@ void TierShard<Policy>::RemoveAt(std::size_t slot, Handle h, RemovalCause cause,
   table_.EraseAt(slot);
   bytes_ -= Charge(n->bytes());
   ++counters_.removed[static_cast<int>(cause)];
-  arena_.Free(h);
+  if (!keep) arena_.Free(h);
 }
 
 template <typename Policy>

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/metadata_codec.h"
+
 namespace tiercache::engine {
 namespace {
 
@@ -280,6 +282,39 @@ TEST_P(MemoryTierTest, LookupCopiesEveryFieldAndCountsAccesses) {
   EXPECT_EQ(e.last_accessed, written + milliseconds(5));
   EXPECT_EQ(e.access_count, 2u);
   EXPECT_EQ(e.metadata, metadata);
+}
+
+// The entry that evicts one of its size takes over the victim's slot: the
+// victim is reported whole, and nothing of it shows through the new entry.
+TEST_P(MemoryTierTest, AnEntryInAVictimsSlotKeepsNothingOfIt) {
+  Make(1);
+  const std::map<std::string, std::string> metadata{{"type", "json"}};
+  TierWrite full;
+  full.version = 7;
+  full.ttl = milliseconds(1000);
+  full.metadata = &metadata;
+  ASSERT_TRUE(Put("aaaa", "1111", full).ok());
+  ASSERT_EQ(tier_->Stats().entries, 1u);
+  const std::uint64_t charged = tier_->Stats().bytes;
+  // As long as the metadata, so that the two nodes are of one size.
+  const std::string value(4 + MetadataBytes(metadata), 'v');
+  ASSERT_TRUE(Put("bbbb", value).ok());
+
+  ASSERT_EQ(removals_.size(), 1u);
+  EXPECT_EQ(removals_[0].key, "aaaa");
+  EXPECT_EQ(removals_[0].value, "1111");
+  EXPECT_EQ(removals_[0].version, 7u);
+  EXPECT_EQ(removals_[0].cause, RemovalCause::kCapacity);
+  Entry e;
+  ASSERT_TRUE(tier_->Lookup(0, "bbbb", clock_->Now(), &e));
+  EXPECT_EQ(e.value, value);
+  EXPECT_EQ(e.version, 0u);
+  EXPECT_FALSE(e.expires_at.has_value());
+  EXPECT_TRUE(e.metadata.empty());
+  EXPECT_EQ(e.access_count, 1u);
+  EXPECT_FALSE(tier_->Lookup(0, "aaaa", clock_->Now(), &e));
+  EXPECT_EQ(tier_->Stats().entries, 1u);
+  EXPECT_EQ(tier_->Stats().bytes, charged);
 }
 
 TEST_P(MemoryTierTest, ANewVersionKeepsTheAccessHistory) {

@@ -29,6 +29,19 @@ TEST(NodeArenaTest, SlotSizesRoundUpByAtMostOneStep) {
   }
 }
 
+TEST(NodeArenaTest, SameSizeIsTheSlotAllocateWouldHandOut) {
+  NodeArena arena;
+  const Handle h = arena.Allocate(168);
+  ASSERT_NE(h, kNoHandle);
+  EXPECT_TRUE(arena.SameSize(h, 168));
+  EXPECT_TRUE(arena.SameSize(h, 161));  // the same 8-byte step
+  EXPECT_FALSE(arena.SameSize(h, 160));
+  EXPECT_FALSE(arena.SameSize(h, 169));
+  const Handle large = arena.Allocate(5000);
+  ASSERT_NE(large, kNoHandle);
+  EXPECT_FALSE(arena.SameSize(large, 5000));  // an allocation of its own is never taken over
+}
+
 // Every slot keeps what was written to it while others come and go, small
 // and large alike.
 TEST(NodeArenaTest, SlotsNeverOverlap) {
