@@ -161,10 +161,8 @@ Status Cache::Impl::Get(std::string_view ns, std::string_view key, std::string* 
   Status s = CheckOpen();
   if (s.ok()) s = FindNamespace(ns, &id);
   if (!s.ok()) return s;
-  // One time for the lookup in L1 and, missing there, for the copy put back.
-  const TimePoint now = Now();
   Seen seen;
-  if (id && LookupMemoryValue(*id, key, now, value, refresher_ ? &seen : nullptr)) {
+  if (id && LookupMemoryValue(*id, key, Now(), value, refresher_ ? &seen : nullptr)) {
     if (refresher_) RefreshIfDue(*id, ns, key, seen);
     return Status::OK();
   }
@@ -172,7 +170,7 @@ Status Cache::Impl::Get(std::string_view ns, std::string_view key, std::string* 
   // loop keeps its capacity, and the read allocates nothing for it.
   Entry entry;
   entry.value = std::move(*value);
-  s = GetBelow(ns, id, key, now, &entry);
+  s = GetBelow(ns, id, key, &entry);
   *value = std::move(entry.value);
   if (!s.ok()) value->clear();  // it may hold an expired or damaged record's value
   // A namespace made since FindNamespace has no id here: its entry is new.
@@ -206,7 +204,7 @@ void Cache::Impl::GetMany(std::string_view ns, const std::vector<std::string>& k
     }
   }
   if (id && !missed.empty()) {
-    ReadManyBelow(storage::Namespace{*id, std::string(ns)}, keys, missed, now, statuses, values);
+    ReadManyBelow(storage::Namespace{*id, std::string(ns)}, keys, missed, statuses, values);
   }
   std::vector<std::size_t> absent;
   for (const std::size_t i : missed) {
@@ -310,7 +308,7 @@ std::vector<std::size_t> Cache::Impl::LoadInBulk(std::string_view ns,
 }
 
 void Cache::Impl::ReadManyBelow(const storage::Namespace& ns, const std::vector<std::string>& keys,
-                                const std::vector<std::size_t>& missed, TimePoint now,
+                                const std::vector<std::size_t>& missed,
                                 std::vector<Status>* statuses, std::vector<std::string>* values) {
   engine::CallGate::Pass pass;
   if (Status s = Enter(&pass); !s.ok()) {
@@ -325,11 +323,17 @@ void Cache::Impl::ReadManyBelow(const storage::Namespace& ns, const std::vector<
   std::vector<Status> found;
   std::vector<bool> from_disk;
   FindRecordsLocked(ns, missed_keys, &records, &found, &from_disk);
+  // Read once a record is found: after the locks and the reads, which may
+  // have waited.
+  std::optional<TimePoint> now;
   for (std::size_t j = 0; j < missed.size(); ++j) {
     Status s = std::move(found[j]);
     Entry entry;
     entry.value = std::move((*values)[missed[j]]);  // decoded into its capacity, as Get does
-    if (s.ok()) s = Promote(ns, missed_keys[j], records[j], now, &entry);
+    if (s.ok()) {
+      if (!now) now = Now();
+      s = Promote(ns, missed_keys[j], records[j], *now, &entry);
+    }
     if (s.ok() && refresher_) RefreshIfDue(ns.id, ns.name, missed_keys[j], SeenOf(entry));
     (*values)[missed[j]] = std::move(entry.value);
     if (!s.ok()) (*values)[missed[j]].clear();  // it may hold an expired or damaged record's value
@@ -376,11 +380,10 @@ Status Cache::Impl::GetEntry(std::string_view ns, std::string_view key, Entry* e
   Status s = CheckOpen();
   if (s.ok()) s = FindNamespace(ns, &id);
   if (!s.ok()) return s;
-  const TimePoint now = Now();
-  if (id && LookupMemory(*id, key, now, entry)) {
+  if (id && LookupMemory(*id, key, Now(), entry)) {
     s = Status::OK();
   } else {
-    s = GetBelow(ns, id, key, now, entry);
+    s = GetBelow(ns, id, key, entry);
     if (s.ok()) entry->key = key;
   }
   if (s.ok() && refresher_ && id) RefreshIfDue(*id, ns, key, SeenOf(*entry));
@@ -393,16 +396,15 @@ Status Cache::Impl::Contains(std::string_view ns, std::string_view key) {
   if (s.ok()) s = FindNamespace(ns, &id);
   if (!s.ok()) return s;
   if (!id) return Status::NotFound(fmt::format("{}: no such namespace", Describe(ns, key)));
-  const TimePoint now = Now();
   Entry entry;
-  if (LookupMemory(*id, key, now, &entry)) return Status::OK();
-  return ReadBelow(storage::Namespace{*id, std::string(ns)}, key, now, &entry);
+  if (LookupMemory(*id, key, Now(), &entry)) return Status::OK();
+  return ReadBelow(storage::Namespace{*id, std::string(ns)}, key, &entry);
 }
 
 Status Cache::Impl::GetBelow(std::string_view ns, std::optional<std::uint32_t> id,
-                             std::string_view key, TimePoint now, Entry* entry) {
+                             std::string_view key, Entry* entry) {
   if (id) {
-    Status s = ReadBelow(storage::Namespace{*id, std::string(ns)}, key, now, entry);
+    Status s = ReadBelow(storage::Namespace{*id, std::string(ns)}, key, entry);
     if (!s.IsNotFound()) return s;
   }
   if (options_.read_policy == ReadPolicy::kReadThrough) {
@@ -412,12 +414,12 @@ Status Cache::Impl::GetBelow(std::string_view ns, std::optional<std::uint32_t> i
 }
 
 // Under the key's lock, so that the copy put back into L1 is the newest.
-Status Cache::Impl::ReadBelow(const storage::Namespace& ns, std::string_view key, TimePoint now,
+Status Cache::Impl::ReadBelow(const storage::Namespace& ns, std::string_view key,
                               Entry* entry) {
   engine::CallGate::Pass pass;
   if (Status s = Enter(&pass); !s.ok()) return s;
   auto lock = LockKey(ns.id, key);
-  return ReadBelowLocked(ns, key, now, entry, Counting::kCounted);
+  return ReadBelowLocked(ns, key, entry, Counting::kCounted);
 }
 
 // REQUIRES: the key's lock held. L1 is not looked at again: a Get comes here
@@ -425,11 +427,12 @@ Status Cache::Impl::ReadBelow(const storage::Namespace& ns, std::string_view key
 // also in the write buffer or in RocksDB, which hold every acknowledged write;
 // its copy of the same version stays as it is (a refill).
 Status Cache::Impl::ReadBelowLocked(const storage::Namespace& ns, std::string_view key,
-                                    TimePoint now, Entry* entry, Counting counting) {
+                                    Entry* entry, Counting counting) {
   thread_local std::string record;
   bool from_disk = false;
   Status s = FindRecordLocked(ns, key, &record, &from_disk);
-  if (s.ok()) s = Promote(ns, key, record, now, entry);
+  // After the lock and the read, which may have waited.
+  if (s.ok()) s = Promote(ns, key, record, Now(), entry);
   if (counting == Counting::kCounted) CountRead(s, from_disk);
   return Undamaged(ns, key, std::move(s));
 }
@@ -679,7 +682,7 @@ bool Cache::Impl::FoundBelow(std::string_view ns, std::string_view key, const st
   if (!namespaces_->Find(ns, &id) || !Enter(&pass).ok()) return false;
   auto lock = LockKey(id, key);
   const storage::Namespace n{id, std::string(ns)};
-  if (!ReadBelowLocked(n, key, Now(), entry, Counting::kQuiet).ok()) return false;
+  if (!ReadBelowLocked(n, key, entry, Counting::kQuiet).ok()) return false;
   if (seal != nullptr) loads_.Seal(*seal);
   return true;
 }

@@ -98,18 +98,16 @@ class Cache::Impl {
   // Reads.
   // L1 missed: the write buffer, RocksDB, then (read-through) the loader.
   // `id`: the namespace's id, absent when it does not exist (yet).
-  // `now`: the time the caller read for the whole call.
   Status GetBelow(std::string_view ns, std::optional<std::uint32_t> id, std::string_view key,
-                  TimePoint now, Entry* entry);
-  Status ReadBelow(const storage::Namespace& ns, std::string_view key, TimePoint now,
-                   Entry* entry);
+                  Entry* entry);
+  Status ReadBelow(const storage::Namespace& ns, std::string_view key, Entry* entry);
   // ReadBelow of keys[i] for each i in `missed`, RocksDB's part in one
   // MultiGet; sets (*statuses)[i] and, found, (*values)[i].
   void ReadManyBelow(const storage::Namespace& ns, const std::vector<std::string>& keys,
-                     const std::vector<std::size_t>& missed, TimePoint now,
-                     std::vector<Status>* statuses, std::vector<std::string>* values);
-  Status ReadBelowLocked(const storage::Namespace& ns, std::string_view key, TimePoint now,
-                         Entry* entry, Counting counting);
+                     const std::vector<std::size_t>& missed, std::vector<Status>* statuses,
+                     std::vector<std::string>* values);
+  Status ReadBelowLocked(const storage::Namespace& ns, std::string_view key, Entry* entry,
+                         Counting counting);
   // The newest record of the key below L1, the write buffer's or RocksDB's
   // (*from_disk); NotFound when there is none or the buffer holds a delete.
   Status FindRecordLocked(const storage::Namespace& ns, std::string_view key,
@@ -122,8 +120,9 @@ class Cache::Impl {
   // `s`, or for Corruption what Options::on_corrupt_record asks, naming the key.
   Status Undamaged(const storage::Namespace& ns, std::string_view key, Status s) const;
   void CountRead(const Status& s, bool from_disk);
-  // Decodes a record found below L1 and, unless it has expired (NotFound),
-  // puts it in L1 as read once more. Corruption when it fails its checks.
+  // Decodes a record found below L1 and, unless it has expired at `now` (a
+  // time read once the record was), puts it in L1 as read then. NotFound when
+  // expired, Corruption when it fails its checks.
   Status Promote(const storage::Namespace& ns, std::string_view key, std::string_view record,
                  TimePoint now, Entry* entry);
   // REQUIRES: the key's lock held. Puts the entry under `key` in L1 (its own
@@ -237,7 +236,9 @@ class Cache::Impl {
   void OnRemoval(const engine::Removal& removal);
   std::string Describe(std::string_view ns, std::string_view key) const;
 
-  // The time, read once by each call that needs it and given to all it does.
+  // The time, read once for each moment of a call and given to all it does
+  // then: a Get reads it for its lookup in L1 and again, missing there, once
+  // it holds the key's lock and the record (the wait may have been long).
   TimePoint Now() const {
     return system_clock_ != nullptr ? system_clock_->Now() : clock_->Now();
   }

@@ -198,8 +198,8 @@ void Cache::Impl::Written(const storage::Namespace& ns, const Entry& entry,
   if (options_.write_policy == WritePolicy::kWriteAround) {
     memory_->Erase(ns.id, entry.key, RemovalCause::kReplaced);  // by a version L1 does not take
   } else {
-    // The entry was made at the write's moment: its creation is the time.
-    StoreInMemory(ns.id, entry.key, entry, stored, /*refill=*/false, entry.created_at);
+    // Read again: the write below may have waited (for room in the buffer).
+    StoreInMemory(ns.id, entry.key, entry, stored, /*refill=*/false, Now());
   }
   if (options_.negative_ttl.count() > 0) negatives_.Erase(engine::FlightKey(ns.name, entry.key));
 }

@@ -386,8 +386,9 @@ Status Store::Get(const Namespace& ns, std::string_view key, std::string* record
     EncodeDataKey(ns.id, key, &data_key);
     const rocksdb::Status rs =
         handles_->db->Get(rocksdb::ReadOptions(), handles_->data, data_key, record);
-    // Misses are common in a cache: a short message, no formatting.
-    if (rs.IsNotFound()) return Status::NotFound("key not found");
+    // Misses are common in a cache: no message, so no memory. Callers name
+    // the key they asked for.
+    if (rs.IsNotFound()) return Status::NotFound("");
     if (!rs.ok()) return FromRocksDb(rs, Describe("Get", ns));
     return Status::OK();
   });
@@ -423,7 +424,7 @@ void Store::GetMany(const Namespace& ns, const std::vector<std::string_view>& ke
       if (found[i].ok()) {
         (*records)[i].assign(values[i].data(), values[i].size());
       } else if (found[i].IsNotFound()) {
-        (*statuses)[i] = Status::NotFound("key not found");
+        (*statuses)[i] = Status::NotFound("");
       } else {
         (*statuses)[i] = FromRocksDb(found[i], Describe("GetMany", ns));
       }

@@ -12,9 +12,9 @@ namespace tiercache {
 // a Status (or fills an output parameter and returns one).
 //
 // An OK status, which nearly every call returns, is a code and a null pointer:
-// made, moved and dropped without touching memory. An error's message lives
-// on the heap, and a copy of the status copies it; OutOfMemory()'s is static,
-// so that it is made and copied without memory.
+// made, moved and dropped without touching memory. An error's message, when
+// it has one, lives on the heap, and a copy of the status copies it;
+// OutOfMemory()'s is static, so that it is made and copied without memory.
 //
 // Thread-safety: a Status is a value; distinct objects may be used from
 // distinct threads without synchronisation.
@@ -104,10 +104,9 @@ class [[nodiscard]] Status {
   }
 
  private:
-  static const std::string& OutOfMemoryMessage() noexcept {
-    static const std::string message = "out of memory";  // short: held in the string itself
-    return message;
-  }
+  // Defined once, in the library, and never destroyed: statuses of every
+  // module and of static lifetime share it.
+  static const std::string& OutOfMemoryMessage() noexcept;
   // Frees a message unless it is the static one.
   struct FreeMessage {
     void operator()(const std::string* message) const {
