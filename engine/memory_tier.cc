@@ -86,8 +86,9 @@ class ShardedTier final : public MemoryTier {
 
   std::size_t Sweep(std::size_t max_per_shard, TimePoint now) override {
     std::size_t n = 0;
+    const std::uint64_t now_ms = ToMillis(now);
     for (auto& shard : shards_) {
-      n += Notify([&](Removals r) { return shard->Sweep(ToMillis(now), max_per_shard, r); });
+      n += Notify([&](Removals r) { return shard->Sweep(now_ms, max_per_shard, r); });
     }
     return n;
   }

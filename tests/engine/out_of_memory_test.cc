@@ -44,20 +44,17 @@ constexpr std::string_view kNs = "ns";
 TEST(StatusOutOfMemoryTest, StatusesThatNeedNoMemory) {
   if (!test_util::AllocationsCanFail()) GTEST_SKIP() << "allocations cannot fail here";
   test_util::FailAllocation(0, test_util::Failing::kFromThenOn);
-  {
-    const Status made = Status::OutOfMemory();
-    Status copy = made;
-    Status assigned = Status::OK();
-    assigned = copy;
-    const Status missing = Status::NotFound("");
-    const Status also = missing;
-    const bool failed = test_util::AllocationFailed();
-    test_util::FailAllocation(-1);
-    EXPECT_FALSE(failed);
-    EXPECT_EQ(assigned.ToString(), "NoSpace: out of memory");
-    EXPECT_EQ(also.ToString(), "NotFound");
-  }
+  const Status made = Status::OutOfMemory();
+  Status copy = made;
+  Status assigned = Status::OK();
+  assigned = copy;
+  const Status missing = Status::NotFound("");
+  const Status also = missing;
+  const bool failed = test_util::AllocationFailed();
   test_util::FailAllocation(-1);
+  EXPECT_FALSE(failed);
+  EXPECT_EQ(assigned.ToString(), "NoSpace: out of memory");
+  EXPECT_EQ(also.ToString(), "NotFound");
 }
 
 // Keeps every removal it is told of: its allocations fail too.
