@@ -162,7 +162,8 @@ Status Cache::Impl::Get(std::string_view ns, std::string_view key, std::string* 
   if (s.ok()) s = FindNamespace(ns, &id);
   if (!s.ok()) return s;
   Seen seen;
-  if (id && LookupMemoryValue(*id, key, Now(), value, refresher_ ? &seen : nullptr)) {
+  const TimePoint now = Now();
+  if (id && LookupMemoryValue(*id, key, now, value, refresher_ ? &seen : nullptr)) {
     if (refresher_) RefreshIfDue(*id, ns, key, seen);
     return Status::OK();
   }
@@ -170,7 +171,7 @@ Status Cache::Impl::Get(std::string_view ns, std::string_view key, std::string* 
   // loop keeps its capacity, and the read allocates nothing for it.
   Entry entry;
   entry.value = std::move(*value);
-  s = GetBelow(ns, id, key, &entry);
+  s = GetBelow(ns, id, key, now, &entry);
   *value = std::move(entry.value);
   if (!s.ok()) value->clear();  // it may hold an expired or damaged record's value
   // A namespace made since FindNamespace has no id here: its entry is new.
@@ -380,10 +381,11 @@ Status Cache::Impl::GetEntry(std::string_view ns, std::string_view key, Entry* e
   Status s = CheckOpen();
   if (s.ok()) s = FindNamespace(ns, &id);
   if (!s.ok()) return s;
-  if (id && LookupMemory(*id, key, Now(), entry)) {
+  const TimePoint now = Now();
+  if (id && LookupMemory(*id, key, now, entry)) {
     s = Status::OK();
   } else {
-    s = GetBelow(ns, id, key, entry);
+    s = GetBelow(ns, id, key, now, entry);
     if (s.ok()) entry->key = key;
   }
   if (s.ok() && refresher_ && id) RefreshIfDue(*id, ns, key, SeenOf(*entry));
@@ -397,14 +399,15 @@ Status Cache::Impl::Contains(std::string_view ns, std::string_view key) {
   if (!s.ok()) return s;
   if (!id) return Status::NotFound(fmt::format("{}: no such namespace", Describe(ns, key)));
   Entry entry;
-  if (LookupMemory(*id, key, Now(), &entry)) return Status::OK();
-  return ReadBelow(storage::Namespace{*id, std::string(ns)}, key, &entry);
+  const TimePoint now = Now();
+  if (LookupMemory(*id, key, now, &entry)) return Status::OK();
+  return ReadBelow(storage::Namespace{*id, std::string(ns)}, key, now, &entry);
 }
 
 Status Cache::Impl::GetBelow(std::string_view ns, std::optional<std::uint32_t> id,
-                             std::string_view key, Entry* entry) {
+                             std::string_view key, TimePoint asked, Entry* entry) {
   if (id) {
-    Status s = ReadBelow(storage::Namespace{*id, std::string(ns)}, key, entry);
+    Status s = ReadBelow(storage::Namespace{*id, std::string(ns)}, key, asked, entry);
     if (!s.IsNotFound()) return s;
   }
   if (options_.read_policy == ReadPolicy::kReadThrough) {
@@ -413,13 +416,17 @@ Status Cache::Impl::GetBelow(std::string_view ns, std::optional<std::uint32_t> i
   return Status::NotFound(Describe(ns, key));
 }
 
-// Under the key's lock, so that the copy put back into L1 is the newest.
+// Under the key's lock, so that the copy put back into L1 is the newest. A
+// read that got the lock at once judges the record at the time its caller
+// read, microseconds before; one that waited behind a writer or a loader
+// reads the time again.
 Status Cache::Impl::ReadBelow(const storage::Namespace& ns, std::string_view key,
-                              Entry* entry) {
+                              TimePoint asked, Entry* entry) {
   engine::CallGate::Pass pass;
   if (Status s = Enter(&pass); !s.ok()) return s;
-  auto lock = LockKey(ns.id, key);
-  return ReadBelowLocked(ns, key, entry, Counting::kCounted);
+  bool waited = false;
+  auto lock = LockKey(ns.id, key, &waited);
+  return ReadBelowLocked(ns, key, waited ? Now() : asked, entry, Counting::kCounted);
 }
 
 // REQUIRES: the key's lock held. L1 is not looked at again: a Get comes here
@@ -427,12 +434,11 @@ Status Cache::Impl::ReadBelow(const storage::Namespace& ns, std::string_view key
 // also in the write buffer or in RocksDB, which hold every acknowledged write;
 // its copy of the same version stays as it is (a refill).
 Status Cache::Impl::ReadBelowLocked(const storage::Namespace& ns, std::string_view key,
-                                    Entry* entry, Counting counting) {
+                                    TimePoint now, Entry* entry, Counting counting) {
   thread_local std::string record;
   bool from_disk = false;
   Status s = FindRecordLocked(ns, key, &record, &from_disk);
-  // After the lock and the read, which may have waited.
-  if (s.ok()) s = Promote(ns, key, record, Now(), entry);
+  if (s.ok()) s = Promote(ns, key, record, now, entry);
   if (counting == Counting::kCounted) CountRead(s, from_disk);
   return Undamaged(ns, key, std::move(s));
 }
@@ -682,7 +688,7 @@ bool Cache::Impl::FoundBelow(std::string_view ns, std::string_view key, const st
   if (!namespaces_->Find(ns, &id) || !Enter(&pass).ok()) return false;
   auto lock = LockKey(id, key);
   const storage::Namespace n{id, std::string(ns)};
-  if (!ReadBelowLocked(n, key, entry, Counting::kQuiet).ok()) return false;
+  if (!ReadBelowLocked(n, key, Now(), entry, Counting::kQuiet).ok()) return false;
   if (seal != nullptr) loads_.Seal(*seal);
   return true;
 }

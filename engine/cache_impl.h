@@ -97,17 +97,21 @@ class Cache::Impl {
 
   // Reads.
   // L1 missed: the write buffer, RocksDB, then (read-through) the loader.
-  // `id`: the namespace's id, absent when it does not exist (yet).
+  // `id`: the namespace's id, absent when it does not exist (yet). `asked`:
+  // the time the caller read for its lookup in L1.
   Status GetBelow(std::string_view ns, std::optional<std::uint32_t> id, std::string_view key,
-                  Entry* entry);
-  Status ReadBelow(const storage::Namespace& ns, std::string_view key, Entry* entry);
+                  TimePoint asked, Entry* entry);
+  // The record below L1 judged at `asked`, or, when the key's lock was held
+  // by another thread, at the time it was let in (that wait may be long).
+  Status ReadBelow(const storage::Namespace& ns, std::string_view key, TimePoint asked,
+                   Entry* entry);
   // ReadBelow of keys[i] for each i in `missed`, RocksDB's part in one
   // MultiGet; sets (*statuses)[i] and, found, (*values)[i].
   void ReadManyBelow(const storage::Namespace& ns, const std::vector<std::string>& keys,
                      const std::vector<std::size_t>& missed, std::vector<Status>* statuses,
                      std::vector<std::string>* values);
-  Status ReadBelowLocked(const storage::Namespace& ns, std::string_view key, Entry* entry,
-                         Counting counting);
+  Status ReadBelowLocked(const storage::Namespace& ns, std::string_view key, TimePoint now,
+                         Entry* entry, Counting counting);
   // The newest record of the key below L1, the write buffer's or RocksDB's
   // (*from_disk); NotFound when there is none or the buffer holds a delete.
   Status FindRecordLocked(const storage::Namespace& ns, std::string_view key,
@@ -120,9 +124,9 @@ class Cache::Impl {
   // `s`, or for Corruption what Options::on_corrupt_record asks, naming the key.
   Status Undamaged(const storage::Namespace& ns, std::string_view key, Status s) const;
   void CountRead(const Status& s, bool from_disk);
-  // Decodes a record found below L1 and, unless it has expired at `now` (a
-  // time read once the record was), puts it in L1 as read then. NotFound when
-  // expired, Corruption when it fails its checks.
+  // Decodes a record found below L1 and, unless it has expired at `now`,
+  // puts it in L1 as read then. NotFound when expired, Corruption when it
+  // fails its checks.
   Status Promote(const storage::Namespace& ns, std::string_view key, std::string_view record,
                  TimePoint now, Entry* entry);
   // REQUIRES: the key's lock held. Puts the entry under `key` in L1 (its own
@@ -225,8 +229,9 @@ class Cache::Impl {
     engine::RemovalHold hold;  // declared first: ends after the locks
     Locks locks;
   };
-  Held<std::unique_lock<std::mutex>> LockKey(std::uint32_t ns, std::string_view key) {
-    return {engine::RemovalHold(options_.listener != nullptr), locks_.Lock(ns, key)};
+  Held<std::unique_lock<std::mutex>> LockKey(std::uint32_t ns, std::string_view key,
+                                             bool* waited = nullptr) {
+    return {engine::RemovalHold(options_.listener != nullptr), locks_.Lock(ns, key, waited)};
   }
   Held<std::vector<std::unique_lock<std::mutex>>> LockKeys(
       std::uint32_t ns, const std::vector<std::string_view>& keys) {
@@ -237,8 +242,8 @@ class Cache::Impl {
   std::string Describe(std::string_view ns, std::string_view key) const;
 
   // The time, read once for each moment of a call and given to all it does
-  // then: a Get reads it for its lookup in L1 and again, missing there, once
-  // it holds the key's lock and the record (the wait may have been long).
+  // then: a Get reads it for its lookup in L1 and, missing there, again only
+  // if it had to wait for the key's lock (ReadBelow).
   TimePoint Now() const {
     return system_clock_ != nullptr ? system_clock_->Now() : clock_->Now();
   }

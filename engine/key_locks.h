@@ -4,10 +4,11 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <mutex>
 #include <string_view>
 #include <vector>
+
+#include "engine/key_hash.h"
 
 namespace tiercache::engine {
 
@@ -22,11 +23,17 @@ class KeyLocks {
   static constexpr std::size_t kStripes = 4096;
 
   static std::size_t StripeOf(std::uint32_t ns, std::string_view key) {
-    return (std::hash<std::string_view>()(key) + ns * 0x9E3779B9u) % kStripes;
+    return HashKey(ns, key) % kStripes;
   }
 
-  std::unique_lock<std::mutex> Lock(std::uint32_t ns, std::string_view key) {
-    return std::unique_lock(stripes_[StripeOf(ns, key)]);
+  // *waited, when given: whether another thread held the stripe first.
+  std::unique_lock<std::mutex> Lock(std::uint32_t ns, std::string_view key,
+                                    bool* waited = nullptr) {
+    std::unique_lock lock(stripes_[StripeOf(ns, key)], std::try_to_lock);
+    const bool held = !lock.owns_lock();
+    if (held) lock.lock();
+    if (waited != nullptr) *waited = held;
+    return lock;
   }
 
   // Locks the stripes of every key, in ascending order; unlocks on

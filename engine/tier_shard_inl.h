@@ -75,7 +75,7 @@ Status TierShard<Policy>::Insert(const TierWrite& w, std::uint64_t hash, std::ui
 // node is then in neither. A node the heap has no room for stays out of it; it
 // is still found expired when looked up, and evicted by the policy.
 template <typename Policy>
-bool TierShard<Policy>::Track(std::uint64_t hash, Handle h) {
+inline bool TierShard<Policy>::Track(std::uint64_t hash, Handle h) {
   try {
     table_.Insert(hash, h);
   } catch (const std::bad_alloc&) {
@@ -118,7 +118,7 @@ Handle TierShard<Policy>::NewNode(const TierWrite& w, std::size_t node_bytes,
 // new node's size, kept for it (a full cache of like entries evicts one per
 // insert, and its slot serves); kNoHandle when there is none.
 template <typename Policy>
-Status TierShard<Policy>::MakeRoom(std::size_t charge, std::size_t node_bytes, std::uint64_t now,
+inline Status TierShard<Policy>::MakeRoom(std::size_t charge, std::size_t node_bytes, std::uint64_t now,
                                    Removals removed, Handle* spare) {
   while (table_.size() + 1 > limits_.max_entries || bytes_ + charge > limits_.max_bytes) {
     if (ReclaimExpired(now, 1, removed) != 0) continue;
@@ -155,7 +155,7 @@ void TierShard<Policy>::RemoveAt(std::size_t slot, Handle h, RemovalCause cause,
 }
 
 template <typename Policy>
-std::size_t TierShard<Policy>::ReclaimExpired(std::uint64_t now, std::size_t max,
+inline std::size_t TierShard<Policy>::ReclaimExpired(std::uint64_t now, std::size_t max,
                                               Removals removed) {
   std::size_t done = 0;
   for (; done < max; ++done) {
