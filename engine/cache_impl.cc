@@ -323,7 +323,7 @@ void Cache::Impl::ReadManyBelow(const storage::Namespace& ns, const std::vector<
   std::vector<std::string> records;
   std::vector<Status> found;
   std::vector<bool> from_disk;
-  FindRecordsLocked(ns, missed_keys, &records, &found, &from_disk);
+  FindRecords(ns, missed_keys, &records, &found, &from_disk);
   // Read once a record is found: after the locks and the reads, which may
   // have waited.
   std::optional<TimePoint> now;
@@ -333,7 +333,7 @@ void Cache::Impl::ReadManyBelow(const storage::Namespace& ns, const std::vector<
     entry.value = std::move((*values)[missed[j]]);  // decoded into its capacity, as Get does
     if (s.ok()) {
       if (!now) now = Now();
-      s = Promote(ns, missed_keys[j], records[j], *now, &entry);
+      s = Promote(ns, missed_keys[j], records[j], *now, nullptr, &entry);
     }
     if (s.ok() && refresher_) RefreshIfDue(ns.id, ns.name, missed_keys[j], SeenOf(entry));
     (*values)[missed[j]] = std::move(entry.value);
@@ -343,12 +343,11 @@ void Cache::Impl::ReadManyBelow(const storage::Namespace& ns, const std::vector<
   }
 }
 
-// REQUIRES: the locks of all `keys` held. The write buffer holds the newest of
-// what it has; RocksDB the rest.
-void Cache::Impl::FindRecordsLocked(const storage::Namespace& ns,
-                                    const std::vector<std::string_view>& keys,
-                                    std::vector<std::string>* records, std::vector<Status>* found,
-                                    std::vector<bool>* from_disk) {
+// The write buffer holds the newest of what it has; RocksDB the rest.
+void Cache::Impl::FindRecords(const storage::Namespace& ns,
+                              const std::vector<std::string_view>& keys,
+                              std::vector<std::string>* records, std::vector<Status>* found,
+                              std::vector<bool>* from_disk) {
   records->assign(keys.size(), std::string());
   found->assign(keys.size(), Status::OK());
   from_disk->assign(keys.size(), false);
@@ -416,36 +415,38 @@ Status Cache::Impl::GetBelow(std::string_view ns, std::optional<std::uint32_t> i
   return Status::NotFound(Describe(ns, key));
 }
 
-// Under the key's lock, so that the copy put back into L1 is the newest. A
-// read that got the lock at once judges the record at the time its caller
-// read, microseconds before; one that waited behind a writer or a loader
-// reads the time again.
+// A reader takes no lock while no writer holds the key's: the lock's count
+// of holds (KeyLocks) keeps its copy from overwriting a newer write in L1. The
+// record is judged at the time its caller read, microseconds before; a read
+// that waits for a writer (or a loader's store) reads the time again.
 Status Cache::Impl::ReadBelow(const storage::Namespace& ns, std::string_view key,
                               TimePoint asked, Entry* entry) {
   engine::CallGate::Pass pass;
   if (Status s = Enter(&pass); !s.ok()) return s;
-  bool waited = false;
-  auto lock = LockKey(ns.id, key, &waited);
-  return ReadBelowLocked(ns, key, waited ? Now() : asked, entry, Counting::kCounted);
+  if (const std::optional<engine::FillCheck> check = locks_.Watch(ns.id, key)) {
+    return ReadAndPromote(ns, key, asked, &*check, entry, Counting::kCounted);
+  }
+  auto lock = LockKey(ns.id, key);
+  return ReadAndPromote(ns, key, Now(), nullptr, entry, Counting::kCounted);
 }
 
-// REQUIRES: the key's lock held. L1 is not looked at again: a Get comes here
-// after missing it, and whatever a concurrent reader put there meanwhile is
-// also in the write buffer or in RocksDB, which hold every acknowledged write;
-// its copy of the same version stays as it is (a refill).
-Status Cache::Impl::ReadBelowLocked(const storage::Namespace& ns, std::string_view key,
-                                    TimePoint now, Entry* entry, Counting counting) {
+// L1 is not looked at again: a Get comes here after missing it, and whatever
+// a concurrent reader put there meanwhile is also in the write buffer or in
+// RocksDB, which hold every acknowledged write; its copy of the same version
+// stays as it is (a refill).
+Status Cache::Impl::ReadAndPromote(const storage::Namespace& ns, std::string_view key,
+                                   TimePoint now, const engine::FillCheck* check, Entry* entry,
+                                   Counting counting) {
   thread_local std::string record;
   bool from_disk = false;
-  Status s = FindRecordLocked(ns, key, &record, &from_disk);
-  if (s.ok()) s = Promote(ns, key, record, now, entry);
+  Status s = FindRecord(ns, key, &record, &from_disk);
+  if (s.ok()) s = Promote(ns, key, record, now, check, entry);
   if (counting == Counting::kCounted) CountRead(s, from_disk);
   return Undamaged(ns, key, std::move(s));
 }
 
-// REQUIRES: the key's lock held.
-Status Cache::Impl::FindRecordLocked(const storage::Namespace& ns, std::string_view key,
-                                     std::string* record, bool* from_disk) {
+Status Cache::Impl::FindRecord(const storage::Namespace& ns, std::string_view key,
+                               std::string* record, bool* from_disk) {
   const engine::WriteBehind::Found buffered =
       write_behind_ ? write_behind_->Find(ns.id, key, record) : engine::WriteBehind::Found::kNo;
   *from_disk = buffered == engine::WriteBehind::Found::kNo;
@@ -473,7 +474,8 @@ void Cache::Impl::CountRead(const Status& s, bool from_disk) {
 }
 
 Status Cache::Impl::Promote(const storage::Namespace& ns, std::string_view key,
-                            std::string_view record, TimePoint now, Entry* entry) {
+                            std::string_view record, TimePoint now,
+                            const engine::FillCheck* check, Entry* entry) {
   storage::StoredValue stored;
   Status s = storage::DecodeRecord(record, entry, &stored);
   if (!s.ok()) return s;
@@ -482,26 +484,27 @@ Status Cache::Impl::Promote(const storage::Namespace& ns, std::string_view key,
   }
   ++entry->access_count;
   entry->last_accessed = now;
-  StoreInMemory(ns.id, key, *entry, stored, /*refill=*/true, now);
+  StoreInMemory(ns.id, key, *entry, stored, /*refill=*/true, now, check);
   return Status::OK();
 }
 
-// REQUIRES: the key's lock held. L1 refuses an entry for want of room or of
-// memory. A drop of the namespace since the caller found it may have cleared
+// L1 refuses an entry for want of room or of memory. A drop of the namespace since the caller found it may have cleared
 // L1 before the entry went in: it leaves again, unreachable as it is.
 void Cache::Impl::StoreInMemory(std::uint32_t ns, std::string_view key, const Entry& entry,
-                                const storage::StoredValue& stored, bool refill, TimePoint now) {
+                                const storage::StoredValue& stored, bool refill, TimePoint now,
+                                const engine::FillCheck* check) {
   bool held = false;
   try {
-    held = InsertInMemory(ns, key, entry, stored, refill, now);
+    held = InsertInMemory(ns, key, entry, stored, refill, now, check);
   } catch (const std::bad_alloc&) {
   }
   if (!held || !namespaces_->IsLive(ns)) memory_->Erase(ns, key, RemovalCause::kDeleted);
 }
 
-// REQUIRES: the key's lock held. Whether L1 took the entry.
+// Whether L1 took the entry (or, its check failing, had no need to).
 bool Cache::Impl::InsertInMemory(std::uint32_t ns, std::string_view key, const Entry& entry,
-                                 const storage::StoredValue& stored, bool refill, TimePoint now) {
+                                 const storage::StoredValue& stored, bool refill, TimePoint now,
+                                 const engine::FillCheck* check) {
   engine::TierWrite write;
   write.ns = ns;
   write.key = key;
@@ -530,6 +533,7 @@ bool Cache::Impl::InsertInMemory(std::uint32_t ns, std::string_view key, const E
   }
   write.metadata = entry.metadata.empty() ? nullptr : &entry.metadata;
   write.refill = refill;
+  write.fill_check = check;
   if (refill) {
     write.access_count = entry.access_count;
     write.last_accessed = entry.last_accessed;
@@ -688,7 +692,7 @@ bool Cache::Impl::FoundBelow(std::string_view ns, std::string_view key, const st
   if (!namespaces_->Find(ns, &id) || !Enter(&pass).ok()) return false;
   auto lock = LockKey(id, key);
   const storage::Namespace n{id, std::string(ns)};
-  if (!ReadBelowLocked(n, key, Now(), entry, Counting::kQuiet).ok()) return false;
+  if (!ReadAndPromote(n, key, Now(), nullptr, entry, Counting::kQuiet).ok()) return false;
   if (seal != nullptr) loads_.Seal(*seal);
   return true;
 }
@@ -737,7 +741,7 @@ Status Cache::Impl::CurrentVersion(const storage::Namespace& ns, std::string_vie
   }
   thread_local std::string record;
   bool from_disk = false;
-  Status s = FindRecordLocked(ns, key, &record, &from_disk);
+  Status s = FindRecord(ns, key, &record, &from_disk);
   storage::RecordHeader header;
   if (s.ok()) s = storage::VerifyRecord(record, &header);
   if (s.ok() && header.expires_at && *header.expires_at <= Now()) {

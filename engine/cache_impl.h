@@ -101,8 +101,8 @@ class Cache::Impl {
   // the time the caller read for its lookup in L1.
   Status GetBelow(std::string_view ns, std::optional<std::uint32_t> id, std::string_view key,
                   TimePoint asked, Entry* entry);
-  // The record below L1 judged at `asked`, or, when the key's lock was held
-  // by another thread, at the time it was let in (that wait may be long).
+  // The record below L1, read without the key's lock and judged at `asked`;
+  // while a writer holds the lock, read under it and judged once let in.
   Status ReadBelow(const storage::Namespace& ns, std::string_view key, TimePoint asked,
                    Entry* entry);
   // ReadBelow of keys[i] for each i in `missed`, RocksDB's part in one
@@ -110,26 +110,32 @@ class Cache::Impl {
   void ReadManyBelow(const storage::Namespace& ns, const std::vector<std::string>& keys,
                      const std::vector<std::size_t>& missed, std::vector<Status>* statuses,
                      std::vector<std::string>* values);
-  Status ReadBelowLocked(const storage::Namespace& ns, std::string_view key, TimePoint now,
-                         Entry* entry, Counting counting);
+  // FindRecord, then Promote. REQUIRES: the key's lock held, or `check` given
+  // (a read without it, whose copy goes into L1 only if the check holds).
+  Status ReadAndPromote(const storage::Namespace& ns, std::string_view key, TimePoint now,
+                        const engine::FillCheck* check, Entry* entry, Counting counting);
   // The newest record of the key below L1, the write buffer's or RocksDB's
   // (*from_disk); NotFound when there is none or the buffer holds a delete.
-  Status FindRecordLocked(const storage::Namespace& ns, std::string_view key,
-                          std::string* record, bool* from_disk);
-  // FindRecordLocked of each key: (*records)[i], (*found)[i] and
-  // (*from_disk)[i] for keys[i], RocksDB's part in one MultiGet.
-  void FindRecordsLocked(const storage::Namespace& ns, const std::vector<std::string_view>& keys,
-                         std::vector<std::string>* records, std::vector<Status>* found,
-                         std::vector<bool>* from_disk);
+  // The buffer holds a write until RocksDB does: a read between the two finds
+  // it in one or the other.
+  Status FindRecord(const storage::Namespace& ns, std::string_view key, std::string* record,
+                    bool* from_disk);
+  // FindRecord of each key: (*records)[i], (*found)[i] and (*from_disk)[i] for
+  // keys[i], RocksDB's part in one MultiGet.
+  void FindRecords(const storage::Namespace& ns, const std::vector<std::string_view>& keys,
+                   std::vector<std::string>* records, std::vector<Status>* found,
+                   std::vector<bool>* from_disk);
   // `s`, or for Corruption what Options::on_corrupt_record asks, naming the key.
   Status Undamaged(const storage::Namespace& ns, std::string_view key, Status s) const;
   void CountRead(const Status& s, bool from_disk);
   // Decodes a record found below L1 and, unless it has expired at `now`,
-  // puts it in L1 as read then. NotFound when expired, Corruption when it
-  // fails its checks.
+  // puts it in L1 as read then (subject to `check`, as for StoreInMemory).
+  // NotFound when expired, Corruption when it fails its checks.
   Status Promote(const storage::Namespace& ns, std::string_view key, std::string_view record,
-                 TimePoint now, Entry* entry);
-  // REQUIRES: the key's lock held. Puts the entry under `key` in L1 (its own
+                 TimePoint now, const engine::FillCheck* check, Entry* entry);
+  // REQUIRES: the key's lock held, or for a refill `check` given (a read
+  // without the lock: the copy goes in only if it holds, TierWrite says how;
+  // nullptr: no check). Puts the entry under `key` in L1 (its own
   // key field is not read); with compression on, its value as `stored` (how
   // its record holds it) says. refill: a copy read from below, which keeps
   // the entry's access count and time and leaves an L1 copy of the same
@@ -138,9 +144,11 @@ class Cache::Impl {
   // An entry L1 cannot take must not leave an older version behind, and one of
   // a namespace dropped meanwhile must not stay where no call can reach it.
   void StoreInMemory(std::uint32_t ns, std::string_view key, const Entry& entry,
-                     const storage::StoredValue& stored, bool refill, TimePoint now);
+                     const storage::StoredValue& stored, bool refill, TimePoint now,
+                     const engine::FillCheck* check);
   bool InsertInMemory(std::uint32_t ns, std::string_view key, const Entry& entry,
-                      const storage::StoredValue& stored, bool refill, TimePoint now);
+                      const storage::StoredValue& stored, bool refill, TimePoint now,
+                      const engine::FillCheck* check);
   // What a Get saw of the entry it returns, for refresh_after_write.
   struct Seen {
     std::uint64_t version = 0;
@@ -229,12 +237,11 @@ class Cache::Impl {
     engine::RemovalHold hold;  // declared first: ends after the locks
     Locks locks;
   };
-  Held<std::unique_lock<std::mutex>> LockKey(std::uint32_t ns, std::string_view key,
-                                             bool* waited = nullptr) {
-    return {engine::RemovalHold(options_.listener != nullptr), locks_.Lock(ns, key, waited)};
+  Held<engine::KeyLocks::Hold> LockKey(std::uint32_t ns, std::string_view key) {
+    return {engine::RemovalHold(options_.listener != nullptr), locks_.Lock(ns, key)};
   }
-  Held<std::vector<std::unique_lock<std::mutex>>> LockKeys(
-      std::uint32_t ns, const std::vector<std::string_view>& keys) {
+  Held<std::vector<engine::KeyLocks::Hold>> LockKeys(std::uint32_t ns,
+                                                     const std::vector<std::string_view>& keys) {
     return {engine::RemovalHold(options_.listener != nullptr), locks_.LockMany(ns, keys)};
   }
 
@@ -243,7 +250,7 @@ class Cache::Impl {
 
   // The time, read once for each moment of a call and given to all it does
   // then: a Get reads it for its lookup in L1 and, missing there, again only
-  // if it had to wait for the key's lock (ReadBelow).
+  // if it has to wait for a writer of the key (ReadBelow).
   TimePoint Now() const {
     return system_clock_ != nullptr ? system_clock_->Now() : clock_->Now();
   }

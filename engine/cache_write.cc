@@ -199,7 +199,7 @@ void Cache::Impl::Written(const storage::Namespace& ns, const Entry& entry,
     memory_->Erase(ns.id, entry.key, RemovalCause::kReplaced);  // by a version L1 does not take
   } else {
     // Read again: the write below may have waited (for room in the buffer).
-    StoreInMemory(ns.id, entry.key, entry, stored, /*refill=*/false, Now());
+    StoreInMemory(ns.id, entry.key, entry, stored, /*refill=*/false, Now(), nullptr);
   }
   if (options_.negative_ttl.count() > 0) negatives_.Erase(engine::FlightKey(ns.name, entry.key));
 }

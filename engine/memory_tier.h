@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "engine/adaptive_policy.h"
+#include "engine/fill_check.h"
 #include "engine/lfu_policy.h"
 #include "tiercache/clock.h"
 #include "tiercache/entry.h"
@@ -73,6 +74,9 @@ struct TierWrite {
   // or a newer one, that copy stays as it is (with its place in the policy
   // and its access data), and nobody is told of a replacement.
   bool refill = false;
+  // A refill read without the key's lock: it goes in only if the check holds
+  // (else Insert leaves the tier as it is and returns OK). nullptr: no check.
+  const FillCheck* fill_check = nullptr;
 };
 
 // How a tier is made. FromOptions() takes what Options says.

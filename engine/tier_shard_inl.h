@@ -34,6 +34,7 @@ Status TierShard<Policy>::Insert(const TierWrite& w, std::uint64_t hash, std::ui
   std::uint64_t last_access = created;
 
   std::lock_guard lock(mu_);
+  if (w.fill_check != nullptr && !w.fill_check->Unchanged()) return Status::OK();
   ReclaimExpired(now, limits_.sweep_per_write, removed);
   const std::size_t slot = FindSlot(w.ns, w.key, hash);
   if (slot != HandleTable::kNotFound) {

@@ -755,6 +755,45 @@ TEST_F(CacheTest, AnOpenThatFailsPartWayLeavesNothingOpen) {
   EXPECT_EQ(Get(*cache, "ns", "k"), "v");
 }
 
+// A Get that misses L1 reads below it without the key's lock, unless a
+// writer holds it. A copy it read before a write must not land in L1 after
+// the write: under write-around each Put drops the key from L1, and such a
+// copy would be served until evicted. Each Get returns a value at least as
+// new as the last one acknowledged before it began, and once the key is
+// deleted nothing is left to find.
+TEST_F(CacheTest, AReadWithoutTheKeysLockNeverLeavesAnOlderCopyInL1) {
+  constexpr int kWrites = 20000;
+  options_.write_policy = WritePolicy::kWriteAround;
+  auto cache = Open();
+  std::atomic<int> acknowledged{0};
+  std::atomic<bool> done{false};
+  std::atomic<int> older{0};
+  std::atomic<int> failed{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 2; ++r) {
+    readers.emplace_back([&] {
+      std::string value;
+      while (!done.load()) {
+        const int before = acknowledged.load();
+        const Status s = cache->Get("ns", "k", &value);
+        if (s.ok() && std::stoi(value) < before) ++older;
+        if (!s.ok() && !s.IsNotFound()) ++failed;
+      }
+    });
+  }
+  for (int i = 1; i <= kWrites; ++i) {
+    ASSERT_TRUE(cache->Put("ns", "k", std::to_string(i)).ok());
+    acknowledged.store(i);
+  }
+  ASSERT_TRUE(cache->Delete("ns", "k").ok());
+  done.store(true);
+  for (std::thread& reader : readers) reader.join();
+  EXPECT_EQ(older.load(), 0);
+  EXPECT_EQ(failed.load(), 0);
+  std::string value;
+  EXPECT_TRUE(cache->Get("ns", "k", &value).IsNotFound()) << value;
+}
+
 // A clock that stops one thread, the next time it reads the time, until the
 // test lets it go on.
 class StoppingClock final : public Clock {
