@@ -415,8 +415,8 @@ Status Cache::Impl::GetBelow(std::string_view ns, std::optional<std::uint32_t> i
   return Status::NotFound(Describe(ns, key));
 }
 
-// A reader takes no lock while no writer holds the key's: the lock's count
-// of holds (KeyLocks) keeps its copy from overwriting a newer write in L1. The
+// A reader takes no lock while no writer holds the key's: the lock's sequence
+// (KeyLocks) keeps its copy from overwriting a newer write in L1. The
 // record is judged at the time its caller read, microseconds before; a read
 // that waits for a writer (or a loader's store) reads the time again.
 Status Cache::Impl::ReadBelow(const storage::Namespace& ns, std::string_view key,
@@ -488,8 +488,11 @@ Status Cache::Impl::Promote(const storage::Namespace& ns, std::string_view key,
   return Status::OK();
 }
 
-// L1 refuses an entry for want of room or of memory. A drop of the namespace since the caller found it may have cleared
-// L1 before the entry went in: it leaves again, unreachable as it is.
+// L1 refuses an entry for want of room or of memory. A drop of the namespace
+// since the caller found it may have cleared L1 before the entry went in: it
+// leaves again, unreachable as it is. A refill read without the key's lock
+// left nothing older behind when refused (what L1 held was its version or a
+// newer one), and must not erase what a writer may have put there since.
 void Cache::Impl::StoreInMemory(std::uint32_t ns, std::string_view key, const Entry& entry,
                                 const storage::StoredValue& stored, bool refill, TimePoint now,
                                 const engine::FillCheck* check) {
@@ -498,13 +501,17 @@ void Cache::Impl::StoreInMemory(std::uint32_t ns, std::string_view key, const En
     held = InsertInMemory(ns, key, entry, stored, refill, now, check);
   } catch (const std::bad_alloc&) {
   }
-  if (!held || !namespaces_->IsLive(ns)) memory_->Erase(ns, key, RemovalCause::kDeleted);
+  if ((!held && check == nullptr) || !namespaces_->IsLive(ns)) {
+    memory_->Erase(ns, key, RemovalCause::kDeleted);
+  }
 }
 
 // Whether L1 took the entry (or, its check failing, had no need to).
 bool Cache::Impl::InsertInMemory(std::uint32_t ns, std::string_view key, const Entry& entry,
                                  const storage::StoredValue& stored, bool refill, TimePoint now,
                                  const engine::FillCheck* check) {
+  // Before the compression, which would be wasted; L1 checks again.
+  if (check != nullptr && !check->Unchanged()) return true;
   engine::TierWrite write;
   write.ns = ns;
   write.key = key;

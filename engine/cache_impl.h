@@ -50,8 +50,9 @@ std::string FlightKey(std::string_view ns, std::string_view key);
 // writes below L1 (Flush and GetStats need none: the write buffer outlives
 // Close), and Close drains the buffer and closes the store only once no call
 // holds one. Writers of a key hold its stripe of locks_ while they pick its
-// next version and update both tiers; a Get that refills L1 from below holds
-// it too. Lock order: a key stripe, then the locks inside the tiers, the
+// next version and update both tiers; a Get that refills L1 from below takes
+// it only while a writer holds it, and otherwise watches its sequence
+// (fill_check.h). Lock order: a key stripe, then the locks inside the tiers, the
 // write buffer, the namespace table, the read-through flights and the refresh
 // queue (none of which is held while taking another).
 // The listener is told of removals with none of these held (LockKey).
@@ -105,8 +106,9 @@ class Cache::Impl {
   // while a writer holds the lock, read under it and judged once let in.
   Status ReadBelow(const storage::Namespace& ns, std::string_view key, TimePoint asked,
                    Entry* entry);
-  // ReadBelow of keys[i] for each i in `missed`, RocksDB's part in one
-  // MultiGet; sets (*statuses)[i] and, found, (*values)[i].
+  // ReadBelow of keys[i] for each i in `missed`, under the keys' locks,
+  // RocksDB's part in one MultiGet; sets (*statuses)[i] and, found,
+  // (*values)[i].
   void ReadManyBelow(const storage::Namespace& ns, const std::vector<std::string>& keys,
                      const std::vector<std::size_t>& missed, std::vector<Status>* statuses,
                      std::vector<std::string>* values);

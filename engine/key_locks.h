@@ -16,17 +16,17 @@
 
 namespace tiercache::engine {
 
-// One stripe of KeyLocks: a lock and the count of its holds, odd while held.
+// One stripe of KeyLocks: a lock and its sequence, odd while it is held.
 struct KeyStripe {
   std::mutex mu;
-  std::atomic<std::uint32_t> holds{0};  // written only by the holder of mu
+  std::atomic<std::uint32_t> sequence{0};  // written only by the holder of mu
 
   void Take() {
     mu.lock();
-    holds.store(holds.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    sequence.store(sequence.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
   void Release() {
-    holds.store(holds.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    sequence.store(sequence.load(std::memory_order_relaxed) + 1, std::memory_order_release);
     mu.unlock();
   }
 };
@@ -35,9 +35,9 @@ struct KeyStripe {
 // while it picks the key's next version and updates both tiers, so that the
 // tiers see a key's writes in version order and a compare-and-set is atomic.
 //
-// Each stripe counts its holds as a sequence lock does: odd while held, moved
+// Each stripe keeps a sequence, as a sequence lock does: odd while held, moved
 // on when taken and when released. A read that refills L1 from below without
-// the lock watches the count instead (fill_check.h says why that suffices).
+// the lock watches the sequence instead (fill_check.h says why that suffices).
 //
 // Thread-safety: thread-safe. Lock order: stripes in ascending index.
 class KeyLocks {
@@ -86,10 +86,10 @@ class KeyLocks {
   // The key's stripe as a read without its lock starts from; nothing while
   // another thread holds it (the read then takes the lock).
   std::optional<FillCheck> Watch(std::uint32_t ns, std::string_view key) const {
-    const std::atomic<std::uint32_t>& holds = stripes_[StripeOf(ns, key)].holds;
-    const std::uint32_t seen = holds.load(std::memory_order_acquire);
+    const std::atomic<std::uint32_t>& sequence = stripes_[StripeOf(ns, key)].sequence;
+    const std::uint32_t seen = sequence.load(std::memory_order_acquire);
     if (seen % 2 != 0) return std::nullopt;
-    return FillCheck{&holds, seen};
+    return FillCheck{&sequence, seen};
   }
 
  private:

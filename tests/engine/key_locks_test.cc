@@ -1,5 +1,5 @@
-// The key locks' count of holds, which lets a read refill L1 without the
-// lock: what Watch gives while a stripe is free, held, and released again.
+// The key locks' sequences, which let a read refill L1 without the lock: what
+// Watch gives while a stripe is free, held, and released again.
 #include "engine/key_locks.h"
 
 #include <gtest/gtest.h>
@@ -23,7 +23,7 @@ std::string KeyOnAnotherStripe(std::string_view key) {
 
 class KeyLocksTest : public ::testing::Test {
  protected:
-  // Large (a stripe per 4096), so on the heap.
+  // Large (4096 stripes of a mutex each), so on the heap.
   std::unique_ptr<KeyLocks> locks_ = std::make_unique<KeyLocks>();
 };
 
