@@ -433,6 +433,18 @@ Status AlternatingRates(std::size_t n, std::size_t slice, A a, B b, double* rate
   return Status::OK();
 }
 
+// Gets of data.keys[order[i]] for each i, from the cache and from raw RocksDB
+// in alternating slices; *cache_rate, *raw_rate: each side's Gets per second.
+Status AlternatingGets(Cache& cache, RawDb& raw, const Data& data,
+                       const std::vector<std::uint32_t>& order, double* cache_rate,
+                       double* raw_rate) {
+  std::string value;
+  return AlternatingRates(
+      order.size(), kSliceGets,
+      [&](std::size_t i) { return cache.Get(kNamespace, data.keys[order[i]], &value); },
+      [&](std::size_t i) { return raw.Get(data.keys[order[i]], &value); }, cache_rate, raw_rate);
+}
+
 // Gets of kReadKeys keys in a random order from the cache (each missing L1) and
 // from a raw RocksDB holding the same keys and values, in alternating slices,
 // for kReadRounds rounds; a first, untimed round warms both block caches.
@@ -451,18 +463,13 @@ Status MeasureGets(Durability durability, const Data& data, StoreFigures* figure
   std::vector<std::uint32_t> order(kReadKeys);
   std::iota(order.begin(), order.end(), 0);
   std::shuffle(order.begin(), order.end(), std::mt19937_64(11));
-  std::string value;
-  const auto cache_get = [&](std::size_t i) {
-    return cache->Get(kNamespace, data.keys[order[i]], &value);
-  };
-  const auto raw_get = [&](std::size_t i) { return raw->Get(data.keys[order[i]], &value); };
   std::vector<double> store_rates, raw_rates;
   double store_rate = 0;
   double raw_rate = 0;
-  s = AlternatingRates(order.size(), kSliceGets, cache_get, raw_get, &store_rate, &raw_rate);
+  s = AlternatingGets(*cache, *raw, data, order, &store_rate, &raw_rate);
   const CacheStats before = cache->GetStats();
   for (int round = 0; s.ok() && round < kReadRounds; ++round) {
-    s = AlternatingRates(order.size(), kSliceGets, cache_get, raw_get, &store_rate, &raw_rate);
+    s = AlternatingGets(*cache, *raw, data, order, &store_rate, &raw_rate);
     store_rates.push_back(store_rate);
     raw_rates.push_back(raw_rate);
   }
@@ -546,12 +553,8 @@ Status MeasureLz4(const Data& data, Lz4Figures* figures) {
     std::iota(order.begin(), order.end(), 0);
     std::shuffle(order.begin(), order.end(), std::mt19937_64(11 + round));
     if (s.ok()) {
-      std::string value;
       double raw_rate = 0;
-      s = AlternatingRates(
-          order.size(), kSliceGets,
-          [&](std::size_t i) { return cache->Get(kNamespace, data.keys[order[i]], &value); },
-          [&](std::size_t i) { return raw->Get(data.keys[order[i]], &value); }, &rate, &raw_rate);
+      s = AlternatingGets(*cache, *raw, data, order, &rate, &raw_rate);
       gets.push_back(rate);
       raw_gets.push_back(raw_rate);
     }
