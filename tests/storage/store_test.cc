@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <rocksdb/perf_context.h>
+#include <rocksdb/perf_level.h>
 
 #include <atomic>
 #include <chrono>
@@ -86,6 +88,33 @@ TEST_F(StoreTest, PutOverwritesAndDeleteRemoves) {
   EXPECT_EQ(Get(ns, "key"), "two");
   ASSERT_TRUE(store_->Delete(ns, "key").ok());
   EXPECT_EQ(Get(ns, "key"), "<NotFound>");
+}
+
+// The store's calls count nothing in the calling thread's RocksDB perf
+// context, whatever level the thread set, and leave the level as they found it.
+TEST_F(StoreTest, ReadsAndWritesLeaveTheThreadsPerfContextAsItWas) {
+  const Namespace ns = Ns("a");
+  for (const rocksdb::PerfLevel level :
+       {rocksdb::PerfLevel::kDisable, rocksdb::PerfLevel::kEnableCount,
+        rocksdb::PerfLevel::kEnableTime}) {
+    rocksdb::SetPerfLevel(level);
+    rocksdb::get_perf_context()->Reset();
+    Put(ns, "key", "one");
+    StoreBatch batch = store_->NewBatch();
+    ASSERT_TRUE(batch.Put(ns, "other", "two").ok());
+    ASSERT_TRUE(store_->Write(&batch).ok());
+    EXPECT_EQ(Get(ns, "key"), "one");
+    std::vector<std::string> records;
+    std::vector<Status> statuses;
+    store_->GetMany(ns, {"key", "other"}, &records, &statuses);
+    EXPECT_EQ(records, (std::vector<std::string>{"one", "two"}));
+    EXPECT_EQ(rocksdb::GetPerfLevel(), level);
+    const rocksdb::PerfContext& counted = *rocksdb::get_perf_context();
+    EXPECT_EQ(counted.user_key_comparison_count, 0u) << "at level " << int{level};
+    EXPECT_EQ(counted.get_from_memtable_count, 0u) << "at level " << int{level};
+    EXPECT_EQ(counted.write_memtable_time, 0u) << "at level " << int{level};
+  }
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount);  // RocksDB's default
 }
 
 TEST_F(StoreTest, AcceptsAKeyOfTheMaximumLengthAndRejectsALongerOne) {
