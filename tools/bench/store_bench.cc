@@ -8,7 +8,10 @@
 // memtable, block cache, table options and per-write sync) and write to the
 // same data column family, without the expiry compaction filter; so what
 // separates a figure from its baseline is the cache itself: versions, the
-// record codec, L1, the write buffer and the store's checks.
+// record codec, L1, the write buffer and the store's checks, and one setting
+// of its calls: the store turns off RocksDB's per-thread perf counting while
+// it calls RocksDB (storage/store.cc), where raw RocksDB keeps its default and
+// counts.
 #include <fmt/format.h>
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
@@ -16,6 +19,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -59,8 +63,9 @@ constexpr std::size_t kTinyL1Entries = 16;
 constexpr std::size_t kTinyL1Bytes = 64 * 1024;
 // GetMany and raw MultiGet read this many keys per call.
 constexpr std::size_t kGetManyKeys = 100;
-// The cache's reads and raw RocksDB's alternate in slices of this many keys.
-constexpr std::size_t kSliceGets = 1'000;
+// The cache's calls and raw RocksDB's alternate in slices of this many keys
+// (AlternatingRates).
+constexpr std::size_t kSliceKeys = 1'000;
 
 // The lz4 figures: values a text of this size from a small vocabulary (lz4
 // makes them about 0.4 of their size), as many keys as each pass writes and reads.
@@ -82,11 +87,12 @@ constexpr double kTargetGetVsRawGet = 0.8;
 struct Plan {
   Durability durability;
   std::size_t synced_writes;   // write-through, write-around, rocksdb_put
+  std::size_t synced_slice;    // the three take turns in slices of this many writes
   std::size_t batched_writes;  // write-behind, rocksdb_batch
 };
 constexpr Plan kPlans[] = {
-    {Durability::kProcessCrash, 300'000, 300'000},
-    {Durability::kPowerLoss, 1'000, 20'000},
+    {Durability::kProcessCrash, 300'000, kSliceKeys, 300'000},
+    {Durability::kPowerLoss, 1'000, 100, 20'000},
 };
 
 // Distinct 16-byte keys in no particular order, each with a 100-byte value.
@@ -258,6 +264,42 @@ Status TimeOps(std::size_t n, Op op, Finish finish, double* rate) {
 
 Status NothingToFinish() { return Status::OK(); }
 
+// Calls each of `ops` with i for i in [0, n), in turns of `slice` calls:
+// the first op's slice, the second's, and so on, then the first op's next
+// slice; each op's slices are timed apart. (*rates)[k]: op k's calls per second.
+// Measured so, not in whole passes one after the other, the ops share the
+// moments of a shared machine whose speed drifts over seconds, and the moments
+// of the background flushes and compactions of the stores they write: whole
+// passes of the same Gets differed by up to 2x from one to the next, while a
+// round's ratio in slices of 1,000 Gets stays within about 5 % of the next
+// round's. Stops at the first failure and returns it.
+template <typename... Ops>
+Status AlternatingRates(std::size_t n, std::size_t slice,
+                        std::array<double, sizeof...(Ops)>* rates, Ops... ops) {
+  Settle();
+  std::array<SteadyClock::duration, sizeof...(Ops)> spent{};
+  Status s;
+  for (std::size_t first = 0; first < n; first += slice) {
+    const std::size_t end = std::min(n, first + slice);
+    std::size_t k = 0;
+    // Op k's slice; false at a failure, in s.
+    const auto run = [&](auto& op) {
+      const SteadyClock::time_point start = SteadyClock::now();
+      for (std::size_t i = first; i < end; ++i) {
+        s = op(i);
+        if (!s.ok()) return false;
+      }
+      spent[k++] += SteadyClock::now() - start;
+      return true;
+    };
+    if (!(run(ops) && ...)) return s;
+  }
+  for (std::size_t k = 0; k < spent.size(); ++k) {
+    (*rates)[k] = static_cast<double>(n) / std::chrono::duration<double>(spent[k]).count();
+  }
+  return Status::OK();
+}
+
 Options CacheOptions(const std::string& path, WritePolicy policy, Durability durability) {
   Options options;
   options.path = path;
@@ -266,13 +308,12 @@ Options CacheOptions(const std::string& path, WritePolicy policy, Durability dur
   return options;
 }
 
-// Puts of n keys into a fresh cache; under write-behind a final Flush is part
-// of the timing, so that every write has reached RocksDB.
-Status CachePutRate(WritePolicy policy, Durability durability, const Data& data, std::size_t n,
-                    double* rate) {
+// Puts of n keys into a fresh write-behind cache; a final Flush is part of
+// the timing, so that every write has reached RocksDB.
+Status WriteBehindRate(Durability durability, const Data& data, std::size_t n, double* rate) {
   ScratchDir dir;
   std::unique_ptr<Cache> cache;
-  Status s = Cache::Open(CacheOptions(dir.path(), policy, durability), &cache);
+  Status s = Cache::Open(CacheOptions(dir.path(), WritePolicy::kWriteBehind, durability), &cache);
   if (!s.ok()) return s;
   s = TimeOps(
       n, [&](std::size_t i) { return cache->Put(kNamespace, data.keys[i], data.values[i]); },
@@ -281,14 +322,37 @@ Status CachePutRate(WritePolicy policy, Durability durability, const Data& data,
   return s.ok() ? closed : s;
 }
 
-Status RawPutRate(Durability durability, const Data& data, std::size_t n, double* rate) {
-  ScratchDir dir;
-  std::unique_ptr<RawDb> db;
-  Status s = RawDb::Open(dir.path(), durability, &db);
-  if (!s.ok()) return s;
-  return TimeOps(
-      n, [&](std::size_t i) { return db->Put(data.keys[i], data.values[i]); }, NothingToFinish,
-      rate);
+// Puts of n keys into three fresh stores, a write-through cache, a
+// write-around cache and raw RocksDB, in alternating slices of `slice`
+// (AlternatingRates); *rates in that order.
+Status SyncedPutRates(Durability durability, const Data& data, std::size_t n, std::size_t slice,
+                      std::array<double, 3>* rates) {
+  ScratchDir through_dir;
+  ScratchDir around_dir;
+  ScratchDir raw_dir;
+  std::unique_ptr<Cache> through;
+  std::unique_ptr<Cache> around;
+  std::unique_ptr<RawDb> raw;
+  Status s = Cache::Open(
+      CacheOptions(through_dir.path(), WritePolicy::kWriteThrough, durability), &through);
+  if (s.ok()) {
+    s = Cache::Open(CacheOptions(around_dir.path(), WritePolicy::kWriteAround, durability),
+                    &around);
+  }
+  if (s.ok()) s = RawDb::Open(raw_dir.path(), durability, &raw);
+  if (s.ok()) {
+    s = AlternatingRates(
+        n, slice, rates,
+        [&](std::size_t i) { return through->Put(kNamespace, data.keys[i], data.values[i]); },
+        [&](std::size_t i) { return around->Put(kNamespace, data.keys[i], data.values[i]); },
+        [&](std::size_t i) { return raw->Put(data.keys[i], data.values[i]); });
+  }
+  for (Cache* cache : {through.get(), around.get()}) {
+    if (cache == nullptr) continue;
+    const Status closed = cache->Close(kFlushDeadline);
+    if (s.ok()) s = closed;
+  }
+  return s;
 }
 
 // Writes keys [begin, end) to *batch for the data column family.
@@ -331,21 +395,26 @@ double Median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-// The write figures of one durability: each the median of kRounds rounds,
-// the kinds alternating within a round so that a slow moment of the machine
-// does not fall on one of them only. Each round writes a fresh store.
+// The write figures of one durability: each the median of kRounds rounds.
+// Each round writes fresh stores: write-through, write-around and raw Puts in
+// alternating slices, then write-behind and raw WriteBatch each on its own
+// (write-behind's flusher would write on through the other's slices).
 Status MeasureWrites(const Plan& plan, const Data& data, StoreFigures* figures) {
   std::vector<double> rates[5];
   const Durability d = plan.durability;
   for (int round = 0; round < kRounds; ++round) {
-    double r[5] = {};
-    Status s = CachePutRate(WritePolicy::kWriteThrough, d, data, plan.synced_writes, &r[0]);
-    if (s.ok()) s = CachePutRate(WritePolicy::kWriteBehind, d, data, plan.batched_writes, &r[1]);
-    if (s.ok()) s = CachePutRate(WritePolicy::kWriteAround, d, data, plan.synced_writes, &r[2]);
-    if (s.ok()) s = RawPutRate(d, data, plan.synced_writes, &r[3]);
-    if (s.ok()) s = RawBatchRate(d, data, plan.batched_writes, &r[4]);
+    std::array<double, 3> synced{};
+    double behind = 0;
+    double batch = 0;
+    Status s = SyncedPutRates(d, data, plan.synced_writes, plan.synced_slice, &synced);
+    if (s.ok()) s = WriteBehindRate(d, data, plan.batched_writes, &behind);
+    if (s.ok()) s = RawBatchRate(d, data, plan.batched_writes, &batch);
     if (!s.ok()) return s;
-    for (int k = 0; k < 5; ++k) rates[k].push_back(r[k]);
+    rates[0].push_back(synced[0]);
+    rates[1].push_back(behind);
+    rates[2].push_back(synced[1]);
+    rates[3].push_back(synced[2]);
+    rates[4].push_back(batch);
   }
   figures->write_through = Median(rates[0]);
   figures->write_behind = Median(rates[1]);
@@ -401,48 +470,15 @@ Status GetPass(const Data& data, const std::vector<std::uint32_t>& order, Get ge
       NothingToFinish, rate);
 }
 
-// Calls a(i) and b(i) for i in [0, n), `slice` calls of a, then the same
-// ones of b, and so on, timing each side's slices apart; *rate_a and *rate_b:
-// each side's calls per second. Reads are timed so, not in whole passes one
-// after the other, because the two sides then share the moments of a shared
-// machine whose speed drifts over seconds: whole passes of the same Gets
-// differed by up to 2x from one to the next, while a round's ratio in slices
-// of 1,000 Gets stays within about 5 % of the next round's. Stops at the first
-// failure and returns it.
-template <typename A, typename B>
-Status AlternatingRates(std::size_t n, std::size_t slice, A a, B b, double* rate_a,
-                        double* rate_b) {
-  Settle();
-  SteadyClock::duration spent_a{};
-  SteadyClock::duration spent_b{};
-  for (std::size_t first = 0; first < n; first += slice) {
-    const std::size_t end = std::min(n, first + slice);
-    const SteadyClock::time_point start = SteadyClock::now();
-    for (std::size_t i = first; i < end; ++i) {
-      if (Status s = a(i); !s.ok()) return s;
-    }
-    const SteadyClock::time_point middle = SteadyClock::now();
-    for (std::size_t i = first; i < end; ++i) {
-      if (Status s = b(i); !s.ok()) return s;
-    }
-    spent_a += middle - start;
-    spent_b += SteadyClock::now() - middle;
-  }
-  *rate_a = static_cast<double>(n) / std::chrono::duration<double>(spent_a).count();
-  *rate_b = static_cast<double>(n) / std::chrono::duration<double>(spent_b).count();
-  return Status::OK();
-}
-
 // Gets of data.keys[order[i]] for each i, from the cache and from raw RocksDB
-// in alternating slices; *cache_rate, *raw_rate: each side's Gets per second.
+// in alternating slices; *rates: the cache's Gets per second, then raw RocksDB's.
 Status AlternatingGets(Cache& cache, RawDb& raw, const Data& data,
-                       const std::vector<std::uint32_t>& order, double* cache_rate,
-                       double* raw_rate) {
+                       const std::vector<std::uint32_t>& order, std::array<double, 2>* rates) {
   std::string value;
   return AlternatingRates(
-      order.size(), kSliceGets,
+      order.size(), kSliceKeys, rates,
       [&](std::size_t i) { return cache.Get(kNamespace, data.keys[order[i]], &value); },
-      [&](std::size_t i) { return raw.Get(data.keys[order[i]], &value); }, cache_rate, raw_rate);
+      [&](std::size_t i) { return raw.Get(data.keys[order[i]], &value); });
 }
 
 // Gets of kReadKeys keys in a random order from the cache (each missing L1) and
@@ -464,14 +500,13 @@ Status MeasureGets(Durability durability, const Data& data, StoreFigures* figure
   std::iota(order.begin(), order.end(), 0);
   std::shuffle(order.begin(), order.end(), std::mt19937_64(11));
   std::vector<double> store_rates, raw_rates;
-  double store_rate = 0;
-  double raw_rate = 0;
-  s = AlternatingGets(*cache, *raw, data, order, &store_rate, &raw_rate);
+  std::array<double, 2> rates{};
+  s = AlternatingGets(*cache, *raw, data, order, &rates);
   const CacheStats before = cache->GetStats();
   for (int round = 0; s.ok() && round < kReadRounds; ++round) {
-    s = AlternatingGets(*cache, *raw, data, order, &store_rate, &raw_rate);
-    store_rates.push_back(store_rate);
-    raw_rates.push_back(raw_rate);
+    s = AlternatingGets(*cache, *raw, data, order, &rates);
+    store_rates.push_back(rates[0]);
+    raw_rates.push_back(rates[1]);
   }
   if (!s.ok()) return s;
   const CacheStats after = cache->GetStats();
@@ -502,10 +537,10 @@ Status MeasureGets(Durability durability, const Data& data, StoreFigures* figure
   store_rates.clear();
   raw_rates.clear();
   for (int round = 0; s.ok() && round < kReadRounds; ++round) {
-    s = AlternatingRates(order.size() / kGetManyKeys, kSliceGets / kGetManyKeys, cache_get_many,
-                         raw_multiget, &store_rate, &raw_rate);
-    store_rates.push_back(store_rate * kGetManyKeys);
-    raw_rates.push_back(raw_rate * kGetManyKeys);
+    s = AlternatingRates(order.size() / kGetManyKeys, kSliceKeys / kGetManyKeys, &rates,
+                         cache_get_many, raw_multiget);
+    store_rates.push_back(rates[0] * kGetManyKeys);
+    raw_rates.push_back(rates[1] * kGetManyKeys);
   }
   if (!s.ok()) return s;
   figures->get_many_store_hit = Median(store_rates);
@@ -516,7 +551,7 @@ Status MeasureGets(Durability durability, const Data& data, StoreFigures* figure
 std::string Rate(double ops) { return fmt::format("{:>12.0f}/s", ops); }
 
 // Puts kCompressibleKeys values into a cache with lz4 on and an L1 of
-// kTinyL1Entries, then reads them in a pass that misses L1, in slices
+// kTinyL1Entries, then reads them in a pass that misses L1, both in slices
 // alternating with raw RocksDB's; each figure the median of kRounds.
 Status MeasureLz4(const Data& data, Lz4Figures* figures) {
   std::vector<double> puts, raw_puts, gets, raw_gets;
@@ -535,28 +570,22 @@ Status MeasureLz4(const Data& data, Lz4Figures* figures) {
     std::unique_ptr<RawDb> raw;
     Status s = Cache::Open(options, &cache);
     if (s.ok()) s = RawDb::Open(raw_dir.path(), Durability::kProcessCrash, &raw);
-    double rate = 0;
+    std::array<double, 2> rates{};
     if (s.ok()) {
-      s = TimeOps(
-          kCompressibleKeys,
+      s = AlternatingRates(
+          kCompressibleKeys, kSliceKeys, &rates,
           [&](std::size_t i) { return cache->Put(kNamespace, data.keys[i], data.values[i]); },
-          NothingToFinish, &rate);
-      puts.push_back(rate);
-    }
-    if (s.ok()) {
-      s = TimeOps(
-          kCompressibleKeys, [&](std::size_t i) { return raw->Put(data.keys[i], data.values[i]); },
-          NothingToFinish, &rate);
-      raw_puts.push_back(rate);
+          [&](std::size_t i) { return raw->Put(data.keys[i], data.values[i]); });
+      puts.push_back(rates[0]);
+      raw_puts.push_back(rates[1]);
     }
     std::vector<std::uint32_t> order(kCompressibleKeys);
     std::iota(order.begin(), order.end(), 0);
     std::shuffle(order.begin(), order.end(), std::mt19937_64(11 + round));
     if (s.ok()) {
-      double raw_rate = 0;
-      s = AlternatingGets(*cache, *raw, data, order, &rate, &raw_rate);
-      gets.push_back(rate);
-      raw_gets.push_back(raw_rate);
+      s = AlternatingGets(*cache, *raw, data, order, &rates);
+      gets.push_back(rates[0]);
+      raw_gets.push_back(rates[1]);
     }
     if (s.ok()) figures->memory_ratio = cache->GetStats().compression_ratio;
     if (cache) {
