@@ -218,9 +218,9 @@ class Cache::Impl {
   Status WriteKey(const storage::Namespace& ns, std::string_view key, std::string_view value,
                   const WriteOptions& write, std::optional<std::uint64_t> expected,
                   std::uint64_t* version, Counting counting);
-  Status WriteLocked(const storage::Namespace& ns, const Entry& entry);
+  Status WriteLocked(const storage::Namespace& ns, const Entry& entry, TimePoint now);
   void Written(const storage::Namespace& ns, const Entry& entry,
-               const storage::StoredValue& stored);
+               const storage::StoredValue& stored, TimePoint now);
   Status WriteBatch(std::vector<engine::BufferedWrite>* batch, std::size_t* written);
   Status WriteInParts(const std::vector<engine::BufferedWrite>& sorted,
                       std::size_t part_bytes, std::size_t* written);

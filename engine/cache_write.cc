@@ -163,43 +163,47 @@ Status Cache::Impl::WriteKey(const storage::Namespace& ns, std::string_view key,
   // (removal events wait for the lock's release), so a write from a listener
   // cannot reach it while it is in use.
   thread_local Entry entry;
-  s = MakeEntry(key, value, write, Now(), &entry);
-  if (s.ok()) s = WriteLocked(ns, entry);
+  TimePoint now = Now();
+  s = MakeEntry(key, value, write, now, &entry);
+  if (s.ok()) s = WriteLocked(ns, entry, now);
   if (s.ok() && version != nullptr) *version = entry.version;
   if (entry.value.capacity() > kKeptValueCapacity) entry.value = std::string();
   return s;
 }
 
 // REQUIRES: the key's lock held. RocksDB (or the write buffer) first, then
-// L1, so that L1 is never newer than what is acknowledged below it.
-Status Cache::Impl::WriteLocked(const storage::Namespace& ns, const Entry& entry) {
+// L1, so that L1 is never newer than what is acknowledged below it. `now`: the
+// time the entry was made at. A Put reads the clock once when nothing waits:
+// a reading costs 45 ns on the machine measured, a write-behind Put about 1.5 us.
+Status Cache::Impl::WriteLocked(const storage::Namespace& ns, const Entry& entry,
+                                TimePoint now) {
   engine::ThreadCodec& codec = engine::CodecFor(options_);
   storage::StoredValue stored;
   Status s = codec.encoder->Encode(entry, &codec.record, &stored);
   if (s.ok() && write_behind_) {
-    s = write_behind_->Add(engine::BufferedWrite{ns.id, entry.key, codec.record, false});
+    s = write_behind_->Add(engine::BufferedWrite{ns.id, entry.key, codec.record, false}, &now);
   } else if (s.ok()) {
     s = store_->Put(ns, entry.key, codec.record);
     if (s.ok()) counters_.disk_writes.fetch_add(1, std::memory_order_relaxed);
     // RocksDB may have taken the write before failing (an allocation refused
     // on the way back): no older copy stays in L1 above it.
     if (!s.ok()) memory_->Erase(ns.id, entry.key, RemovalCause::kDeleted);
+    now = Now();  // the write may have waited for the disk
   }
   if (!s.ok()) return s;
-  Written(ns, entry, stored);
+  Written(ns, entry, stored, now);
   return Status::OK();
 }
 
-// REQUIRES: the key's lock held, and the entry acknowledged below L1. L1 takes
-// it (or, under write-around, drops the key); the loader's "not found" for the
-// key is forgotten.
+// REQUIRES: the key's lock held, and the entry acknowledged below L1 by
+// `now`. L1 takes it (or, under write-around, drops the key); the loader's
+// "not found" for the key is forgotten.
 void Cache::Impl::Written(const storage::Namespace& ns, const Entry& entry,
-                          const storage::StoredValue& stored) {
+                          const storage::StoredValue& stored, TimePoint now) {
   if (options_.write_policy == WritePolicy::kWriteAround) {
     memory_->Erase(ns.id, entry.key, RemovalCause::kReplaced);  // by a version L1 does not take
   } else {
-    // Read again: the write below may have waited (for room in the buffer).
-    StoreInMemory(ns.id, entry.key, entry, stored, /*refill=*/false, Now(), nullptr);
+    StoreInMemory(ns.id, entry.key, entry, stored, /*refill=*/false, now, nullptr);
   }
   if (options_.negative_ttl.count() > 0) negatives_.Erase(engine::FlightKey(ns.name, entry.key));
 }
@@ -256,9 +260,10 @@ Status Cache::Impl::PutManyAtomically(const storage::Namespace& ns,
     return s;
   }
   counters_.disk_writes.fetch_add(entries.size(), std::memory_order_relaxed);
+  const TimePoint written = Now();
   std::size_t i = 0;
   try {
-    for (; i < entries.size(); ++i) Written(ns, entries[i], stored[i]);
+    for (; i < entries.size(); ++i) Written(ns, entries[i], stored[i], written);
   } catch (...) {
     // The keys not yet written to L1 leave it rather than keep older copies.
     for (; i < entries.size(); ++i) memory_->Erase(ns.id, keys[i], RemovalCause::kDeleted);
@@ -284,7 +289,8 @@ Status Cache::Impl::Delete(std::string_view ns, std::string_view key) {
 Status Cache::Impl::DeleteLocked(const storage::Namespace& ns, std::string_view key) {
   Status s;
   if (write_behind_) {
-    s = write_behind_->Add(engine::BufferedWrite{ns.id, key, {}, true});
+    TimePoint now = Now();
+    s = write_behind_->Add(engine::BufferedWrite{ns.id, key, {}, true}, &now);
   } else {
     s = store_->Delete(ns, key);
     if (s.ok()) counters_.disk_writes.fetch_add(1, std::memory_order_relaxed);

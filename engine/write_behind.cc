@@ -62,10 +62,12 @@ bool WriteBehind::HasRoom(const BufferedWrite& write) const {
          pending_.writes.bytes() + charge <= options_.max_bytes;
 }
 
-Status WriteBehind::Add(const BufferedWrite& write) {
+Status WriteBehind::Add(const BufferedWrite& write, TimePoint* now) {
   std::unique_lock lock(mu_);
+  bool waited = false;
   const auto give_up = std::chrono::steady_clock::now() + options_.max_wait;
   while (!closed_ && !HasRoom(write)) {
+    waited = true;
     if (progress_.wait_until(lock, give_up) == std::cv_status::timeout && !HasRoom(write)) {
       ++stats_.refused;
       return Status::Busy(fmt::format(
@@ -76,11 +78,11 @@ Status WriteBehind::Add(const BufferedWrite& write) {
   }
   if (closed_) return Status::InvalidArgument("the cache is closed");
 
-  const TimePoint now = clock_->Now();
-  if (pending_.writes.empty()) pending_.oldest = now;
+  if (waited) *now = clock_->Now();
+  if (pending_.writes.empty()) pending_.oldest = *now;
   pending_.writes.Add(write);
   pending_.last_seq = ++added_seq_;
-  if (pending_.writes.keys() == 1 || FlushDue(now)) work_.notify_one();
+  if (pending_.writes.keys() == 1 || FlushDue(*now)) work_.notify_one();
   return Status::OK();
 }
 

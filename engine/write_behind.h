@@ -56,8 +56,9 @@ class WriteBehind {
   WriteBehind& operator=(const WriteBehind&) = delete;
 
   // Buffers a copy of the write, waiting up to max_wait for room; Busy after
-  // that, and InvalidArgument once closed.
-  [[nodiscard]] Status Add(const BufferedWrite& write);
+  // that, and InvalidArgument once closed. *now: the writer's reading of the
+  // clock, the write's time in the buffer; read again if the write waited.
+  [[nodiscard]] Status Add(const BufferedWrite& write, TimePoint* now);
 
   enum class Found { kNo, kPut, kDelete };
   // The latest buffered write of the key; *record filled for a put.

@@ -199,7 +199,8 @@ void WriteBehindStressTest::Writer(int writer) {
     std::string record;
     if (!write.is_delete) record = RecordOf(key, ++version, rng() % 600);
     write.record = record;
-    const Status s = buffer_->Add(write);
+    TimePoint now = clock_->Now();
+    const Status s = buffer_->Add(write, &now);
     if (s.IsBusy()) {
       busy_.fetch_add(1, std::memory_order_relaxed);
     } else {
@@ -251,7 +252,8 @@ TEST_F(WriteBehindStressTest, EveryFlushedWriteReachesTheStoreWhileBatchesFail) 
   EXPECT_EQ(store_.malformed(), 0u);
   BufferedWrite late;
   late.key = "late";
-  EXPECT_TRUE(buffer_->Add(late).IsInvalidArgument());
+  TimePoint now = clock_->Now();
+  EXPECT_TRUE(buffer_->Add(late, &now).IsInvalidArgument());
 
   const WriteBehind::Stats stats = buffer_->GetStats();
   EXPECT_EQ(stats.entries, 0u);

@@ -123,12 +123,18 @@ class WriteBehindTest : public ::testing::Test {
     o.max_wait = max_wait;
     store_.Block(true);
     auto buffer = Make(o);
-    EXPECT_TRUE(buffer->Add(Put("a", "v")).ok());
-    EXPECT_TRUE(buffer->Add(Put("b", "v")).ok());  // full: the flusher takes it, then blocks
+    EXPECT_TRUE(Add(*buffer, Put("a", "v")).ok());
+    EXPECT_TRUE(Add(*buffer, Put("b", "v")).ok());  // full: the flusher takes it, then blocks
     EXPECT_TRUE(store_.WaitUntilEntered());
-    EXPECT_TRUE(buffer->Add(Put("c", "v")).ok());
-    EXPECT_TRUE(buffer->Add(Put("d", "v")).ok());
+    EXPECT_TRUE(Add(*buffer, Put("c", "v")).ok());
+    EXPECT_TRUE(Add(*buffer, Put("d", "v")).ok());
     return buffer;
+  }
+
+  // Adds the write at the clock's time.
+  Status Add(WriteBehind& buffer, const BufferedWrite& write) {
+    TimePoint now = clock_->Now();
+    return buffer.Add(write, &now);
   }
 
   static BufferedWrite Put(const std::string& key, const std::string& value) {
@@ -155,11 +161,11 @@ class WriteBehindTest : public ::testing::Test {
 
 TEST_F(WriteBehindTest, CoalescesWritesOfAKeyIntoItsLast) {
   auto buffer = Make(Small());
-  ASSERT_TRUE(buffer->Add(Put("a", "1")).ok());
-  ASSERT_TRUE(buffer->Add(Put("a", "2")).ok());
-  ASSERT_TRUE(buffer->Add(Put("b", "1")).ok());
-  ASSERT_TRUE(buffer->Add(Del("b")).ok());
-  ASSERT_TRUE(buffer->Add(Put("a", "3")).ok());
+  ASSERT_TRUE(Add(*buffer, Put("a", "1")).ok());
+  ASSERT_TRUE(Add(*buffer, Put("a", "2")).ok());
+  ASSERT_TRUE(Add(*buffer, Put("b", "1")).ok());
+  ASSERT_TRUE(Add(*buffer, Del("b")).ok());
+  ASSERT_TRUE(Add(*buffer, Put("a", "3")).ok());
   EXPECT_EQ(buffer->GetStats().entries, 2u);
   ASSERT_TRUE(buffer->Flush(milliseconds(30'000)).ok());
   auto batches = store_.batches();
@@ -172,11 +178,11 @@ TEST_F(WriteBehindTest, FindSeesTheLatestBufferedWrite) {
   auto buffer = Make(Small());
   std::string record;
   EXPECT_EQ(buffer->Find(1, "a", &record), WriteBehind::Found::kNo);
-  ASSERT_TRUE(buffer->Add(Put("a", "1")).ok());
+  ASSERT_TRUE(Add(*buffer, Put("a", "1")).ok());
   ASSERT_EQ(buffer->Find(1, "a", &record), WriteBehind::Found::kPut);
   EXPECT_EQ(record, "1");
   EXPECT_EQ(buffer->Find(2, "a", &record), WriteBehind::Found::kNo);
-  ASSERT_TRUE(buffer->Add(Del("a")).ok());
+  ASSERT_TRUE(Add(*buffer, Del("a")).ok());
   EXPECT_EQ(buffer->Find(1, "a", &record), WriteBehind::Found::kDelete);
 }
 
@@ -184,7 +190,7 @@ TEST_F(WriteBehindTest, FlushesWhenTheEntryLimitIsReached) {
   WriteBufferOptions o = Small();
   o.max_entries = 3;
   auto buffer = Make(o);
-  for (const char* key : {"a", "b", "c"}) ASSERT_TRUE(buffer->Add(Put(key, "v")).ok());
+  for (const char* key : {"a", "b", "c"}) ASSERT_TRUE(Add(*buffer, Put(key, "v")).ok());
   ASSERT_TRUE(store_.WaitForBatches(1));
   EXPECT_EQ(store_.batches()[0].size(), 3u);
 }
@@ -193,7 +199,7 @@ TEST_F(WriteBehindTest, FlushesWhenTheOldestWriteReachesTheInterval) {
   WriteBufferOptions o = Small();
   o.flush_interval = milliseconds(5);
   auto buffer = Make(o);
-  ASSERT_TRUE(buffer->Add(Put("a", "v")).ok());
+  ASSERT_TRUE(Add(*buffer, Put("a", "v")).ok());
   clock_->Advance(milliseconds(10));
   ASSERT_TRUE(store_.WaitForBatches(1));
   EXPECT_EQ(store_.batches()[0], (std::vector<std::string>{"a=v"}));
@@ -205,16 +211,27 @@ TEST_F(WriteBehindTest, FlushesWhenTheOldestWriteReachesTheInterval) {
 
 TEST_F(WriteBehindTest, ReportsTheAgeOfTheOldestUnflushedWrite) {
   auto buffer = Make(Small());
-  ASSERT_TRUE(buffer->Add(Put("a", "v")).ok());
+  ASSERT_TRUE(Add(*buffer, Put("a", "v")).ok());
   clock_->Advance(milliseconds(1500));
-  ASSERT_TRUE(buffer->Add(Put("b", "v")).ok());
+  ASSERT_TRUE(Add(*buffer, Put("b", "v")).ok());
   EXPECT_EQ(buffer->GetStats().oldest_age, milliseconds(1500));
+}
+
+// A write that finds room is buffered at the time its writer read, which
+// stays as it was.
+TEST_F(WriteBehindTest, AWriteThatDidNotWaitKeepsItsWritersTime) {
+  auto buffer = Make(Small());
+  const TimePoint read = clock_->Now() - milliseconds(400);
+  TimePoint now = read;
+  ASSERT_TRUE(buffer->Add(Put("a", "v"), &now).ok());
+  EXPECT_EQ(now, read);
+  EXPECT_EQ(buffer->GetStats().oldest_age, milliseconds(400));
 }
 
 TEST_F(WriteBehindTest, AFullBufferRefusesWritersAfterMaxWait) {
   auto buffer = MakeFullWithTheFlusherHeld(milliseconds(0));
   ASSERT_FALSE(HasFailure());
-  Status refused = buffer->Add(Put("e", "v"));
+  Status refused = Add(*buffer, Put("e", "v"));
   EXPECT_TRUE(refused.IsBusy()) << refused.ToString();
   EXPECT_NE(refused.message().find("max_wait"), std::string::npos) << refused.message();
   EXPECT_EQ(buffer->GetStats().entries, 4u);
@@ -228,13 +245,18 @@ TEST_F(WriteBehindTest, AFullBufferRefusesWritersAfterMaxWait) {
 TEST_F(WriteBehindTest, AWriterWaitsWithinMaxWaitForAFlushToMakeRoom) {
   auto buffer = MakeFullWithTheFlusherHeld(milliseconds(60'000));
   ASSERT_FALSE(HasFailure());
-  auto waiting = std::async(std::launch::async, [&] { return buffer->Add(Put("e", "v")); });
+  const TimePoint asked = clock_->Now();
+  TimePoint now = asked;
+  auto waiting = std::async(std::launch::async, [&] { return buffer->Add(Put("e", "v"), &now); });
   // Still waiting while the store holds the flusher (a writer that did not
   // wait would have answered Busy by now).
   EXPECT_EQ(waiting.wait_for(milliseconds(100)), std::future_status::timeout);
+  clock_->Advance(milliseconds(250));
   store_.Block(false);
   const Status added = waiting.get();
   EXPECT_TRUE(added.ok()) << added.ToString();
+  // The writer's time is read again after its wait.
+  EXPECT_EQ(now, asked + milliseconds(250));
   EXPECT_EQ(buffer->GetStats().refused, 0u);
   ASSERT_TRUE(buffer->Flush(milliseconds(30'000)).ok());
   EXPECT_EQ(store_.batches(), (std::vector<std::vector<std::string>>{
@@ -244,7 +266,7 @@ TEST_F(WriteBehindTest, AWriterWaitsWithinMaxWaitForAFlushToMakeRoom) {
 TEST_F(WriteBehindTest, AFailedBatchIsRetriedAndStaysReadable) {
   store_.FailNext(2);
   auto buffer = Make(Small());
-  ASSERT_TRUE(buffer->Add(Put("a", "v")).ok());
+  ASSERT_TRUE(Add(*buffer, Put("a", "v")).ok());
   ASSERT_TRUE(buffer->Flush(milliseconds(30'000)).ok());
   EXPECT_EQ(store_.batches().size(), 1u);
   EXPECT_EQ(attempts_, (std::vector<std::uint64_t>{1, 2}));
@@ -258,8 +280,8 @@ TEST_F(WriteBehindTest, AWriterThatThrowsFailsTheAttemptAndIsRetried) {
   store_.ThrowNext(1);
   store_.Block(true);
   auto buffer = Make(Small());
-  ASSERT_TRUE(buffer->Add(Put("a", "v")).ok());
-  ASSERT_TRUE(buffer->Add(Del("b")).ok());
+  ASSERT_TRUE(Add(*buffer, Put("a", "v")).ok());
+  ASSERT_TRUE(Add(*buffer, Del("b")).ok());
   store_.Block(false);
   ASSERT_TRUE(buffer->Flush(milliseconds(30'000)).ok());
   EXPECT_EQ(store_.batches(), (std::vector<std::vector<std::string>>{{"a=v", "b=deleted"}}));
@@ -277,7 +299,7 @@ TEST_F(WriteBehindTest, AFailureCallbackThatThrowsDoesNotStopTheFlusher) {
       Small(), clock_,
       [this](auto* batch, std::size_t* written) { return store_.Write(batch, written); },
       [](const Status&, std::size_t, std::uint64_t) { throw std::runtime_error("listener"); });
-  ASSERT_TRUE(buffer->Add(Put("a", "v")).ok());
+  ASSERT_TRUE(Add(*buffer, Put("a", "v")).ok());
   ASSERT_TRUE(buffer->Flush(milliseconds(30'000)).ok());
   EXPECT_EQ(store_.batches(), (std::vector<std::vector<std::string>>{{"a=v"}}));
   EXPECT_EQ(buffer->GetStats().failures, 2u);
@@ -289,8 +311,8 @@ TEST_F(WriteBehindTest, ARetryHandsOverOnlyWhatTheStoreDidNotTake) {
   store_.FailNext(1, /*taken=*/2);
   store_.Block(true);
   auto buffer = Make(Small());
-  for (const char* key : {"d", "b", "a", "c"}) ASSERT_TRUE(buffer->Add(Put(key, "v")).ok());
-  ASSERT_TRUE(buffer->Add(Del("e")).ok());
+  for (const char* key : {"d", "b", "a", "c"}) ASSERT_TRUE(Add(*buffer, Put(key, "v")).ok());
+  ASSERT_TRUE(Add(*buffer, Del("e")).ok());
   EXPECT_EQ(buffer->GetStats().entries, 5u);
   store_.Block(false);
   ASSERT_TRUE(buffer->Flush(milliseconds(30'000)).ok());
@@ -308,8 +330,8 @@ TEST_F(WriteBehindTest, ARetryHandsOverOnlyWhatTheStoreDidNotTake) {
 TEST_F(WriteBehindTest, AnErrorAfterTheStoreTookEveryWriteStillEndsTheFlush) {
   store_.FailNext(1, /*taken=*/100);
   auto buffer = Make(Small());
-  ASSERT_TRUE(buffer->Add(Put("a", "v")).ok());
-  ASSERT_TRUE(buffer->Add(Put("b", "v")).ok());
+  ASSERT_TRUE(Add(*buffer, Put("a", "v")).ok());
+  ASSERT_TRUE(Add(*buffer, Put("b", "v")).ok());
   ASSERT_TRUE(buffer->Flush(milliseconds(30'000)).ok());
   EXPECT_EQ(store_.batches(), (std::vector<std::vector<std::string>>{{"a=v", "b=v"}}));
   EXPECT_TRUE(attempts_.empty());
@@ -320,7 +342,7 @@ TEST_F(WriteBehindTest, AnErrorAfterTheStoreTookEveryWriteStillEndsTheFlush) {
 TEST_F(WriteBehindTest, WritesStayReadableWhileTheStoreFails) {
   store_.FailNext(1'000'000);
   auto buffer = Make(Small());
-  ASSERT_TRUE(buffer->Add(Put("a", "v")).ok());
+  ASSERT_TRUE(Add(*buffer, Put("a", "v")).ok());
   // Until the flusher's first attempt has failed (real time, generously).
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   Status s;
@@ -340,12 +362,12 @@ TEST_F(WriteBehindTest, WritesStayReadableWhileTheStoreFails) {
 
 TEST_F(WriteBehindTest, CloseDrainsAndRefusesLaterWrites) {
   auto buffer = Make(Small());
-  ASSERT_TRUE(buffer->Add(Put("a", "v")).ok());
+  ASSERT_TRUE(Add(*buffer, Put("a", "v")).ok());
   std::vector<BufferedWrite> unwritten;
   ASSERT_TRUE(buffer->Close(milliseconds(30'000), &unwritten).ok());
   EXPECT_TRUE(unwritten.empty());
   EXPECT_EQ(store_.batches().size(), 1u);
-  EXPECT_TRUE(buffer->Add(Put("b", "v")).IsInvalidArgument());
+  EXPECT_TRUE(Add(*buffer, Put("b", "v")).IsInvalidArgument());
 }
 
 }  // namespace
