@@ -28,7 +28,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kValueSizes[] = {100, 4096};
 constexpr std::size_t kEntries = 256;  // distinct entries cycled through
-constexpr int kRounds = 3;             // the best round counts
+constexpr int kCodecRounds = 3;        // the best round counts
 constexpr auto kRoundTime = std::chrono::milliseconds(200);
 constexpr std::size_t kPutBytesPerRound = 32 * 1024 * 1024;
 constexpr std::size_t kLz4Threshold = 64;  // low enough that both sizes try lz4
@@ -78,13 +78,13 @@ std::vector<Entry> MakeEntries(std::size_t value_bytes) {
   return entries;
 }
 
-// Nanoseconds per call of op(i), for the best of kRounds rounds of at least
+// Nanoseconds per call of op(i), for the best of kCodecRounds rounds of at least
 // kRoundTime (or max_ops calls) each. op returns false to stop the run.
 template <typename Op>
 double BestNsPerOp(std::size_t max_ops, Op op) {
   double best = INFINITY;
   std::size_t i = 0;
-  for (int round = 0; round < kRounds; ++round) {
+  for (int round = 0; round < kCodecRounds; ++round) {
     const Clock::time_point start = Clock::now();
     const std::size_t first = i;
     Clock::duration elapsed{};

@@ -26,12 +26,10 @@ namespace tiercache::tool {
 namespace {
 
 constexpr std::size_t kKeys = 100'000;
-constexpr std::size_t kKeyBytes = 16;  // HyperClockCache in 7.8 takes only these
-constexpr std::size_t kValueBytes = 100;
 constexpr double kZipfSkew = 0.99;
 constexpr std::size_t kOpsPerThread = 500'000;
 // Other processes only ever slow a round down: the best round counts.
-constexpr int kRounds = 11;
+constexpr int kMemoryRounds = 11;
 constexpr std::size_t kCacheBytes = 64 * 1024 * 1024;  // holds every key in each cache
 constexpr std::size_t kFootprintEntries = 1'000'000;
 // As many shards as RocksDB's caches pick for themselves at this capacity.
@@ -181,7 +179,7 @@ Throughput MeasureAll(const Caches& c, const KeySet& keys, int threads) {
   std::vector<std::vector<std::uint32_t>> sequences;
   for (int t = 0; t < threads; ++t) sequences.push_back(ZipfSequence(kOpsPerThread, t + 1));
   std::vector<double> tier, lru, hyperclock;
-  for (int round = 0; round < kRounds; ++round) {
+  for (int round = 0; round < kMemoryRounds; ++round) {
     // The tier is given the time, as the cache reads it once for each Get.
     tier.push_back(Measure(sequences, keys, [&](std::string_view k, std::string* v) {
       return c.tier->LookupValue(0, k, SystemClock().Now(), v);
@@ -272,7 +270,7 @@ int RunMemoryBench(const MemoryFlags& flags) {
     fmt::print(
         "Get hits per second of thread CPU time, summed over threads (best of {}): {} keys "
         "of 16 bytes, 100-byte values copied out, Zipf {}\n",
-        kRounds, kKeys, kZipfSkew);
+        kMemoryRounds, kKeys, kZipfSkew);
     fmt::print("threads    tiercache  rocksdb_lru  rocksdb_hyperclock    vs_lru  vs_hyperclock\n");
   }
   for (const int threads : flags.threads) Print(MeasureAll(c, keys, threads), flags.json);

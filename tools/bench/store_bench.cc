@@ -45,13 +45,11 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-constexpr std::size_t kKeyBytes = 16;
-constexpr std::size_t kValueBytes = 100;
 constexpr std::size_t kBatchEntries = 100;        // rocksdb_batch
 constexpr std::size_t kLoadBatchEntries = 1'000;  // filling the stores the Gets read
 constexpr std::size_t kReadKeys = 100'000;        // each Get pass reads these once
 constexpr std::size_t kMaxWrites = 300'000;       // distinct keys, enough for any Plan
-constexpr int kRounds = 3;                        // the median round counts
+constexpr int kStoreRounds = 3;                    // the median round counts
 // The read passes are short (a pass of Gets takes under half a second) and, on
 // a shared machine, the noisiest: a median of more rounds steadies them.
 constexpr int kReadRounds = 9;
@@ -395,14 +393,14 @@ double Median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-// The write figures of one durability: each the median of kRounds rounds.
+// The write figures of one durability: each the median of kStoreRounds rounds.
 // Each round writes fresh stores: write-through, write-around and raw Puts in
 // alternating slices, then write-behind and raw WriteBatch each on its own
 // (write-behind's flusher would write on through the other's slices).
 Status MeasureWrites(const Plan& plan, const Data& data, StoreFigures* figures) {
   std::vector<double> rates[5];
   const Durability d = plan.durability;
-  for (int round = 0; round < kRounds; ++round) {
+  for (int round = 0; round < kStoreRounds; ++round) {
     std::array<double, 3> synced{};
     double behind = 0;
     double batch = 0;
@@ -552,10 +550,10 @@ std::string Rate(double ops) { return fmt::format("{:>12.0f}/s", ops); }
 
 // Puts kCompressibleKeys values into a cache with lz4 on and an L1 of
 // kTinyL1Entries, then reads them in a pass that misses L1, both in slices
-// alternating with raw RocksDB's; each figure the median of kRounds.
+// alternating with raw RocksDB's; each figure the median of kStoreRounds.
 Status MeasureLz4(const Data& data, Lz4Figures* figures) {
   std::vector<double> puts, raw_puts, gets, raw_gets;
-  for (int round = 0; round < kRounds; ++round) {
+  for (int round = 0; round < kStoreRounds; ++round) {
     ScratchDir cache_dir;
     ScratchDir raw_dir;
     Options options = CacheOptions(cache_dir.path(), WritePolicy::kWriteThrough,
@@ -625,7 +623,7 @@ Status OpenReadThrough(const std::string& path, const Data& data,
 // entries an hour old, and one whose entries are all due, their refreshes
 // held in the loader (one running, the rest waiting) until the end. A first
 // pass loads every key into L1, then passes of Gets alternate; each figure
-// the median of kRounds.
+// the median of kStoreRounds.
 Status MeasureRefreshCheck(const Data& data, RefreshFigures* figures) {
   constexpr auto kRefreshAfter = std::chrono::hours(1);
   std::atomic<bool> hold{false};
@@ -653,7 +651,7 @@ Status MeasureRefreshCheck(const Data& data, RefreshFigures* figures) {
   };
   std::vector<double> rates[3];
   double rate = 0;
-  for (int round = -1; s.ok() && round < kRounds; ++round) {
+  for (int round = -1; s.ok() && round < kStoreRounds; ++round) {
     for (int c = 0; s.ok() && c < 3; ++c) {
       s = GetPass(data, order, get_from(caches[c].get()), &rate);
       if (round >= 0) rates[c].push_back(rate);
@@ -686,7 +684,7 @@ void PrintHuman(const std::vector<StoreFigures>& all, const Lz4Figures& lz4,
                 const RefreshFigures& refresh) {
   fmt::print("16-byte keys, 100-byte values; the median of {} rounds each ({} for each durability's Get "
              "and GetMany)\n",
-             kRounds, kReadRounds);
+             kStoreRounds, kReadRounds);
   fmt::print("baselines: raw RocksDB opened with the store's own options and write options\n");
   fmt::print("Gets: each key once per pass, in random order, through an L1 of {} entries\n",
              kTinyL1Entries);
