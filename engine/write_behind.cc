@@ -68,7 +68,10 @@ Status WriteBehind::Add(const BufferedWrite& write, TimePoint* now) {
   const auto give_up = std::chrono::steady_clock::now() + options_.max_wait;
   while (!closed_ && !HasRoom(write)) {
     waited = true;
-    if (progress_.wait_until(lock, give_up) == std::cv_status::timeout && !HasRoom(write)) {
+    ++stats_.waiting;
+    const std::cv_status woke = progress_.wait_until(lock, give_up);
+    --stats_.waiting;
+    if (woke == std::cv_status::timeout && !HasRoom(write)) {
       ++stats_.refused;
       return Status::Busy(fmt::format(
           "the write-behind buffer is full ({} writes, {} bytes) and no flush made room "

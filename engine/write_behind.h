@@ -83,6 +83,7 @@ class WriteBehind {
     std::uint64_t flushes = 0;
     std::uint64_t failures = 0;
     std::uint64_t refused = 0;
+    std::uint64_t waiting = 0;  // writers waiting for room now
     std::chrono::milliseconds oldest_age{0};
   };
   Stats GetStats() const;

@@ -10,6 +10,7 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace tiercache::engine {
@@ -248,6 +249,11 @@ TEST_F(WriteBehindTest, AWriterWaitsWithinMaxWaitForAFlushToMakeRoom) {
   const TimePoint asked = clock_->Now();
   TimePoint now = asked;
   auto waiting = std::async(std::launch::async, [&] { return buffer->Add(Put("e", "v"), &now); });
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (buffer->GetStats().waiting == 0 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+  EXPECT_EQ(buffer->GetStats().waiting, 1u);
   // Still waiting while the store holds the flusher (a writer that did not
   // wait would have answered Busy by now).
   EXPECT_EQ(waiting.wait_for(milliseconds(100)), std::future_status::timeout);
@@ -258,6 +264,7 @@ TEST_F(WriteBehindTest, AWriterWaitsWithinMaxWaitForAFlushToMakeRoom) {
   // The writer's time is read again after its wait.
   EXPECT_EQ(now, asked + milliseconds(250));
   EXPECT_EQ(buffer->GetStats().refused, 0u);
+  EXPECT_EQ(buffer->GetStats().waiting, 0u);
   ASSERT_TRUE(buffer->Flush(milliseconds(30'000)).ok());
   EXPECT_EQ(store_.batches(), (std::vector<std::vector<std::string>>{
                                   {"a=v", "b=v"}, {"c=v", "d=v"}, {"e=v"}}));
