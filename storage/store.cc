@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <rocksdb/db.h>
-#include <rocksdb/perf_level.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -13,6 +12,7 @@
 #include "storage/expiry_filter.h"
 #include "storage/guarded.h"
 #include "storage/key_layout.h"
+#include "storage/perf_counting.h"
 #include "storage/record_format.h"
 #include "storage/rocksdb_options.h"
 #include "storage/rocksdb_status.h"
@@ -36,28 +36,6 @@ constexpr std::size_t kMetaBatchBytes = 1024;
 rocksdb::Slice ToSlice(std::string_view view) { return {view.data(), view.size()}; }
 
 std::string_view ToView(const rocksdb::Slice& slice) { return {slice.data(), slice.size()}; }
-
-// RocksDB counts what each call does in a per-thread perf context unless told
-// not to, and its default is to count. The store never reads the counts, and
-// keeping them cost a Get from RocksDB about 950 of its 16,000 instructions
-// (callgrind), most in thread-local look-ups at every key comparison; the
-// write-behind flusher's memtable inserts, a sixth of its time (perf). This
-// turns the counting off for a call and then gives the thread back its level,
-// which on an application's thread is the application's to set.
-class PerfCountingOff {
- public:
-  PerfCountingOff() : level_(rocksdb::GetPerfLevel()) {
-    if (level_ != rocksdb::PerfLevel::kDisable) rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
-  }
-  ~PerfCountingOff() {
-    if (level_ != rocksdb::PerfLevel::kDisable) rocksdb::SetPerfLevel(level_);
-  }
-  PerfCountingOff(const PerfCountingOff&) = delete;
-  PerfCountingOff& operator=(const PerfCountingOff&) = delete;
-
- private:
-  const rocksdb::PerfLevel level_;
-};
 
 }  // namespace
 

@@ -93,6 +93,11 @@ TEST_F(StoreTest, PutOverwritesAndDeleteRemoves) {
 // The store's calls count nothing in the calling thread's RocksDB perf
 // context, whatever level the thread set, and leave the level as they found it.
 TEST_F(StoreTest, ReadsAndWritesLeaveTheThreadsPerfContextAsItWas) {
+  // Gives the test's thread back its level, however the test ends.
+  struct RestoreLevel {
+    ~RestoreLevel() { rocksdb::SetPerfLevel(level); }
+    rocksdb::PerfLevel level = rocksdb::GetPerfLevel();
+  } restore;
   const Namespace ns = Ns("a");
   for (const rocksdb::PerfLevel level :
        {rocksdb::PerfLevel::kDisable, rocksdb::PerfLevel::kEnableCount,
@@ -104,6 +109,7 @@ TEST_F(StoreTest, ReadsAndWritesLeaveTheThreadsPerfContextAsItWas) {
     ASSERT_TRUE(batch.Put(ns, "other", "two").ok());
     ASSERT_TRUE(store_->Write(&batch).ok());
     EXPECT_EQ(Get(ns, "key"), "one");
+    ASSERT_TRUE(store_->Delete(ns, "gone").ok());
     std::vector<std::string> records;
     std::vector<Status> statuses;
     store_->GetMany(ns, {"key", "other"}, &records, &statuses);
@@ -114,7 +120,6 @@ TEST_F(StoreTest, ReadsAndWritesLeaveTheThreadsPerfContextAsItWas) {
     EXPECT_EQ(counted.get_from_memtable_count, 0u) << "at level " << int{level};
     EXPECT_EQ(counted.write_memtable_time, 0u) << "at level " << int{level};
   }
-  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount);  // RocksDB's default
 }
 
 TEST_F(StoreTest, AcceptsAKeyOfTheMaximumLengthAndRejectsALongerOne) {

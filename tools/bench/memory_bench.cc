@@ -249,9 +249,9 @@ void PrintFootprint(std::size_t entries, double bytes_per_entry, bool json) {
     return;
   }
   fmt::print(
-      "footprint: {} entries of a 16-byte key and a 100-byte value: {:.1f} bytes per entry "
+      "footprint: {} entries of a {}-byte key and a {}-byte value: {:.1f} bytes per entry "
       "beyond key and value (target: at most 64)\n",
-      entries, bytes_per_entry);
+      entries, kKeyBytes, kValueBytes, bytes_per_entry);
 }
 
 int RunMemoryBench(const MemoryFlags& flags) {
@@ -269,8 +269,8 @@ int RunMemoryBench(const MemoryFlags& flags) {
   if (!flags.json) {
     fmt::print(
         "Get hits per second of thread CPU time, summed over threads (best of {}): {} keys "
-        "of 16 bytes, 100-byte values copied out, Zipf {}\n",
-        kMemoryRounds, kKeys, kZipfSkew);
+        "of {} bytes, {}-byte values copied out, Zipf {}\n",
+        kMemoryRounds, kKeys, kKeyBytes, kValueBytes, kZipfSkew);
     fmt::print("threads    tiercache  rocksdb_lru  rocksdb_hyperclock    vs_lru  vs_hyperclock\n");
   }
   for (const int threads : flags.threads) Print(MeasureAll(c, keys, threads), flags.json);

@@ -14,7 +14,6 @@
 // counts.
 #include <fmt/format.h>
 #include <rocksdb/db.h>
-#include <rocksdb/perf_level.h>
 #include <rocksdb/write_batch.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -35,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/perf_counting.h"
 #include "storage/rocksdb_options.h"
 #include "storage/store.h"
 #include "tiercache/cache.h"
@@ -50,7 +50,7 @@ constexpr std::size_t kBatchEntries = 100;        // rocksdb_batch
 constexpr std::size_t kLoadBatchEntries = 1'000;  // filling the stores the Gets read
 constexpr std::size_t kReadKeys = 100'000;        // each Get pass reads these once
 constexpr std::size_t kMaxWrites = 300'000;       // distinct keys, enough for any Plan
-constexpr int kStoreRounds = 3;                    // the median round counts
+constexpr int kStoreRounds = 3;                   // the median round counts
 // The read passes are short (a pass of Gets takes under half a second) and, on
 // a shared machine, the noisiest: a median of more rounds steadies them.
 constexpr int kReadRounds = 9;
@@ -63,7 +63,7 @@ constexpr std::size_t kTinyL1Bytes = 64 * 1024;
 // GetMany and raw MultiGet read this many keys per call.
 constexpr std::size_t kGetManyKeys = 100;
 // The cache's calls and raw RocksDB's alternate in slices of this many keys
-// (AlternatingRates).
+// (AlternatingRates); synced Puts under power-loss in slices of Plan::synced_slice.
 constexpr std::size_t kSliceKeys = 1'000;
 
 // The lz4 figures: values a text of this size from a small vocabulary (lz4
@@ -166,9 +166,9 @@ struct StoreFigures {
   // cache's Get in slices alternating with it.
   double rocksdb_get_uncounted = 0;
   double get_store_hit_beside_uncounted = 0;
-  double l1_miss_share = 0;          // of the measured Gets, those RocksDB answered
-  double get_many_store_hit = 0;     // keys per second, kGetManyKeys at a time
-  double rocksdb_multiget = 0;       // keys per second, kGetManyKeys at a time
+  double l1_miss_share = 0;       // of the measured Gets, those RocksDB answered
+  double get_many_store_hit = 0;  // keys per second, kGetManyKeys at a time
+  double rocksdb_multiget = 0;    // keys per second, kGetManyKeys at a time
 };
 
 Status FromRocksDb(const rocksdb::Status& s, std::string_view what) {
@@ -211,14 +211,11 @@ class RawDb {
   Status Get(std::string_view key, std::string* value) {
     return FromRocksDb(db_->Get(rocksdb::ReadOptions(), data(), ToSlice(key), value), "Get");
   }
-  // Get with RocksDB's per-thread perf counting off for the call, the
-  // thread's level given back after, as the store does (storage/store.cc).
+  // Get with RocksDB's per-thread perf counting off for the call, as the
+  // store's Get has it.
   Status GetUncounted(std::string_view key, std::string* value) {
-    const rocksdb::PerfLevel level = rocksdb::GetPerfLevel();
-    if (level != rocksdb::PerfLevel::kDisable) rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
-    const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), data(), ToSlice(key), value);
-    if (level != rocksdb::PerfLevel::kDisable) rocksdb::SetPerfLevel(level);
-    return FromRocksDb(s, "Get");
+    const storage::PerfCountingOff quiet;
+    return Get(key, value);
   }
   // RocksDB's batched MultiGet of `keys`; the first failure, if any.
   Status MultiGet(const std::vector<rocksdb::Slice>& keys,
@@ -502,10 +499,10 @@ Status AlternatingGets(Cache& cache, RawDb& raw, const Data& data,
 
 // Gets of kReadKeys keys in a random order from the cache (each missing L1) and
 // from a raw RocksDB holding the same keys and values, in alternating slices,
-// for kReadRounds rounds; a first, untimed round warms both block caches. Each
-// round then does it again beside raw RocksDB's Get with its perf counting
-// off: the other side's slices read the very keys just read, so the two raw
-// Gets cannot take turns in one pass.
+// for kReadRounds rounds; a first, untimed round warms both block caches. Then
+// kReadRounds more beside raw RocksDB's Get with its perf counting off, in
+// passes of their own: the two raw Gets cannot take turns in one pass, as
+// each would read the very keys the other had just read.
 Status MeasureGets(Durability durability, const Data& data, StoreFigures* figures) {
   ScratchDir store_dir;
   ScratchDir raw_dir;
