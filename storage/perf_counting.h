@@ -5,13 +5,13 @@
 namespace tiercache::storage {
 
 // RocksDB counts what each call does in a per-thread perf context unless told
-// not to, and its default is to count. The store, which wraps its reads and
-// writes of entries in this guard, never reads the counts, and
+// not to, and its default is to count. The store never reads the counts, and
 // keeping them cost a Get from RocksDB about 950 of its 16,000 instructions
-// (callgrind), most in thread-local look-ups at every key comparison; the
-// write-behind flusher's memtable inserts, a sixth of its time (perf). This
-// turns the counting off for a call and then gives the thread back its level,
-// which on an application's thread is the application's to set.
+// (callgrind), most in thread-local look-ups at every key comparison, and the
+// write-behind flusher's memtable inserts a sixth of their time (perf). The
+// store wraps its reads and writes of entries in this guard: it turns the
+// counting off for the call, then gives the thread back its level, which on an
+// application's thread is the application's to set.
 class PerfCountingOff {
  public:
   PerfCountingOff() : level_(rocksdb::GetPerfLevel()) {
