@@ -27,51 +27,6 @@ constexpr std::size_t kKeptValueCapacity = 64 * 1024;
 // still costs RocksDB little per entry.
 constexpr std::size_t kPartBytes = 64 * 1024;
 
-// A buffered write and the head of its RocksDB key (namespace id, big-endian,
-// then the key's bytes): the id and the key's first 8 bytes as a big-endian
-// number, zero-padded, so that most comparisons while sorting are of integers.
-struct KeyOrder {
-  std::uint32_t ns;
-  std::uint64_t head;
-  const engine::BufferedWrite* write;
-
-  bool operator<(const KeyOrder& other) const {
-    if (ns != other.ns) return ns < other.ns;
-    if (head != other.head) return head < other.head;
-    return write->key < other.write->key;
-  }
-};
-
-std::uint64_t KeyHead(std::string_view key) {
-  std::uint64_t head = 0;
-  for (std::size_t i = 0; i < 8; ++i) {
-    head = head << 8 | (i < key.size() ? static_cast<unsigned char>(key[i]) : 0u);
-  }
-  return head;
-}
-
-// Puts the writes in RocksDB's key order. RocksDB's memtable inserts ascending keys
-// much faster than random ones: the nodes it passes are those it just passed,
-// and with the data family's insert hint (storage/rocksdb_options.cc) each
-// search starts where the last insert ended. For batches of 10,000 random
-// 16-byte keys the sort alone took 34 % of the instructions in RocksDB off
-// (callgrind) and doubled write-behind's throughput; the hint then added a
-// third. A batch never holds two writes of one key, so the order changes
-// nothing else.
-// Called by the flusher thread alone: its scratch vectors keep their capacity.
-void SortInKeyOrder(std::vector<engine::BufferedWrite>* writes) {
-  thread_local std::vector<KeyOrder> order;
-  thread_local std::vector<engine::BufferedWrite> sorted;
-  order.clear();
-  for (const engine::BufferedWrite& write : *writes) {
-    order.push_back({write.ns, KeyHead(write.key), &write});
-  }
-  std::sort(order.begin(), order.end());
-  sorted.clear();
-  for (const KeyOrder& o : order) sorted.push_back(*o.write);
-  writes->swap(sorted);
-}
-
 // The longest Flush waits for refreshes, whatever its deadline.
 constexpr milliseconds kMaxWait = std::chrono::hours(24 * 365 * 100);
 
@@ -333,7 +288,7 @@ Status Cache::Impl::DropNamespace(std::string_view ns) {
 // part starts where it failed.
 Status Cache::Impl::WriteBatch(std::vector<engine::BufferedWrite>* writes,
                                std::size_t* written) {
-  SortInKeyOrder(writes);
+  engine::SortInKeyOrder(writes);
   Status s = WriteInParts(*writes, std::numeric_limits<std::size_t>::max(), written);
   if (s.IsNoSpace()) s = WriteInParts(*writes, kPartBytes, written);
   return s;

@@ -19,6 +19,17 @@ struct BufferedWrite {
   bool is_delete = false;
 };
 
+// Puts the writes in the order of their RocksDB keys (storage/key_layout.h:
+// namespace id, then the key's bytes). RocksDB's memtable inserts ascending
+// keys much faster than random ones: the nodes it passes are those it just
+// passed, and with the data family's insert hint (storage/rocksdb_options.cc)
+// each search starts where the last insert ended. For batches of 10,000 random
+// 16-byte keys the sort alone took 34 % of the instructions in RocksDB off
+// (callgrind) and doubled write-behind's throughput; the hint then added a
+// third. Two writes of one key (a WriteSet hands out one) would come out in
+// either order.
+void SortInKeyOrder(std::vector<BufferedWrite>* writes);
+
 // The writes of one flush, coalesced per key: a key's last write replaces its
 // earlier ones. Keys and records are copied into one arena, their slots into
 // one array, found through an open-addressing index; all three keep their

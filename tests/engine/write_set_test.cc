@@ -2,14 +2,18 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <iterator>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "storage/key_layout.h"
 #include "tests/util/run_mode.h"
 
 namespace tiercache::engine {
@@ -161,6 +165,42 @@ TEST(WriteSetTest, MatchesAModelOfTheLastWritePerKey) {
       EXPECT_EQ(Lookup(set, write.ns, write.key), model.at({write.ns, std::string(write.key)}));
     }
     set.Clear();
+  }
+}
+
+// SortInKeyOrder against RocksDB's own order of the keys it writes (bytes
+// compared unsigned): keys sharing prefixes past the 8 and 16 bytes the sort
+// compares as numbers, keys ending in zero bytes or that are prefixes of
+// others, and several namespaces.
+TEST(SortInKeyOrderTest, PutsWritesInTheOrderOfTheirRocksDbKeys) {
+  const std::uint64_t seed = test_util::SeedFromEnvironment();
+  std::printf("seed %llu (TIERCACHE_SEED replays it)\n", static_cast<unsigned long long>(seed));
+  std::mt19937_64 rng(seed);
+  const std::string prefixes[] = {"", "session:", "user:0000000000000000:"};
+  const char bytes[] = {'\0', '\x01', 'a', 'b', '\x7f', '\x80', '\xff'};
+  const std::uint32_t namespaces[] = {0, 1, 256, 0xffffffffu};
+  for (int round = 0; round < test_util::Rounds(50); ++round) {
+    std::set<std::pair<std::uint32_t, std::string>> keys;
+    const std::size_t count = rng() % 400;
+    while (keys.size() < count) {
+      std::string key = prefixes[rng() % std::size(prefixes)];
+      for (std::size_t n = rng() % 12; n > 0; --n) key += bytes[rng() % std::size(bytes)];
+      keys.insert({namespaces[rng() % std::size(namespaces)], key});
+    }
+    std::vector<BufferedWrite> writes;
+    for (const auto& [ns, key] : keys) writes.push_back(Put(ns, key, "record"));
+    std::shuffle(writes.begin(), writes.end(), rng);
+    SortInKeyOrder(&writes);
+    ASSERT_EQ(writes.size(), keys.size());
+    std::string previous;
+    for (std::size_t i = 0; i < writes.size(); ++i) {
+      std::string data_key;
+      storage::EncodeDataKey(writes[i].ns, writes[i].key, &data_key);
+      if (i > 0) {
+        ASSERT_LT(previous, data_key) << "write " << i << " of round " << round;
+      }
+      previous = std::move(data_key);
+    }
   }
 }
 
