@@ -163,7 +163,9 @@ Status Cache::Impl::Get(std::string_view ns, std::string_view key, std::string* 
   if (!s.ok()) return s;
   Seen seen;
   const TimePoint now = Now();
-  if (id && LookupMemoryValue(*id, key, now, value, refresher_ ? &seen : nullptr)) {
+  std::optional<engine::HashedKey> hashed;
+  if (id) hashed.emplace(*id, key);
+  if (hashed && LookupMemoryValue(*hashed, now, value, refresher_ ? &seen : nullptr)) {
     if (refresher_) RefreshIfDue(*id, ns, key, seen);
     return Status::OK();
   }
@@ -171,7 +173,7 @@ Status Cache::Impl::Get(std::string_view ns, std::string_view key, std::string* 
   // loop keeps its capacity, and the read allocates nothing for it.
   Entry entry;
   entry.value = std::move(*value);
-  s = GetBelow(ns, id, key, now, &entry);
+  s = GetBelow(ns, hashed, key, now, &entry);
   *value = std::move(entry.value);
   if (!s.ok()) value->clear();  // it may hold an expired or damaged record's value
   // A namespace made since FindNamespace has no id here: its entry is new.
@@ -198,7 +200,8 @@ void Cache::Impl::GetMany(std::string_view ns, const std::vector<std::string>& k
   Seen seen;
   for (std::size_t i = 0; i < keys.size(); ++i) {
     if (!id ||
-        !LookupMemoryValue(*id, keys[i], now, &(*values)[i], refresher_ ? &seen : nullptr)) {
+        !LookupMemoryValue(engine::HashedKey(*id, keys[i]), now, &(*values)[i],
+                           refresher_ ? &seen : nullptr)) {
       missed.push_back(i);
     } else if (refresher_) {
       RefreshIfDue(*id, ns, keys[i], seen);
@@ -333,7 +336,8 @@ void Cache::Impl::ReadManyBelow(const storage::Namespace& ns, const std::vector<
     entry.value = std::move((*values)[missed[j]]);  // decoded into its capacity, as Get does
     if (s.ok()) {
       if (!now) now = Now();
-      s = Promote(ns, missed_keys[j], records[j], *now, nullptr, &entry);
+      s = Promote(ns, engine::HashedKey(ns.id, missed_keys[j]), records[j], *now, nullptr,
+                  &entry);
     }
     if (s.ok() && refresher_) RefreshIfDue(ns.id, ns.name, missed_keys[j], SeenOf(entry));
     (*values)[missed[j]] = std::move(entry.value);
@@ -381,10 +385,12 @@ Status Cache::Impl::GetEntry(std::string_view ns, std::string_view key, Entry* e
   if (s.ok()) s = FindNamespace(ns, &id);
   if (!s.ok()) return s;
   const TimePoint now = Now();
-  if (id && LookupMemory(*id, key, now, entry)) {
+  std::optional<engine::HashedKey> hashed;
+  if (id) hashed.emplace(*id, key);
+  if (hashed && LookupMemory(*hashed, now, entry)) {
     s = Status::OK();
   } else {
-    s = GetBelow(ns, id, key, now, entry);
+    s = GetBelow(ns, hashed, key, now, entry);
     if (s.ok()) entry->key = key;
   }
   if (s.ok() && refresher_ && id) RefreshIfDue(*id, ns, key, SeenOf(*entry));
@@ -399,14 +405,15 @@ Status Cache::Impl::Contains(std::string_view ns, std::string_view key) {
   if (!id) return Status::NotFound(fmt::format("{}: no such namespace", Describe(ns, key)));
   Entry entry;
   const TimePoint now = Now();
-  if (LookupMemory(*id, key, now, &entry)) return Status::OK();
-  return ReadBelow(storage::Namespace{*id, std::string(ns)}, key, now, &entry);
+  const engine::HashedKey hashed(*id, key);
+  if (LookupMemory(hashed, now, &entry)) return Status::OK();
+  return ReadBelow(storage::Namespace{*id, std::string(ns)}, hashed, now, &entry);
 }
 
-Status Cache::Impl::GetBelow(std::string_view ns, std::optional<std::uint32_t> id,
+Status Cache::Impl::GetBelow(std::string_view ns, const std::optional<engine::HashedKey>& hashed,
                              std::string_view key, TimePoint asked, Entry* entry) {
-  if (id) {
-    Status s = ReadBelow(storage::Namespace{*id, std::string(ns)}, key, asked, entry);
+  if (hashed) {
+    Status s = ReadBelow(storage::Namespace{hashed->ns, std::string(ns)}, *hashed, asked, entry);
     if (!s.IsNotFound()) return s;
   }
   if (options_.read_policy == ReadPolicy::kReadThrough) {
@@ -419,14 +426,14 @@ Status Cache::Impl::GetBelow(std::string_view ns, std::optional<std::uint32_t> i
 // (KeyLocks) keeps its copy from overwriting a newer write in L1. The
 // record is judged at the time its caller read, microseconds before; a read
 // that waits for a writer (or a loader's store) reads the time again.
-Status Cache::Impl::ReadBelow(const storage::Namespace& ns, std::string_view key,
+Status Cache::Impl::ReadBelow(const storage::Namespace& ns, const engine::HashedKey& key,
                               TimePoint asked, Entry* entry) {
   engine::CallGate::Pass pass;
   if (Status s = Enter(&pass); !s.ok()) return s;
-  if (const std::optional<engine::FillCheck> check = locks_.Watch(ns.id, key)) {
+  if (const std::optional<engine::FillCheck> check = locks_.Watch(key)) {
     return ReadAndPromote(ns, key, asked, &*check, entry, Counting::kCounted);
   }
-  auto lock = LockKey(ns.id, key);
+  auto lock = LockKey(key);
   return ReadAndPromote(ns, key, Now(), nullptr, entry, Counting::kCounted);
 }
 
@@ -434,15 +441,15 @@ Status Cache::Impl::ReadBelow(const storage::Namespace& ns, std::string_view key
 // a concurrent reader put there meanwhile is also in the write buffer or in
 // RocksDB, which hold every acknowledged write; its copy of the same version
 // stays as it is (a refill).
-Status Cache::Impl::ReadAndPromote(const storage::Namespace& ns, std::string_view key,
+Status Cache::Impl::ReadAndPromote(const storage::Namespace& ns, const engine::HashedKey& key,
                                    TimePoint now, const engine::FillCheck* check, Entry* entry,
                                    Counting counting) {
   thread_local std::string record;
   bool from_disk = false;
-  Status s = FindRecord(ns, key, &record, &from_disk);
+  Status s = FindRecord(ns, key.key, &record, &from_disk);
   if (s.ok()) s = Promote(ns, key, record, now, check, entry);
   if (counting == Counting::kCounted) CountRead(s, from_disk);
-  return Undamaged(ns, key, std::move(s));
+  return Undamaged(ns, key.key, std::move(s));
 }
 
 Status Cache::Impl::FindRecord(const storage::Namespace& ns, std::string_view key,
@@ -473,18 +480,18 @@ void Cache::Impl::CountRead(const Status& s, bool from_disk) {
   }
 }
 
-Status Cache::Impl::Promote(const storage::Namespace& ns, std::string_view key,
+Status Cache::Impl::Promote(const storage::Namespace& ns, const engine::HashedKey& key,
                             std::string_view record, TimePoint now,
                             const engine::FillCheck* check, Entry* entry) {
   storage::StoredValue stored;
   Status s = storage::DecodeRecord(record, entry, &stored);
   if (!s.ok()) return s;
   if (entry->ExpiredAt(now)) {
-    return Status::NotFound(fmt::format("{}: expired", Describe(ns.name, key)));
+    return Status::NotFound(fmt::format("{}: expired", Describe(ns.name, key.key)));
   }
   ++entry->access_count;
   entry->last_accessed = now;
-  StoreInMemory(ns.id, key, *entry, stored, /*refill=*/true, now, check);
+  StoreInMemory(key, *entry, stored, /*refill=*/true, now, check);
   return Status::OK();
 }
 
@@ -493,28 +500,29 @@ Status Cache::Impl::Promote(const storage::Namespace& ns, std::string_view key,
 // leaves again, unreachable as it is. A refill read without the key's lock
 // left nothing older behind when refused (what L1 held was its version or a
 // newer one), and must not erase what a writer may have put there since.
-void Cache::Impl::StoreInMemory(std::uint32_t ns, std::string_view key, const Entry& entry,
+void Cache::Impl::StoreInMemory(const engine::HashedKey& key, const Entry& entry,
                                 const storage::StoredValue& stored, bool refill, TimePoint now,
                                 const engine::FillCheck* check) {
   bool held = false;
   try {
-    held = InsertInMemory(ns, key, entry, stored, refill, now, check);
+    held = InsertInMemory(key, entry, stored, refill, now, check);
   } catch (const std::bad_alloc&) {
   }
-  if ((!held && check == nullptr) || !namespaces_->IsLive(ns)) {
-    memory_->Erase(ns, key, RemovalCause::kDeleted);
+  if ((!held && check == nullptr) || !namespaces_->IsLive(key.ns)) {
+    memory_->Erase(key.ns, key.key, RemovalCause::kDeleted);
   }
 }
 
 // Whether L1 took the entry (or, its check failing, had no need to).
-bool Cache::Impl::InsertInMemory(std::uint32_t ns, std::string_view key, const Entry& entry,
+bool Cache::Impl::InsertInMemory(const engine::HashedKey& key, const Entry& entry,
                                  const storage::StoredValue& stored, bool refill, TimePoint now,
                                  const engine::FillCheck* check) {
   // Before the compression, which would be wasted; L1 checks again.
   if (check != nullptr && !check->Unchanged()) return true;
   engine::TierWrite write;
-  write.ns = ns;
-  write.key = key;
+  write.ns = key.ns;
+  write.key = key.key;
+  write.hash = key.hash;
   write.value = entry.value;
   if (compress_in_memory_) {
     engine::ThreadCodec& codec = engine::CodecFor(options_);
@@ -548,17 +556,16 @@ bool Cache::Impl::InsertInMemory(std::uint32_t ns, std::string_view key, const E
   return memory_->Insert(write, now).ok();
 }
 
-bool Cache::Impl::LookupMemory(std::uint32_t ns, std::string_view key, TimePoint now,
-                               Entry* entry) {
-  if (!memory_->Lookup(ns, key, now, entry)) return false;
+bool Cache::Impl::LookupMemory(const engine::HashedKey& key, TimePoint now, Entry* entry) {
+  if (!memory_->Lookup(key, now, entry)) return false;
   return !compress_in_memory_ || engine::FromMemoryForm(&entry->value).ok();
 }
 
-bool Cache::Impl::LookupMemoryValue(std::uint32_t ns, std::string_view key, TimePoint now,
+bool Cache::Impl::LookupMemoryValue(const engine::HashedKey& key, TimePoint now,
                                     std::string* value, Seen* seen) {
   const bool hit = seen != nullptr
-                       ? memory_->LookupValue(ns, key, now, value, &seen->version, &seen->age)
-                       : memory_->LookupValue(ns, key, now, value);
+                       ? memory_->LookupValue(key, now, value, &seen->version, &seen->age)
+                       : memory_->LookupValue(key, now, value);
   if (!hit) return false;
   return !compress_in_memory_ || engine::FromMemoryForm(value).ok();
 }
@@ -697,9 +704,10 @@ bool Cache::Impl::FoundBelow(std::string_view ns, std::string_view key, const st
   std::uint32_t id = 0;
   engine::CallGate::Pass pass;
   if (!namespaces_->Find(ns, &id) || !Enter(&pass).ok()) return false;
-  auto lock = LockKey(id, key);
+  const engine::HashedKey hashed(id, key);
+  auto lock = LockKey(hashed);
   const storage::Namespace n{id, std::string(ns)};
-  if (!ReadAndPromote(n, key, Now(), nullptr, entry, Counting::kQuiet).ok()) return false;
+  if (!ReadAndPromote(n, hashed, Now(), nullptr, entry, Counting::kQuiet).ok()) return false;
   if (seal != nullptr) loads_.Seal(*seal);
   return true;
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/call_gate.h"
+#include "engine/key_hash.h"
 #include "engine/key_locks.h"
 #include "engine/memory_tier.h"
 #include "engine/memory_value.h"
@@ -98,13 +99,13 @@ class Cache::Impl {
 
   // Reads.
   // L1 missed: the write buffer, RocksDB, then (read-through) the loader.
-  // `id`: the namespace's id, absent when it does not exist (yet). `asked`:
-  // the time the caller read for its lookup in L1.
-  Status GetBelow(std::string_view ns, std::optional<std::uint32_t> id, std::string_view key,
-                  TimePoint asked, Entry* entry);
+  // `hashed`: the key in its namespace, absent when the namespace does not
+  // exist (yet). `asked`: the time the caller read for its lookup in L1.
+  Status GetBelow(std::string_view ns, const std::optional<engine::HashedKey>& hashed,
+                  std::string_view key, TimePoint asked, Entry* entry);
   // The record below L1, read without the key's lock and judged at `asked`;
   // while a writer holds the lock, read under it and judged once let in.
-  Status ReadBelow(const storage::Namespace& ns, std::string_view key, TimePoint asked,
+  Status ReadBelow(const storage::Namespace& ns, const engine::HashedKey& key, TimePoint asked,
                    Entry* entry);
   // ReadBelow of keys[i] for each i in `missed`, under the keys' locks,
   // RocksDB's part in one MultiGet; sets (*statuses)[i] and, found,
@@ -114,7 +115,7 @@ class Cache::Impl {
                      std::vector<std::string>* values);
   // FindRecord, then Promote. REQUIRES: the key's lock held, or `check` given
   // (a read without it, whose copy goes into L1 only if the check holds).
-  Status ReadAndPromote(const storage::Namespace& ns, std::string_view key, TimePoint now,
+  Status ReadAndPromote(const storage::Namespace& ns, const engine::HashedKey& key, TimePoint now,
                         const engine::FillCheck* check, Entry* entry, Counting counting);
   // The newest record of the key below L1, the write buffer's or RocksDB's
   // (*from_disk); NotFound when there is none or the buffer holds a delete.
@@ -133,8 +134,9 @@ class Cache::Impl {
   // Decodes a record found below L1 and, unless it has expired at `now`,
   // puts it in L1 as read then (subject to `check`, as for StoreInMemory).
   // NotFound when expired, Corruption when it fails its checks.
-  Status Promote(const storage::Namespace& ns, std::string_view key, std::string_view record,
-                 TimePoint now, const engine::FillCheck* check, Entry* entry);
+  Status Promote(const storage::Namespace& ns, const engine::HashedKey& key,
+                 std::string_view record, TimePoint now, const engine::FillCheck* check,
+                 Entry* entry);
   // REQUIRES: the key's lock held, or for a refill `check` given (a read
   // without the lock: the copy goes in only if it holds, TierWrite says how;
   // nullptr: no check). Puts the entry under `key` in L1 (its own
@@ -145,10 +147,10 @@ class Cache::Impl {
   // access data of the version it replaces).
   // An entry L1 cannot take must not leave an older version behind, and one of
   // a namespace dropped meanwhile must not stay where no call can reach it.
-  void StoreInMemory(std::uint32_t ns, std::string_view key, const Entry& entry,
+  void StoreInMemory(const engine::HashedKey& key, const Entry& entry,
                      const storage::StoredValue& stored, bool refill, TimePoint now,
                      const engine::FillCheck* check);
-  bool InsertInMemory(std::uint32_t ns, std::string_view key, const Entry& entry,
+  bool InsertInMemory(const engine::HashedKey& key, const Entry& entry,
                       const storage::StoredValue& stored, bool refill, TimePoint now,
                       const engine::FillCheck* check);
   // What a Get saw of the entry it returns, for refresh_after_write.
@@ -160,8 +162,8 @@ class Cache::Impl {
   // (in L1, below it, or by a load) took the time, which is last_accessed.
   static Seen SeenOf(const Entry& entry);
   // L1 lookups that undo L1's compression; `seen`, when given, is set on a hit.
-  bool LookupMemory(std::uint32_t ns, std::string_view key, TimePoint now, Entry* entry);
-  bool LookupMemoryValue(std::uint32_t ns, std::string_view key, TimePoint now,
+  bool LookupMemory(const engine::HashedKey& key, TimePoint now, Entry* entry);
+  bool LookupMemoryValue(const engine::HashedKey& key, TimePoint now,
                          std::string* value, Seen* seen = nullptr);
   // Asks the refresher for a refresh of the key, in namespace `ns` whose id is
   // `id`, when the entry a Get found is due for one. REQUIRES: refresher_ set.
@@ -218,8 +220,9 @@ class Cache::Impl {
   Status WriteKey(const storage::Namespace& ns, std::string_view key, std::string_view value,
                   const WriteOptions& write, std::optional<std::uint64_t> expected,
                   std::uint64_t* version, Counting counting);
-  Status WriteLocked(const storage::Namespace& ns, const Entry& entry, TimePoint now);
-  void Written(const storage::Namespace& ns, const Entry& entry,
+  Status WriteLocked(const storage::Namespace& ns, const engine::HashedKey& key,
+                     const Entry& entry, TimePoint now);
+  void Written(const storage::Namespace& ns, const engine::HashedKey& key, const Entry& entry,
                const storage::StoredValue& stored, TimePoint now);
   Status WriteBatch(std::vector<engine::BufferedWrite>* batch, std::size_t* written);
   Status WriteInParts(const std::vector<engine::BufferedWrite>& sorted,
@@ -239,8 +242,8 @@ class Cache::Impl {
     engine::RemovalHold hold;  // declared first: ends after the locks
     Locks locks;
   };
-  Held<engine::KeyLocks::Hold> LockKey(std::uint32_t ns, std::string_view key) {
-    return {engine::RemovalHold(options_.listener != nullptr), locks_.Lock(ns, key)};
+  Held<engine::KeyLocks::Hold> LockKey(const engine::HashedKey& key) {
+    return {engine::RemovalHold(options_.listener != nullptr), locks_.Lock(key)};
   }
   Held<std::vector<engine::KeyLocks::Hold>> LockKeys(std::uint32_t ns,
                                                      const std::vector<std::string_view>& keys) {

@@ -53,18 +53,16 @@ class KeyLocks {
     std::size_t stripe_;
   };
 
-  static std::size_t StripeOf(std::uint32_t ns, std::string_view key) {
-    return HashKey(ns, key) % kStripes;
-  }
+  static std::size_t StripeOf(const HashedKey& key) { return key.hash % kStripes; }
 
-  Hold Lock(std::uint32_t ns, std::string_view key) { return Hold(this, StripeOf(ns, key)); }
+  Hold Lock(const HashedKey& key) { return Hold(this, StripeOf(key)); }
 
   // Locks the stripes of every key, in ascending order; unlocks on
   // destruction of the returned holds.
   std::vector<Hold> LockMany(std::uint32_t ns, const std::vector<std::string_view>& keys) {
     std::vector<std::size_t> indices;
     indices.reserve(keys.size());
-    for (std::string_view key : keys) indices.push_back(StripeOf(ns, key));
+    for (std::string_view key : keys) indices.push_back(StripeOf(HashedKey(ns, key)));
     std::sort(indices.begin(), indices.end());
     indices.erase(std::unique(indices.begin(), indices.end()), indices.end());
     std::vector<Hold> holds;
@@ -75,8 +73,8 @@ class KeyLocks {
 
   // The key's stripe as a read without its lock starts from; nothing while
   // another thread holds it (the read then takes the lock).
-  std::optional<FillCheck> Watch(std::uint32_t ns, std::string_view key) const {
-    const std::atomic<std::uint32_t>& sequence = sequences_[StripeOf(ns, key)];
+  std::optional<FillCheck> Watch(const HashedKey& key) const {
+    const std::atomic<std::uint32_t>& sequence = sequences_[StripeOf(key)];
     const std::uint32_t seen = sequence.load(std::memory_order_acquire);
     if (seen % 2 != 0) return std::nullopt;
     return FillCheck{&sequence, seen};

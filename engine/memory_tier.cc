@@ -48,16 +48,17 @@ class ShardedTier final : public MemoryTier {
     }
   }
 
-  bool Lookup(std::uint32_t ns, std::string_view key, TimePoint now, Entry* out) override {
-    return Call(ns, key, [&](TierShard<Policy>& s, std::uint64_t hash, Removals r) {
-      return s.Lookup(ns, key, hash, ToMillis(now), out, r);
-    });
+  bool Lookup(const HashedKey& key, TimePoint now, Entry* out) override {
+    TierShard<Policy>& shard = ShardOf(key.hash);
+    return Notify(
+        [&](Removals r) { return shard.Lookup(key.ns, key.key, key.hash, ToMillis(now), out, r); });
   }
 
-  bool LookupValue(std::uint32_t ns, std::string_view key, TimePoint now, std::string* value,
+  bool LookupValue(const HashedKey& key, TimePoint now, std::string* value,
                    std::uint64_t* version, std::chrono::milliseconds* age) override {
-    return Call(ns, key, [&](TierShard<Policy>& s, std::uint64_t hash, Removals r) {
-      return s.LookupValue(ns, key, hash, ToMillis(now), value, version, age, r);
+    TierShard<Policy>& shard = ShardOf(key.hash);
+    return Notify([&](Removals r) {
+      return shard.LookupValue(key.ns, key.key, key.hash, ToMillis(now), value, version, age, r);
     });
   }
 
@@ -148,7 +149,7 @@ Status ShardedTier<Policy>::Insert(const TierWrite& w, TimePoint now) {
   if (w.key.size() > kMaxKeyLength) {
     return Status::InvalidArgument(fmt::format("a key of {} bytes is too long", w.key.size()));
   }
-  const std::uint64_t hash = HashKey(w.ns, w.key);
+  const std::uint64_t hash = w.hash ? *w.hash : HashKey(w.ns, w.key);
   TierShard<Policy>& shard = ShardOf(hash);
   const std::uint64_t now_ms = ToMillis(now);
   const std::uint64_t expires = ExpiryOf(w, now_ms);

@@ -12,6 +12,7 @@
 
 #include "engine/adaptive_policy.h"
 #include "engine/fill_check.h"
+#include "engine/key_hash.h"
 #include "engine/lfu_policy.h"
 #include "tiercache/clock.h"
 #include "tiercache/entry.h"
@@ -56,6 +57,8 @@ struct TierStats {
 struct TierWrite {
   std::uint32_t ns = 0;
   std::string_view key;
+  // HashKey(ns, key), when the caller has it: Insert then does not hash again.
+  std::optional<std::uint64_t> hash;
   std::string_view value;
   std::uint64_t version = 0;
   std::optional<TimePoint> created_at;  // absent: now
@@ -114,13 +117,20 @@ class MemoryTier {
 
   // Copies the entry out and counts a hit (last_accessed, access_count);
   // false on a miss. An expired entry is a miss.
-  virtual bool Lookup(std::uint32_t ns, std::string_view key, TimePoint now, Entry* out) = 0;
+  virtual bool Lookup(const HashedKey& key, TimePoint now, Entry* out) = 0;
+  bool Lookup(std::uint32_t ns, std::string_view key, TimePoint now, Entry* out) {
+    return Lookup(HashedKey(ns, key), now, out);
+  }
   // The fast path: the value (unless `value` is null), and the version and
   // the time since it was written (0 for a time ahead of the clock) when
   // asked, only.
-  virtual bool LookupValue(std::uint32_t ns, std::string_view key, TimePoint now,
-                           std::string* value, std::uint64_t* version = nullptr,
+  virtual bool LookupValue(const HashedKey& key, TimePoint now, std::string* value,
+                           std::uint64_t* version = nullptr,
                            std::chrono::milliseconds* age = nullptr) = 0;
+  bool LookupValue(std::uint32_t ns, std::string_view key, TimePoint now, std::string* value,
+                   std::uint64_t* version = nullptr, std::chrono::milliseconds* age = nullptr) {
+    return LookupValue(HashedKey(ns, key), now, value, version, age);
+  }
 
   // Adds or replaces an entry, evicting as needed. InvalidArgument when the
   // entry alone exceeds a shard's share of the budget; Busy when the shard is

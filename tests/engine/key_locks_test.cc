@@ -17,7 +17,9 @@ namespace {
 std::string KeyOnAnotherStripe(std::string_view key) {
   for (int i = 0;; ++i) {
     std::string other = "other" + std::to_string(i);
-    if (KeyLocks::StripeOf(1, other) != KeyLocks::StripeOf(1, key)) return other;
+    if (KeyLocks::StripeOf(HashedKey(1, other)) != KeyLocks::StripeOf(HashedKey(1, key))) {
+      return other;
+    }
   }
 }
 
@@ -28,30 +30,30 @@ class KeyLocksTest : public ::testing::Test {
 };
 
 TEST_F(KeyLocksTest, AFreeStripeGivesACheckThatHoldsUntilTheStripeIsTaken) {
-  const std::optional<FillCheck> check = locks_->Watch(1, "k");
+  const std::optional<FillCheck> check = locks_->Watch(HashedKey(1, "k"));
   ASSERT_TRUE(check.has_value());
   EXPECT_TRUE(check->Unchanged());
   {
-    KeyLocks::Hold hold = locks_->Lock(1, "k");
+    KeyLocks::Hold hold = locks_->Lock(HashedKey(1, "k"));
     EXPECT_FALSE(check->Unchanged());
   }
   EXPECT_FALSE(check->Unchanged());
-  const std::optional<FillCheck> after = locks_->Watch(1, "k");
+  const std::optional<FillCheck> after = locks_->Watch(HashedKey(1, "k"));
   ASSERT_TRUE(after.has_value());
   EXPECT_TRUE(after->Unchanged());
 }
 
 TEST_F(KeyLocksTest, AHeldStripeGivesNoCheck) {
-  KeyLocks::Hold hold = locks_->Lock(1, "k");
-  EXPECT_FALSE(locks_->Watch(1, "k").has_value());
-  EXPECT_TRUE(locks_->Watch(1, KeyOnAnotherStripe("k")).has_value());
+  KeyLocks::Hold hold = locks_->Lock(HashedKey(1, "k"));
+  EXPECT_FALSE(locks_->Watch(HashedKey(1, "k")).has_value());
+  EXPECT_TRUE(locks_->Watch(HashedKey(1, KeyOnAnotherStripe("k"))).has_value());
 }
 
 TEST_F(KeyLocksTest, AHoldOfAnotherStripeLeavesACheckAlone) {
-  const std::optional<FillCheck> check = locks_->Watch(1, "k");
+  const std::optional<FillCheck> check = locks_->Watch(HashedKey(1, "k"));
   ASSERT_TRUE(check.has_value());
   {
-    KeyLocks::Hold hold = locks_->Lock(1, KeyOnAnotherStripe("k"));
+    KeyLocks::Hold hold = locks_->Lock(HashedKey(1, KeyOnAnotherStripe("k")));
   }
   EXPECT_TRUE(check->Unchanged());
 }
@@ -61,20 +63,22 @@ TEST_F(KeyLocksTest, AHoldOfAnotherStripeLeavesACheckAlone) {
 TEST_F(KeyLocksTest, LockManyHoldsEveryKeysStripeUntilReleased) {
   std::string first = "k";
   std::string second = KeyOnAnotherStripe("k");
-  if (KeyLocks::StripeOf(1, first) > KeyLocks::StripeOf(1, second)) std::swap(first, second);
-  const std::optional<FillCheck> check = locks_->Watch(1, first);
+  if (KeyLocks::StripeOf(HashedKey(1, first)) > KeyLocks::StripeOf(HashedKey(1, second))) {
+    std::swap(first, second);
+  }
+  const std::optional<FillCheck> check = locks_->Watch(HashedKey(1, first));
   ASSERT_TRUE(check.has_value());
   {
     std::vector<KeyLocks::Hold> holds = locks_->LockMany(1, {second, first, second});
     EXPECT_EQ(holds.size(), 2u);
-    EXPECT_FALSE(locks_->Watch(1, first).has_value());
-    EXPECT_FALSE(locks_->Watch(1, second).has_value());
+    EXPECT_FALSE(locks_->Watch(HashedKey(1, first)).has_value());
+    EXPECT_FALSE(locks_->Watch(HashedKey(1, second)).has_value());
     KeyLocks::Hold moved = std::move(holds.front());
     holds.clear();
-    EXPECT_FALSE(locks_->Watch(1, first).has_value());
-    EXPECT_TRUE(locks_->Watch(1, second).has_value());
+    EXPECT_FALSE(locks_->Watch(HashedKey(1, first)).has_value());
+    EXPECT_TRUE(locks_->Watch(HashedKey(1, second)).has_value());
   }
-  EXPECT_TRUE(locks_->Watch(1, first).has_value());
+  EXPECT_TRUE(locks_->Watch(HashedKey(1, first)).has_value());
   EXPECT_FALSE(check->Unchanged());
 }
 

@@ -262,6 +262,28 @@ TEST_P(MemoryTierTest, NamespacesKeepEqualKeysApart) {
   EXPECT_EQ(tier_->Stats().entries, 20u);
 }
 
+// A caller that hashed the key once hands the hash to Insert and the key to
+// the lookups: each finds the entry the other placed, in any shard.
+TEST_P(MemoryTierTest, AKeyHashedOnceIsFoundByEveryLookup) {
+  Make(100, 1 << 20, 8);
+  for (int i = 0; i < 50; ++i) {
+    const std::string key = "key" + std::to_string(i);
+    const HashedKey hashed(7, key);
+    TierWrite w;
+    w.ns = 7;
+    w.hash = hashed.hash;
+    ASSERT_TRUE(Put(key, std::to_string(i), w).ok());
+    std::string value;
+    ASSERT_TRUE(tier_->LookupValue(7, key, clock_->Now(), &value)) << key;
+    EXPECT_EQ(value, std::to_string(i));
+    Entry entry;
+    ASSERT_TRUE(tier_->Lookup(hashed, clock_->Now(), &entry)) << key;
+    EXPECT_EQ(entry.value, std::to_string(i));
+    EXPECT_TRUE(tier_->Erase(7, key, RemovalCause::kDeleted)) << key;
+  }
+  EXPECT_EQ(tier_->Stats().entries, 0u);
+}
+
 TEST_P(MemoryTierTest, LookupCopiesEveryFieldAndCountsAccesses) {
   Make(10);
   const std::map<std::string, std::string> metadata{{"type", "json"}, {"etag", "x1"}};
