@@ -267,6 +267,10 @@ class Cache::Impl {
   const SystemClock* const system_clock_;
   const bool compress_in_memory_;
   std::unique_ptr<storage::Store> store_;
+  // The flusher's batch, kept from one flush to the next: its buffer keeps
+  // the capacity a flush grew it to, where a new batch each flush copied
+  // itself at each doubling. Used by the flusher thread alone (WriteInParts).
+  std::optional<storage::StoreBatch> flush_batch_;
   std::unique_ptr<engine::MemoryTier> memory_;
   std::unique_ptr<engine::NamespaceTable> namespaces_;
   std::unique_ptr<engine::VersionSource> versions_;

@@ -306,7 +306,9 @@ Status Cache::Impl::WriteBatch(std::vector<engine::BufferedWrite>* writes,
 Status Cache::Impl::WriteInParts(const std::vector<engine::BufferedWrite>& sorted,
                                  std::size_t part_bytes, std::size_t* written) {
   *written = 0;
-  storage::StoreBatch batch = store_->NewBatch();
+  if (!flush_batch_) flush_batch_.emplace(store_->NewBatch());
+  storage::StoreBatch& batch = *flush_batch_;
+  if (batch.Count() != 0) batch.Clear();  // a failed part's writes
   storage::Namespace ns{0, {}};
   bool live = false;
   for (std::size_t i = 0; i < sorted.size(); ++i) {

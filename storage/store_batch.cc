@@ -20,6 +20,11 @@ namespace {
 // two lengths, each at most a 5-byte varint.
 constexpr std::size_t kEntryOverheadBytes = 1 + 3 * 5;
 
+// Clear keeps a buffer up to this size, or up to kBufferReleaseRatio times
+// what the batch held.
+constexpr std::size_t kKeptBufferBytes = 64 * 1024;
+constexpr std::size_t kBufferReleaseRatio = 8;
+
 // Checks the key, runs `add` (which appends to the RocksDB batch), and turns
 // its failures and exceptions into a Status.
 template <typename Fn>
@@ -120,7 +125,16 @@ std::size_t StoreBatch::Count() const { return batch_->Count(); }
 std::size_t StoreBatch::ApproximateBytes() const { return batch_->GetDataSize(); }
 
 void StoreBatch::Clear() {
-  batch_->Clear();
+  const std::string& rep = batch_->Data();
+  if (rep.capacity() > kKeptBufferBytes && rep.capacity() > kBufferReleaseRatio * rep.size()) {
+    try {
+      batch_ = std::make_unique<rocksdb::WriteBatch>();
+    } catch (const std::bad_alloc&) {
+      batch_->Clear();  // kept, then
+    }
+  } else {
+    batch_->Clear();
+  }
   namespace_ids_.clear();
 }
 

@@ -9,10 +9,12 @@
 #include <chrono>
 #include <map>
 #include <random>
+#include <string>
 #include <thread>
 
 #include "storage/fault_file_system.h"
 #include "storage/record_format.h"
+#include "tests/storage/allocation_tracker.h"
 #include "tests/util/run_mode.h"
 #include "tests/util/temp_dir.h"
 #include "tiercache/options.h"
@@ -262,6 +264,37 @@ TEST_F(StoreTest, ClearedBatchWritesNothing) {
   batch.Clear();
   ASSERT_TRUE(store_->Write(&batch).ok());
   EXPECT_EQ(Get(ns, "k"), "<NotFound>");
+}
+
+// A batch reused for writes like its last allocates nothing (write-behind's
+// flusher reuses one); one that held a burst gives its buffer back once it is
+// used for far less.
+TEST_F(StoreTest, AClearedBatchKeepsItsBufferForALikeUseButNotABurstsBuffer) {
+  const Namespace ns = Ns("a");
+  const std::string record(1000, 'r');
+  auto fill = [&](StoreBatch* batch, int writes) {
+    for (int i = 0; i < writes; ++i) {
+      ASSERT_TRUE(batch->Put(ns, "key" + std::to_string(i), record).ok());
+    }
+  };
+  StoreBatch batch = store_->NewBatch();
+  fill(&batch, 1000);
+  batch.Clear();
+  {
+    AllocationTracker tracker;
+    fill(&batch, 1000);
+    EXPECT_EQ(tracker.largest(), 0u);
+  }
+  batch.Clear();
+  fill(&batch, 10);
+  batch.Clear();
+  AllocationTracker tracker;
+  fill(&batch, 10);
+  EXPECT_GT(tracker.largest(), 0u);       // the burst's buffer was given back
+  EXPECT_LT(tracker.largest(), 100'000u);  // and a small one grown for this use
+  ASSERT_TRUE(store_->Write(&batch).ok());
+  EXPECT_EQ(Get(ns, "key9"), record);
+  EXPECT_EQ(Get(ns, "key10"), "<NotFound>");
 }
 
 // ---------------------------------------------------------------------------
