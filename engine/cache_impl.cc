@@ -166,7 +166,7 @@ Status Cache::Impl::Get(std::string_view ns, std::string_view key, std::string* 
   std::optional<engine::HashedKey> hashed;
   if (id) hashed.emplace(*id, key);
   if (hashed && LookupMemoryValue(*hashed, now, value, refresher_ ? &seen : nullptr)) {
-    if (refresher_) RefreshIfDue(*id, ns, key, seen);
+    if (refresher_) RefreshIfDue(*hashed, ns, seen);
     return Status::OK();
   }
   // The value is decoded into the caller's string: a caller that reads in a
@@ -177,7 +177,7 @@ Status Cache::Impl::Get(std::string_view ns, std::string_view key, std::string* 
   *value = std::move(entry.value);
   if (!s.ok()) value->clear();  // it may hold an expired or damaged record's value
   // A namespace made since FindNamespace has no id here: its entry is new.
-  if (s.ok() && refresher_ && id) RefreshIfDue(*id, ns, key, SeenOf(entry));
+  if (s.ok() && refresher_ && hashed) RefreshIfDue(*hashed, ns, SeenOf(entry));
   return s;
 }
 
@@ -199,12 +199,15 @@ void Cache::Impl::GetMany(std::string_view ns, const std::vector<std::string>& k
   const TimePoint now = Now();
   Seen seen;
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    if (!id ||
-        !LookupMemoryValue(engine::HashedKey(*id, keys[i]), now, &(*values)[i],
-                           refresher_ ? &seen : nullptr)) {
+    if (!id) {
+      missed.push_back(i);
+      continue;
+    }
+    const engine::HashedKey key(*id, keys[i]);
+    if (!LookupMemoryValue(key, now, &(*values)[i], refresher_ ? &seen : nullptr)) {
       missed.push_back(i);
     } else if (refresher_) {
-      RefreshIfDue(*id, ns, keys[i], seen);
+      RefreshIfDue(key, ns, seen);
     }
   }
   if (id && !missed.empty()) {
@@ -334,12 +337,12 @@ void Cache::Impl::ReadManyBelow(const storage::Namespace& ns, const std::vector<
     Status s = std::move(found[j]);
     Entry entry;
     entry.value = std::move((*values)[missed[j]]);  // decoded into its capacity, as Get does
+    const engine::HashedKey key(ns.id, missed_keys[j]);
     if (s.ok()) {
       if (!now) now = Now();
-      s = Promote(ns, engine::HashedKey(ns.id, missed_keys[j]), records[j], *now, nullptr,
-                  &entry);
+      s = Promote(ns, key, records[j], *now, nullptr, &entry);
     }
-    if (s.ok() && refresher_) RefreshIfDue(ns.id, ns.name, missed_keys[j], SeenOf(entry));
+    if (s.ok() && refresher_) RefreshIfDue(key, ns.name, SeenOf(entry));
     (*values)[missed[j]] = std::move(entry.value);
     if (!s.ok()) (*values)[missed[j]].clear();  // it may hold an expired or damaged record's value
     CountRead(s, from_disk[j]);
@@ -393,7 +396,7 @@ Status Cache::Impl::GetEntry(std::string_view ns, std::string_view key, Entry* e
     s = GetBelow(ns, hashed, key, now, entry);
     if (s.ok()) entry->key = key;
   }
-  if (s.ok() && refresher_ && id) RefreshIfDue(*id, ns, key, SeenOf(*entry));
+  if (s.ok() && refresher_ && hashed) RefreshIfDue(*hashed, ns, SeenOf(*entry));
   return s;
 }
 
@@ -592,9 +595,9 @@ Cache::Impl::Seen Cache::Impl::SeenOf(const Entry& entry) {
   return {entry.version, std::max(age, milliseconds(0))};
 }
 
-void Cache::Impl::AskRefresh(std::uint32_t id, std::string_view ns, std::string_view key,
+void Cache::Impl::AskRefresh(const engine::HashedKey& key, std::string_view ns,
                              std::uint64_t version) {
-  refresher_->Request(engine::HashKey(id, key), ns, key, version);
+  refresher_->Request(key.hash, ns, key.key, version);
 }
 
 // A refresh is a load the Get that asked for it does not wait for: a Get that
@@ -747,23 +750,22 @@ Status Cache::Impl::StoreLoaded(std::string_view ns, std::string_view key,
 // L1 the record's checksummed header has the version: the entry is neither
 // decoded nor promoted, since the caller is about to replace it. Quiet, it
 // reads below only (L1 counts its lookups, and is never newer).
-Status Cache::Impl::CurrentVersion(const storage::Namespace& ns, std::string_view key,
+Status Cache::Impl::CurrentVersion(const storage::Namespace& ns, const engine::HashedKey& key,
                                    Counting counting, std::uint64_t* version) {
   *version = 0;
-  if (counting == Counting::kCounted &&
-      memory_->LookupValue(ns.id, key, Now(), nullptr, version)) {
+  if (counting == Counting::kCounted && memory_->LookupValue(key, Now(), nullptr, version)) {
     return Status::OK();
   }
   thread_local std::string record;
   bool from_disk = false;
-  Status s = FindRecord(ns, key, &record, &from_disk);
+  Status s = FindRecord(ns, key.key, &record, &from_disk);
   storage::RecordHeader header;
   if (s.ok()) s = storage::VerifyRecord(record, &header);
   if (s.ok() && header.expires_at && *header.expires_at <= Now()) {
     s = Status::NotFound("expired");  // counted as a Get counts it: a miss
   }
   if (counting == Counting::kCounted) CountRead(s, from_disk);
-  s = Undamaged(ns, key, std::move(s));
+  s = Undamaged(ns, key.key, std::move(s));
   if (s.IsNotFound()) return Status::OK();
   if (!s.ok()) return s;
   *version = header.version;

@@ -165,18 +165,16 @@ class Cache::Impl {
   bool LookupMemory(const engine::HashedKey& key, TimePoint now, Entry* entry);
   bool LookupMemoryValue(const engine::HashedKey& key, TimePoint now,
                          std::string* value, Seen* seen = nullptr);
-  // Asks the refresher for a refresh of the key, in namespace `ns` whose id is
-  // `id`, when the entry a Get found is due for one. REQUIRES: refresher_ set.
+  // Asks the refresher for a refresh of the key, in namespace `ns`, when the
+  // entry a Get found is due for one. REQUIRES: refresher_ set.
   // Inline: most Gets find their entry not due, and should pay no call.
-  void RefreshIfDue(std::uint32_t id, std::string_view ns, std::string_view key,
-                    const Seen& seen) {
+  void RefreshIfDue(const engine::HashedKey& key, std::string_view ns, const Seen& seen) {
     // Version 0: a loaded value the cache could not keep, so nothing to refresh.
     if (seen.version != 0 && seen.age >= options_.refresh_after_write) {
-      AskRefresh(id, ns, key, seen.version);
+      AskRefresh(key, ns, seen.version);
     }
   }
-  void AskRefresh(std::uint32_t id, std::string_view ns, std::string_view key,
-                  std::uint64_t version);
+  void AskRefresh(const engine::HashedKey& key, std::string_view ns, std::uint64_t version);
   // The refresher's work: the loader reads the key again, and its answer is
   // settled as a load's is, against the version the Get found. kFailed when
   // the loader answered an error or a value the cache could not keep.
@@ -211,8 +209,8 @@ class Cache::Impl {
                   Entry* entry);
   Status StoreLoaded(std::string_view ns, std::string_view key, const std::string& flight,
                      std::uint64_t expected, LoadedValue loaded, Entry* entry);
-  Status CurrentVersion(const storage::Namespace& ns, std::string_view key, Counting counting,
-                        std::uint64_t* version);
+  Status CurrentVersion(const storage::Namespace& ns, const engine::HashedKey& key,
+                        Counting counting, std::uint64_t* version);
 
   // Writes.
   Status MakeEntry(std::string_view key, std::string_view value, const WriteOptions& write,
@@ -268,8 +266,9 @@ class Cache::Impl {
   const bool compress_in_memory_;
   std::unique_ptr<storage::Store> store_;
   // The flusher's batch, kept from one flush to the next: its buffer keeps
-  // the capacity a flush grew it to, where a new batch each flush copied
-  // itself at each doubling. Used by the flusher thread alone (WriteInParts).
+  // the capacity a flush grew it to (up to StoreBatch::Clear's 8 MiB), where
+  // a new batch each flush copied itself at each doubling. Used by the
+  // flusher thread alone (WriteInParts); reset by Close before the store.
   std::optional<storage::StoreBatch> flush_batch_;
   std::unique_ptr<engine::MemoryTier> memory_;
   std::unique_ptr<engine::NamespaceTable> namespaces_;

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "engine/cache_impl.h"
+#include "engine/key_hash.h"
+#include "engine/write_set.h"
 #include "storage/record_format.h"
 
 namespace tiercache {
@@ -107,7 +109,7 @@ Status Cache::Impl::WriteKey(const storage::Namespace& ns, std::string_view key,
   Status s;
   if (expected) {
     std::uint64_t current = 0;
-    s = CurrentVersion(ns, key, counting, &current);
+    s = CurrentVersion(ns, hashed, counting, &current);
     if (!s.ok()) return s;
     if (current != *expected) {
       return Status::Conflict(fmt::format("{} is at version {}, not the expected {}",
@@ -267,9 +269,10 @@ void Cache::Impl::DeleteIfAt(std::string_view ns, std::string_view key, std::uin
   std::uint32_t id = 0;
   if (!Enter(&pass).ok() || !namespaces_->Find(ns, &id)) return;
   const storage::Namespace n{id, std::string(ns)};
-  auto lock = LockKey(engine::HashedKey(n.id, key));
+  const engine::HashedKey hashed(id, key);
+  auto lock = LockKey(hashed);
   std::uint64_t current = 0;
-  if (CurrentVersion(n, key, Counting::kQuiet, &current).ok() && current == version) {
+  if (CurrentVersion(n, hashed, Counting::kQuiet, &current).ok() && current == version) {
     static_cast<void>(DeleteLocked(n, key));
   }
 }
@@ -308,7 +311,7 @@ Status Cache::Impl::WriteInParts(const std::vector<engine::BufferedWrite>& sorte
   *written = 0;
   if (!flush_batch_) flush_batch_.emplace(store_->NewBatch());
   storage::StoreBatch& batch = *flush_batch_;
-  if (batch.Count() != 0) batch.Clear();  // a failed part's writes
+  batch.Clear();  // a failed part's writes stay until here
   storage::Namespace ns{0, {}};
   bool live = false;
   for (std::size_t i = 0; i < sorted.size(); ++i) {
@@ -331,7 +334,8 @@ Status Cache::Impl::WriteInParts(const std::vector<engine::BufferedWrite>& sorte
   return s;
 }
 
-// Writes the batch to the store, unless it is empty, and clears it.
+// Writes the batch to the store, unless it is empty, and clears it; a batch
+// that failed keeps its writes.
 Status Cache::Impl::WritePart(storage::StoreBatch* batch) {
   if (batch->Count() == 0) return Status::OK();
   std::size_t written = 0;
@@ -380,6 +384,7 @@ Status Cache::Impl::Close(milliseconds deadline, std::vector<NamespacedKey>* unw
       }
     }
   }
+  flush_batch_.reset();
   store_.reset();
   return s;
 }

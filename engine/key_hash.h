@@ -17,17 +17,17 @@ inline std::uint64_t HashKey(std::uint32_t ns, std::string_view key) {
   return XXH3_64bits_withSeed(key.data(), key.size(), ns);
 }
 
-// A key in its namespace and its HashKey, hashed once for a call that hands
+// A key in its namespace and its HashKey, hashed once by a call that hands
 // the key to each structure placed by the hash: the key locks' stripes, L1's
-// shards and their tables. A Get that misses L1 hashed its key three times
-// before it had this.
+// shards and their tables, the refresher's queue. A view: the key's bytes
+// must outlive it.
 struct HashedKey {
-  HashedKey(std::uint32_t ns_id, std::string_view key_bytes)
+  explicit HashedKey(std::uint32_t ns_id, std::string_view key_bytes)
       : ns(ns_id), key(key_bytes), hash(HashKey(ns_id, key_bytes)) {}
 
-  std::uint32_t ns;
-  std::string_view key;
-  std::uint64_t hash;
+  const std::uint32_t ns;
+  const std::string_view key;
+  const std::uint64_t hash;
 };
 
 }  // namespace tiercache::engine

@@ -52,17 +52,17 @@ std::uint64_t KeyHead(std::string_view key, std::size_t from) {
 
 }  // namespace
 
-// The scratch vectors are the thread's and keep their capacity: the flusher
-// sorts every batch.
+// The scratch vectors are the thread's (the flusher sorts every batch): they
+// keep their capacity as a WriteSet's containers do, and give a burst's back.
 void SortInKeyOrder(std::vector<BufferedWrite>* writes) {
   thread_local std::vector<KeyOrder> order;
   thread_local std::vector<BufferedWrite> sorted;
-  order.clear();
+  ClearOrRelease(&order, kMinIndexBuckets);
   for (const BufferedWrite& write : *writes) {
     order.push_back({write.ns, KeyHead(write.key, 0), KeyHead(write.key, 8), &write});
   }
   std::sort(order.begin(), order.end());
-  sorted.clear();
+  ClearOrRelease(&sorted, kMinIndexBuckets);
   for (const KeyOrder& o : order) sorted.push_back(*o.write);
   writes->swap(sorted);
 }

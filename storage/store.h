@@ -135,9 +135,9 @@ class StoreBatch {
 
   std::size_t Count() const;
   std::size_t ApproximateBytes() const;
-  // Empties the batch for its next use, keeping its buffer, so that a batch
-  // filled again to its last size allocates nothing; a buffer more than eight
-  // times what the batch held (a burst's) is given back.
+  // Empties the batch for its next use, keeping its buffer up to 8 MiB, so
+  // that a batch filled again to its last size allocates nothing; a larger
+  // buffer (a burst's) is given back.
   void Clear();
 
  private:

@@ -20,10 +20,8 @@ namespace {
 // two lengths, each at most a 5-byte varint.
 constexpr std::size_t kEntryOverheadBytes = 1 + 3 * 5;
 
-// Clear keeps a buffer up to this size, or up to kBufferReleaseRatio times
-// what the batch held.
-constexpr std::size_t kKeptBufferBytes = 64 * 1024;
-constexpr std::size_t kBufferReleaseRatio = 8;
+// Clear keeps a buffer up to this size for the batch's next use.
+constexpr std::size_t kKeptBufferBytes = 8 * 1024 * 1024;
 
 // Checks the key, runs `add` (which appends to the RocksDB batch), and turns
 // its failures and exceptions into a Status.
@@ -125,8 +123,7 @@ std::size_t StoreBatch::Count() const { return batch_->Count(); }
 std::size_t StoreBatch::ApproximateBytes() const { return batch_->GetDataSize(); }
 
 void StoreBatch::Clear() {
-  const std::string& rep = batch_->Data();
-  if (rep.capacity() > kKeptBufferBytes && rep.capacity() > kBufferReleaseRatio * rep.size()) {
+  if (batch_->Data().capacity() > kKeptBufferBytes) {
     try {
       batch_ = std::make_unique<rocksdb::WriteBatch>();
     } catch (const std::bad_alloc&) {

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "engine/key_hash.h"
+
 namespace tiercache::engine {
 namespace {
 

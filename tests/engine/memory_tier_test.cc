@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/key_hash.h"
 #include "engine/metadata_codec.h"
 
 namespace tiercache::engine {
