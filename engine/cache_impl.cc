@@ -512,7 +512,7 @@ void Cache::Impl::StoreInMemory(const engine::HashedKey& key, const Entry& entry
   } catch (const std::bad_alloc&) {
   }
   if ((!held && check == nullptr) || !namespaces_->IsLive(key.ns)) {
-    memory_->Erase(key.ns, key.key, RemovalCause::kDeleted);
+    memory_->Erase(key, RemovalCause::kDeleted);
   }
 }
 

@@ -227,7 +227,7 @@ class Cache::Impl {
                       std::size_t part_bytes, std::size_t* written);
   Status WritePart(storage::StoreBatch* batch);
   // REQUIRES: the key's lock held.
-  Status DeleteLocked(const storage::Namespace& ns, std::string_view key);
+  Status DeleteLocked(const storage::Namespace& ns, const engine::HashedKey& key);
   // Deletes the key if it is still at `version`.
   void DeleteIfAt(std::string_view ns, std::string_view key, std::uint64_t version);
   Status PutManyAtomically(const storage::Namespace& ns, const std::vector<KeyValue>& pairs,

@@ -147,7 +147,7 @@ Status Cache::Impl::WriteLocked(const storage::Namespace& ns, const engine::Hash
     if (s.ok()) counters_.disk_writes.fetch_add(1, std::memory_order_relaxed);
     // RocksDB may have taken the write before failing (an allocation refused
     // on the way back): no older copy stays in L1 above it.
-    if (!s.ok()) memory_->Erase(ns.id, entry.key, RemovalCause::kDeleted);
+    if (!s.ok()) memory_->Erase(key, RemovalCause::kDeleted);
   }
   if (!s.ok()) return s;
   if (options_.write_policy == WritePolicy::kWriteThrough) now = Now();  // for L1's insert
@@ -162,7 +162,7 @@ Status Cache::Impl::WriteLocked(const storage::Namespace& ns, const engine::Hash
 void Cache::Impl::Written(const storage::Namespace& ns, const engine::HashedKey& key,
                           const Entry& entry, const storage::StoredValue& stored, TimePoint now) {
   if (options_.write_policy == WritePolicy::kWriteAround) {
-    memory_->Erase(key.ns, key.key, RemovalCause::kReplaced);  // by a version L1 does not take
+    memory_->Erase(key, RemovalCause::kReplaced);  // by a version L1 does not take
   } else {
     StoreInMemory(key, entry, stored, /*refill=*/false, now, nullptr);
   }
@@ -245,21 +245,22 @@ Status Cache::Impl::Delete(std::string_view ns, std::string_view key) {
   if (options_.negative_ttl.count() > 0) negatives_.Erase(engine::FlightKey(ns, key));
   if (!id) return Status::OK();
   const storage::Namespace n{*id, std::string(ns)};
-  auto lock = LockKey(engine::HashedKey(n.id, key));
-  return DeleteLocked(n, key);
+  const engine::HashedKey hashed(n.id, key);
+  auto lock = LockKey(hashed);
+  return DeleteLocked(n, hashed);
 }
 
-Status Cache::Impl::DeleteLocked(const storage::Namespace& ns, std::string_view key) {
+Status Cache::Impl::DeleteLocked(const storage::Namespace& ns, const engine::HashedKey& key) {
   Status s;
   if (write_behind_) {
     TimePoint now = Now();
-    s = write_behind_->Add(engine::BufferedWrite{ns.id, key, {}, true}, &now);
+    s = write_behind_->Add(engine::BufferedWrite{key.ns, key.key, {}, true}, &now);
   } else {
-    s = store_->Delete(ns, key);
+    s = store_->Delete(ns, key.key);
     if (s.ok()) counters_.disk_writes.fetch_add(1, std::memory_order_relaxed);
   }
   // A store that failed may have taken the delete first.
-  if (s.ok() || !write_behind_) memory_->Erase(ns.id, key, RemovalCause::kDeleted);
+  if (s.ok() || !write_behind_) memory_->Erase(key, RemovalCause::kDeleted);
   return s;
 }
 
@@ -273,7 +274,7 @@ void Cache::Impl::DeleteIfAt(std::string_view ns, std::string_view key, std::uin
   auto lock = LockKey(hashed);
   std::uint64_t current = 0;
   if (CurrentVersion(n, hashed, Counting::kQuiet, &current).ok() && current == version) {
-    static_cast<void>(DeleteLocked(n, key));
+    static_cast<void>(DeleteLocked(n, hashed));
   }
 }
 

@@ -49,31 +49,31 @@ class ShardedTier final : public MemoryTier {
   }
 
   bool Lookup(const HashedKey& key, TimePoint now, Entry* out) override {
-    TierShard<Policy>& shard = ShardOf(key.hash);
-    return Notify(
-        [&](Removals r) { return shard.Lookup(key.ns, key.key, key.hash, ToMillis(now), out, r); });
+    return Call(key, [&](TierShard<Policy>& s, Removals r) {
+      return s.Lookup(key.ns, key.key, key.hash, ToMillis(now), out, r);
+    });
   }
 
   bool LookupValue(const HashedKey& key, TimePoint now, std::string* value,
                    std::uint64_t* version, std::chrono::milliseconds* age) override {
-    TierShard<Policy>& shard = ShardOf(key.hash);
-    return Notify([&](Removals r) {
-      return shard.LookupValue(key.ns, key.key, key.hash, ToMillis(now), value, version, age, r);
+    return Call(key, [&](TierShard<Policy>& s, Removals r) {
+      return s.LookupValue(key.ns, key.key, key.hash, ToMillis(now), value, version, age, r);
     });
   }
 
   Status Insert(const TierWrite& w, TimePoint now) override;
 
-  bool Erase(std::uint32_t ns, std::string_view key, RemovalCause cause) override {
-    return Call(ns, key, [&](TierShard<Policy>& s, std::uint64_t hash, Removals r) {
-      return s.Erase(ns, key, hash, cause, r);
+  bool Erase(const HashedKey& key, RemovalCause cause) override {
+    return Call(key, [&](TierShard<Policy>& s, Removals r) {
+      return s.Erase(key.ns, key.key, key.hash, cause, r);
     });
   }
 
   bool MarkClean(std::uint32_t ns, std::string_view key, std::uint64_t version,
                  TimePoint now) override {
-    return Call(ns, key, [&](TierShard<Policy>& s, std::uint64_t hash, Removals r) {
-      return s.MarkClean(ns, key, hash, version, ToMillis(now), r);
+    const HashedKey hashed(ns, key);
+    return Call(hashed, [&](TierShard<Policy>& s, Removals r) {
+      return s.MarkClean(ns, key, hashed.hash, version, ToMillis(now), r);
     });
   }
 
@@ -106,12 +106,11 @@ class ShardedTier final : public MemoryTier {
     return *shards_[shard_bits_ == 0 ? 0 : hash >> (64 - shard_bits_)];
   }
 
-  // Runs op(shard, hash, removals) and then tells the listener.
+  // Runs op(the key's shard, removals) and then tells the listener.
   template <typename Op>
-  auto Call(std::uint32_t ns, std::string_view key, Op&& op) {
-    const std::uint64_t hash = HashKey(ns, key);
-    TierShard<Policy>& shard = ShardOf(hash);
-    return Notify([&](Removals r) { return op(shard, hash, r); });
+  auto Call(const HashedKey& key, Op&& op) {
+    TierShard<Policy>& shard = ShardOf(key.hash);
+    return Notify([&](Removals r) { return op(shard, r); });
   }
 
   // Runs op(removals) and then tells the listener. An event the system has no

@@ -141,7 +141,10 @@ class MemoryTier {
 
   // True when the key was there (even expired or dirty); the listener is told
   // `cause`.
-  virtual bool Erase(std::uint32_t ns, std::string_view key, RemovalCause cause) = 0;
+  virtual bool Erase(const HashedKey& key, RemovalCause cause) = 0;
+  bool Erase(std::uint32_t ns, std::string_view key, RemovalCause cause) {
+    return Erase(HashedKey(ns, key), cause);
+  }
   // Clears the dirty flag if the entry still has this version (else a newer
   // write owns it); true when cleared. The entry becomes evictable.
   virtual bool MarkClean(std::uint32_t ns, std::string_view key, std::uint64_t version,
