@@ -30,10 +30,12 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "storage/key_layout.h"
 #include "storage/perf_counting.h"
 #include "storage/rocksdb_options.h"
 #include "storage/store.h"
@@ -167,6 +169,11 @@ struct StoreFigures {
   double rocksdb_get_uncounted = 0;
   double get_store_hit_beside_uncounted = 0;
   double l1_miss_share = 0;       // of the measured Gets, those RocksDB answered
+  // Raw Get of the cache's own data keys and records, copied into a raw
+  // RocksDB, and raw Get of the bare keys and values in slices alternating
+  // with it: what the record format alone costs RocksDB's Get.
+  double rocksdb_get_records = 0;
+  double rocksdb_get_beside_records = 0;
   double get_many_store_hit = 0;  // keys per second, kGetManyKeys at a time
   double rocksdb_multiget = 0;    // keys per second, kGetManyKeys at a time
 };
@@ -236,6 +243,22 @@ class RawDb {
     rocksdb::CompactRangeOptions compact;
     compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
     return FromRocksDb(db_->CompactRange(compact, data(), nullptr, nullptr), "CompactRange");
+  }
+  // Puts every key and value of this database's data family into `to`, in
+  // batches of `per_batch`.
+  Status CopyDataTo(RawDb& to, std::size_t per_batch) {
+    const std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), data()));
+    rocksdb::WriteBatch batch;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      rocksdb::Status s = batch.Put(to.data(), it->key(), it->value());
+      if (s.ok() && batch.Count() == per_batch) {
+        s = to.db_->Write(to.write_, &batch);
+        batch.Clear();
+      }
+      if (!s.ok()) return FromRocksDb(s, "Write of copied records");
+    }
+    if (!it->status().ok()) return FromRocksDb(it->status(), "Iterator");
+    return batch.Count() == 0 ? Status::OK() : Write(&batch);
   }
   rocksdb::ColumnFamilyHandle* data() const { return handles_[storage::kDataFamilyIndex]; }
 
@@ -470,6 +493,38 @@ Status OpenTinyL1(const std::string& path, Durability durability, std::unique_pt
   return Cache::Open(options, cache);
 }
 
+// A raw RocksDB holding what the filled store at `store_path` holds in its
+// data family, compacted; *data_keys[i]: data.keys[i] as the store encodes it.
+Status CopyRecords(const std::string& store_path, const std::string& path, Durability durability,
+                   const Data& data, std::unique_ptr<RawDb>* records,
+                   std::vector<std::string>* data_keys) {
+  std::optional<std::uint32_t> id;
+  {
+    std::unique_ptr<storage::Store> store;
+    storage::StoreOptions options;
+    options.path = store_path;
+    Status s = storage::Store::Open(options, &store);
+    std::vector<storage::Namespace> namespaces;
+    if (s.ok()) s = store->ListNamespaces(&namespaces);
+    if (!s.ok()) return s;
+    for (const storage::Namespace& ns : namespaces) {
+      if (ns.name == kNamespace) id = ns.id;
+    }
+  }
+  if (!id) {
+    return Status::NotFound(fmt::format("the filled store has no namespace '{}'", kNamespace));
+  }
+  data_keys->resize(kReadKeys);
+  for (std::size_t i = 0; i < kReadKeys; ++i) {
+    storage::EncodeDataKey(*id, data.keys[i], &(*data_keys)[i]);
+  }
+  std::unique_ptr<RawDb> store;
+  Status s = RawDb::Open(store_path, durability, &store);
+  if (s.ok()) s = RawDb::Open(path, durability, records);
+  if (s.ok()) s = store->CopyDataTo(**records, kLoadBatchEntries);
+  return s.ok() ? (*records)->Compact() : s;
+}
+
 // One pass of Gets over `order`; *rate in Gets per second.
 template <typename Get>
 Status GetPass(const Data& data, const std::vector<std::uint32_t>& order, Get get, double* rate) {
@@ -506,8 +561,14 @@ Status AlternatingGets(Cache& cache, RawDb& raw, const Data& data,
 Status MeasureGets(Durability durability, const Data& data, StoreFigures* figures) {
   ScratchDir store_dir;
   ScratchDir raw_dir;
+  ScratchDir records_dir;
   std::unique_ptr<RawDb> raw;
+  std::unique_ptr<RawDb> records;
+  std::vector<std::string> data_keys;
   Status s = FillStore(store_dir.path(), durability, data);
+  if (s.ok()) {
+    s = CopyRecords(store_dir.path(), records_dir.path(), durability, data, &records, &data_keys);
+  }
   if (s.ok()) s = RawDb::Open(raw_dir.path(), durability, &raw);
   if (s.ok()) s = WriteBatches(*raw, data, kReadKeys, kLoadBatchEntries);
   if (s.ok()) s = raw->Compact();
@@ -533,11 +594,23 @@ Status MeasureGets(Durability durability, const Data& data, StoreFigures* figure
     beside_uncounted.push_back(rates[0]);
     uncounted_rates.push_back(rates[1]);
   }
+  std::vector<double> record_rates, beside_records;
+  std::string value;
+  for (int round = 0; s.ok() && round < kReadRounds; ++round) {
+    s = AlternatingRates(
+        order.size(), kSliceKeys, &rates,
+        [&](std::size_t i) { return records->Get(data_keys[order[i]], &value); },
+        [&](std::size_t i) { return raw->Get(data.keys[order[i]], &value); });
+    record_rates.push_back(rates[0]);
+    beside_records.push_back(rates[1]);
+  }
   if (!s.ok()) return s;
   figures->get_store_hit = Median(store_rates);
   figures->rocksdb_get = Median(raw_rates);
   figures->get_store_hit_beside_uncounted = Median(beside_uncounted);
   figures->rocksdb_get_uncounted = Median(uncounted_rates);
+  figures->rocksdb_get_records = Median(record_rates);
+  figures->rocksdb_get_beside_records = Median(beside_records);
   figures->l1_miss_share = static_cast<double>(after.disk.hits - before.disk.hits) /
                            static_cast<double>(kReadRounds * order.size());
 
@@ -744,6 +817,10 @@ void PrintHuman(const std::vector<StoreFigures>& all, const Lz4Figures& lz4,
     fmt::print("  uncounted       {}  get, L1 miss {:.2f}x this  (raw Get, perf counting off)\n",
                Rate(f.rocksdb_get_uncounted),
                f.get_store_hit_beside_uncounted / f.rocksdb_get_uncounted);
+    // The cache's RocksDB holds its own keys and records, longer than the bare
+    // keys and values raw RocksDB holds: what that alone costs a Get.
+    fmt::print("  records         {}  {:.2f}x raw Get  (raw Get of the cache's keys and records)\n",
+               Rate(f.rocksdb_get_records), f.rocksdb_get_records / f.rocksdb_get_beside_records);
     fmt::print("  get many        {}  {:5.2f}x raw MultiGet, {:.2f}x get  (keys per second, {} "
                "per call)\n",
                Rate(f.get_many_store_hit), f.get_many_store_hit / f.rocksdb_multiget,
@@ -783,6 +860,8 @@ void PrintJson(const std::vector<StoreFigures>& all, const Lz4Figures& lz4,
         {"rocksdb_get", std::llround(f.rocksdb_get)},
         {"rocksdb_get_uncounted", std::llround(f.rocksdb_get_uncounted)},
         {"get_store_hit_beside_uncounted", std::llround(f.get_store_hit_beside_uncounted)},
+        {"rocksdb_get_records", std::llround(f.rocksdb_get_records)},
+        {"rocksdb_get_beside_records", std::llround(f.rocksdb_get_beside_records)},
         {"get_many_store_hit", std::llround(f.get_many_store_hit)},
         {"rocksdb_multiget", std::llround(f.rocksdb_multiget)},
     };
