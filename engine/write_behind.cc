@@ -69,6 +69,9 @@ Status WriteBehind::Add(const BufferedWrite& write, TimePoint* now) {
   while (!closed_ && !HasRoom(write)) {
     waited = true;
     ++stats_.waiting;
+    // The buffer may hold less than its limits and still have no room for this
+    // write: only a flush makes it, and it is due now (FlushDue).
+    work_.notify_one();
     const std::cv_status woke = progress_.wait_until(lock, give_up);
     --stats_.waiting;
     if (woke == std::cv_status::timeout && !HasRoom(write)) {
@@ -103,7 +106,8 @@ WriteBehind::Found WriteBehind::Find(std::uint32_t ns, std::string_view key,
 
 bool WriteBehind::FlushDue(TimePoint now) const {
   if (pending_.writes.empty()) return false;
-  return closed_ || flush_requests_ > 0 || pending_.writes.keys() >= options_.max_entries ||
+  return closed_ || flush_requests_ > 0 || stats_.waiting > 0 ||
+         pending_.writes.keys() >= options_.max_entries ||
          pending_.writes.bytes() >= options_.max_bytes ||
          now - pending_.oldest >= options_.flush_interval;
 }

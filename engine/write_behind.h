@@ -36,7 +36,8 @@ using FlushFailedCallback =
 // Write-behind's buffer and its flusher thread. Writes coalesce per key (the
 // last one wins, deletions included); a background thread writes everything
 // buffered as one batch when the buffer reaches its entry or byte limit, when
-// the oldest write is flush_interval old, or when Flush asks. While one batch
+// the oldest write is flush_interval old, when Flush asks, or when a writer
+// waits for room (a write the bytes left cannot hold). While one batch
 // is being written the next fills, so memory is bounded by twice the limits;
 // the two sets trade places at each flush and keep their capacity.
 // A failing batch is retried with exponential backoff and jitter; its writes

@@ -1,4 +1,5 @@
 #include "engine/write_behind.h"
+#include "engine/write_set.h"
 
 #include <gtest/gtest.h>
 
@@ -194,6 +195,33 @@ TEST_F(WriteBehindTest, FlushesWhenTheEntryLimitIsReached) {
   for (const char* key : {"a", "b", "c"}) ASSERT_TRUE(Add(*buffer, Put(key, "v")).ok());
   ASSERT_TRUE(store_.WaitForBatches(1));
   EXPECT_EQ(store_.batches()[0].size(), 3u);
+}
+
+// A write that would take the buffer past max_bytes while it holds less: the
+// writer waits, and the flusher, told so, writes the buffer out at once rather
+// than at the interval (an hour here), which makes the room.
+TEST_F(WriteBehindTest, AWriteOverTheByteLimitHasTheBufferFlushedAtOnce) {
+  WriteBufferOptions o = Small();
+  o.max_entries = 10'000;
+  o.max_wait = milliseconds(60'000);
+  const std::string value(1000, 'v');
+  WriteSet one(o.max_bytes);
+  one.Add(Put("a", value));
+  // Room for two writes of the value and not for a third.
+  o.max_bytes = 2 * one.bytes() + one.bytes() / 2;
+  auto buffer = Make(o);
+  ASSERT_TRUE(Add(*buffer, Put("a", value)).ok());
+  ASSERT_TRUE(Add(*buffer, Put("b", value)).ok());
+  EXPECT_TRUE(store_.batches().empty()) << "below both limits, nothing is due";
+  const Status third = Add(*buffer, Put("c", value));
+  EXPECT_TRUE(third.ok()) << third.ToString();
+  ASSERT_TRUE(store_.WaitForBatches(1));
+  const std::vector<std::string> first = store_.batches()[0];
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].substr(0, 2), "a=");
+  EXPECT_EQ(first[1].substr(0, 2), "b=");
+  EXPECT_EQ(buffer->GetStats().refused, 0u);
+  EXPECT_EQ(buffer->GetStats().entries, 1u);
 }
 
 TEST_F(WriteBehindTest, FlushesWhenTheOldestWriteReachesTheInterval) {
