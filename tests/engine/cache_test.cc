@@ -336,6 +336,27 @@ TEST_F(CacheTest, VersionsGrowAcrossWritesAndRestarts) {
   EXPECT_EQ(entry.version, third);
 }
 
+// A key deleted before a restart leaves no record to hold its version: its
+// next write still gets a greater one, under each write policy.
+TEST_F(CacheTest, AKeyDeletedBeforeARestartIsWrittenAgainWithAGreaterVersion) {
+  for (const WritePolicy policy :
+       {WritePolicy::kWriteThrough, WritePolicy::kWriteBehind, WritePolicy::kWriteAround}) {
+    SCOPED_TRACE(Name(policy));
+    options_.write_policy = policy;
+    options_.path = dir_.Sub(std::string(Name(policy)));
+    std::uint64_t deleted = 0, again = 0;
+    {
+      auto cache = Open();
+      ASSERT_TRUE(cache->Put("ns", "k", "1", {}, &deleted).ok());
+      ASSERT_TRUE(cache->Delete("ns", "k").ok());
+    }
+    auto cache = Open();
+    EXPECT_TRUE(cache->Contains("ns", "k").IsNotFound());
+    ASSERT_TRUE(cache->Put("ns", "k", "2", {}, &again).ok());
+    EXPECT_GT(again, deleted);
+  }
+}
+
 // A store an earlier build wrote, its records in format 1: read as they are,
 // their versions kept, and each replaced by a record of format 2 when written.
 TEST_F(CacheTest, RecordsOfFormatOneAreReadAndRewrittenInFormatTwo) {
@@ -1396,6 +1417,26 @@ TEST_F(CacheTest, CompressedValuesStayCompressedInMemoryAndOnDisk) {
     EXPECT_EQ(entry.value, big);
     EXPECT_LT(cache->GetStats().compression_ratio, 0.1);
     compressed_bytes = cache->GetStats().memory.bytes;
+  }
+  {
+    // On disk, the big value's record holds its lz4 block; the small one's,
+    // under the threshold, the value as it is.
+    storage::StoreOptions store_options;
+    store_options.path = options_.path;
+    store_options.free_space_reserve = options_.free_space_reserve;
+    std::unique_ptr<storage::Store> store;
+    ASSERT_TRUE(storage::Store::Open(store_options, &store).ok());
+    storage::Namespace ns;
+    ASSERT_TRUE(store->OpenNamespace("ns", &ns).ok());
+    std::string big_record, small_record;
+    ASSERT_TRUE(store->Get(ns, "big", &big_record).ok());
+    ASSERT_TRUE(store->Get(ns, "small", &small_record).ok());
+    storage::RecordHeader header;
+    ASSERT_TRUE(storage::ParseRecordHeader(big_record, &header).ok());
+    EXPECT_EQ(header.flags & storage::kFlagCodecMask, storage::kCodecLz4);
+    EXPECT_LT(big_record.size(), 1000u);
+    ASSERT_TRUE(storage::ParseRecordHeader(small_record, &header).ok());
+    EXPECT_EQ(header.flags & storage::kFlagCodecMask, storage::kCodecNone);
   }
   auto cache = Open();
   EXPECT_EQ(Get(*cache, "ns", "big"), big);
