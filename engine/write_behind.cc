@@ -20,9 +20,11 @@ constexpr milliseconds kMaxBackoff{5000};
 // With nothing buffered the flusher sleeps until an Add wakes it.
 constexpr milliseconds kIdleWait = std::chrono::hours(1);
 
-// Exponential backoff with jitter: spread retries so that many caches failing
+}  // namespace
+
+// Exponential, with jitter: spread retries so that many caches failing
 // together do not retry in step.
-milliseconds Backoff(std::uint64_t attempt) {
+milliseconds RetryBackoff(std::uint64_t attempt) {
   const std::uint64_t shift = std::min<std::uint64_t>(attempt - 1, 16);
   const milliseconds base =
       std::min(kMaxBackoff, milliseconds(kFirstBackoff.count() << shift));
@@ -30,8 +32,6 @@ milliseconds Backoff(std::uint64_t attempt) {
   std::uniform_real_distribution<double> jitter(0.5, 1.5);
   return milliseconds(static_cast<milliseconds::rep>(base.count() * jitter(random)));
 }
-
-}  // namespace
 
 WriteBehind::WriteBehind(const WriteBufferOptions& options, std::shared_ptr<Clock> clock,
                          BatchWriter writer, FlushFailedCallback failed)
@@ -163,7 +163,7 @@ void WriteBehind::WriteInFlight(std::unique_lock<std::mutex>& lock) {
   } catch (...) {
   }
   lock.lock();
-  work_.wait_for(lock, Backoff(attempt), [this] { return stop_; });
+  work_.wait_for(lock, RetryBackoff(attempt), [this] { return stop_; });
 }
 
 // Hands the writes of in_flight_ not yet written to the writer, with mu_

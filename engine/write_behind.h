@@ -33,6 +33,11 @@ using BatchWriter =
 using FlushFailedCallback =
     std::function<void(const Status& status, std::size_t entries, std::uint64_t attempt)>;
 
+// How long the flusher waits, in real time, after failed attempt `attempt`
+// (from 1) of a batch: 10 ms, doubled at each attempt up to 5 s, times a
+// random factor in [0.5, 1.5).
+std::chrono::milliseconds RetryBackoff(std::uint64_t attempt);
+
 // Write-behind's buffer and its flusher thread. Writes coalesce per key (the
 // last one wins, deletions included); a background thread writes everything
 // buffered as one batch when the buffer reaches its entry or byte limit, when

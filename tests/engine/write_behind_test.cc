@@ -9,6 +9,7 @@
 #include <future>
 #include <mutex>
 #include <new>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -26,6 +27,7 @@ class FakeStore {
   Status Write(std::vector<BufferedWrite>* batch, std::size_t* written) {
     std::unique_lock lock(mu_);
     ++entered_;
+    entered_at_.push_back(std::chrono::steady_clock::now());
     changed_.notify_all();
     changed_.wait(lock, [&] { return !blocked_; });
     std::sort(batch->begin(), batch->end(),
@@ -84,6 +86,11 @@ class FakeStore {
     std::lock_guard lock(mu_);
     return batches_;
   }
+  // When each call of Write began (real time).
+  std::vector<std::chrono::steady_clock::time_point> entered_at() {
+    std::lock_guard lock(mu_);
+    return entered_at_;
+  }
 
  private:
   std::mutex mu_;
@@ -93,6 +100,7 @@ class FakeStore {
   int throws_left_ = 0;
   std::size_t taken_before_failing_ = 0;
   int entered_ = 0;
+  std::vector<std::chrono::steady_clock::time_point> entered_at_;
   std::vector<std::vector<std::string>> batches_;
 };
 
@@ -307,6 +315,40 @@ TEST_F(WriteBehindTest, AFailedBatchIsRetriedAndStaysReadable) {
   EXPECT_EQ(store_.batches().size(), 1u);
   EXPECT_EQ(attempts_, (std::vector<std::uint64_t>{1, 2}));
   EXPECT_EQ(buffer->GetStats().failures, 2u);
+}
+
+// The flusher waits out each backoff before its next attempt: at least half
+// of 10 ms, 20 ms, 40 ms (real time; lower bounds, which a busy machine
+// cannot break). A retry at once would take the store down with it.
+TEST_F(WriteBehindTest, EachRetryWaitsOutItsBackoff) {
+  store_.FailNext(3);
+  auto buffer = Make(Small());
+  ASSERT_TRUE(Add(*buffer, Put("a", "v")).ok());
+  ASSERT_TRUE(buffer->Flush(milliseconds(30'000)).ok());
+  const auto entered = store_.entered_at();
+  ASSERT_EQ(entered.size(), 4u);
+  for (std::size_t k = 1; k < entered.size(); ++k) {
+    EXPECT_GE(entered[k] - entered[k - 1], milliseconds(5 << (k - 1)))
+        << "before attempt " << k + 1;
+  }
+}
+
+// Exponential backoff with jitter: 10 ms doubled per attempt up to 5 s, each
+// wait a random 0.5 to 1.5 times that, so that caches failing together do not
+// retry in step.
+TEST(RetryBackoffTest, DoublesFromTenMillisecondsToFiveSecondsWithJitter) {
+  for (std::uint64_t attempt = 1; attempt <= 20; ++attempt) {
+    SCOPED_TRACE(attempt);
+    const std::int64_t base = std::min<std::int64_t>(std::int64_t{10} << (attempt - 1), 5000);
+    std::set<std::int64_t> seen;
+    for (int i = 0; i < 200; ++i) {
+      const std::int64_t wait = RetryBackoff(attempt).count();
+      EXPECT_GE(wait, base / 2);
+      EXPECT_LT(wait, base + base / 2);
+      seen.insert(wait);
+    }
+    EXPECT_GT(seen.size(), 1u) << "every wait alike: no jitter";
+  }
 }
 
 // A writer that throws (the system refusing memory for the batch) fails the
