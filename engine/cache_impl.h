@@ -93,7 +93,6 @@ class Cache::Impl {
   Status FindNamespace(std::string_view ns, std::optional<std::uint32_t>* id) const;
   // A pass of gate_, or the error of a closed cache.
   Status Enter(engine::CallGate::Pass* pass);
-  static Status CheckKey(std::string_view key);
   Status CheckWrite(std::string_view ns, std::string_view key, std::string_view value,
                     const WriteOptions& write) const;
 

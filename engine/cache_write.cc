@@ -41,15 +41,9 @@ Status CheckDeadline(std::string_view call, milliseconds deadline) {
 
 }  // namespace
 
-Status Cache::Impl::CheckKey(std::string_view key) {
-  if (key.size() <= kMaxKeyBytes) return Status::OK();
-  return Status::InvalidArgument(
-      fmt::format("the key is {} bytes, more than the limit of {}", key.size(), kMaxKeyBytes));
-}
-
 Status Cache::Impl::CheckWrite(std::string_view ns, std::string_view key,
                                std::string_view value, const WriteOptions& write) const {
-  if (Status s = CheckKey(key); !s.ok()) return s;
+  if (Status s = storage::CheckKey(key); !s.ok()) return s;
   if (value.size() > options_.max_value_bytes) {
     return Status::InvalidArgument(
         fmt::format("the value of {} is {} bytes, more than Options::max_value_bytes ({})",
@@ -239,7 +233,7 @@ Status Cache::Impl::Delete(std::string_view ns, std::string_view key) {
   engine::CallGate::Pass pass;
   Status s = Enter(&pass);
   std::optional<std::uint32_t> id;
-  if (s.ok()) s = CheckKey(key);
+  if (s.ok()) s = storage::CheckKey(key);
   if (s.ok()) s = FindNamespace(ns, &id);
   if (!s.ok()) return s;
   if (options_.negative_ttl.count() > 0) negatives_.Erase(engine::FlightKey(ns, key));

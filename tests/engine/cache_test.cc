@@ -951,13 +951,48 @@ TEST_F(CacheTest, ADeleteOfAKeyTooLongIsRefusedAndStallsNothing) {
       ASSERT_TRUE(cache->Put("ns", "good", "v").ok());
       const Status s = cache->Delete("ns", std::string(kMaxKeyBytes + 1, 'k'));
       EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
-      EXPECT_THAT(s.message(), HasSubstr("more than the limit"));
+      EXPECT_THAT(s.message(), HasSubstr("key is 65537 bytes, longer than the limit of 65536"));
       EXPECT_TRUE(cache->Flush(kDeadline).ok());
       EXPECT_TRUE(cache->Close(kDeadline).ok());
     }
     auto cache = Open();
     EXPECT_EQ(Get(*cache, "ns", "good"), "v");
   }
+}
+
+// Each call refuses what it cannot store, naming what is wrong, and leaves
+// what was stored as it was: a key too long for the store, a value over
+// max_value_bytes, metadata over the record's limit, a negative TTL.
+TEST_F(CacheTest, BadInputToEachCallIsRefusedByNameAndLosesNothing) {
+  options_.max_value_bytes = 1024;
+  auto cache = Open();
+  ASSERT_TRUE(cache->Put("ns", "k", "v").ok());
+  const std::string long_key(kMaxKeyBytes + 1, 'k');
+  const auto refused = [](const Status& s, std::string_view names) {
+    EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+    EXPECT_THAT(s.message(), HasSubstr(std::string(names)));
+  };
+  refused(cache->Put("ns", long_key, "v"), "key is 65537 bytes, longer than the limit of 65536");
+  std::string value;
+  refused(cache->Get("ns", long_key, &value), "key is 65537 bytes, longer than the limit of 65536");
+  refused(cache->Put("ns", "k", std::string(1025, 'v')), "max_value_bytes");
+  WriteOptions big_metadata;
+  big_metadata.metadata["m"] = std::string(storage::kMaxMetadataBytes + 1, 'm');
+  refused(cache->Put("ns", "k", "w", big_metadata), "metadata");
+  WriteOptions negative;
+  negative.ttl = milliseconds(-1);
+  refused(cache->Put("ns", "k", "w", negative), "ttl");
+  refused(cache->PutMany("ns", {{"k", "w"}, {long_key, "w"}}), "key is 65537 bytes, longer than the limit of 65536");
+  std::vector<Status> statuses;
+  std::vector<std::string> values;
+  cache->GetMany("ns", {"k", long_key}, &statuses, &values);
+  ASSERT_EQ(statuses.size(), 2u);
+  EXPECT_TRUE(statuses[0].ok()) << statuses[0].ToString();
+  EXPECT_EQ(values[0], "v");
+  refused(statuses[1], "key is 65537 bytes, longer than the limit of 65536");
+  EXPECT_EQ(Get(*cache, "ns", "k"), "v");
+  cache.reset();
+  EXPECT_EQ(Get(*Open(), "ns", "k"), "v");
 }
 
 // disk.writes counts a deletion as one write under every policy.
