@@ -668,7 +668,9 @@ TEST_F(CacheTest, WriteBehindServesWritesBeforeTheyAreFlushed) {
   EXPECT_EQ(cache->GetStats().disk.writes, 0u);
   EXPECT_EQ(cache->GetStats().write_buffer.entries, 10u);
   EXPECT_EQ(cache->GetStats().memory.evicted, 8u);
-  for (int i = 0; i < 10; ++i) EXPECT_EQ(Get(*cache, "ns", "k" + std::to_string(i)), std::to_string(i));
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(Get(*cache, "ns", "k" + std::to_string(i)), std::to_string(i));
+  }
   ASSERT_TRUE(cache->Flush(kDeadline).ok());
   EXPECT_EQ(cache->GetStats().disk.writes, 10u);
   EXPECT_EQ(cache->GetStats().write_buffer.entries, 0u);
@@ -740,7 +742,8 @@ TEST_F(CacheTest, CloseNamesTheKeysItCouldNotWrite) {
   {
     auto cache = Open();
     ASSERT_TRUE(cache->Put("ns", "written", "v").ok());
-    ASSERT_TRUE(cache->Put("other", "written", "v").ok());  // namespaces exist before the disk fills
+    // The namespaces exist before the disk fills.
+    ASSERT_TRUE(cache->Put("other", "written", "v").ok());
     ASSERT_TRUE(cache->Flush(kDeadline).ok());
     SetDiskFull(true);
     ASSERT_TRUE(cache->Put("ns", "k", "v").ok());
@@ -749,7 +752,8 @@ TEST_F(CacheTest, CloseNamesTheKeysItCouldNotWrite) {
     std::vector<NamespacedKey> unwritten;
     const Status s = cache->Close(milliseconds(200), &unwritten);
     EXPECT_TRUE(s.IsTimedOut()) << s.ToString();
-    EXPECT_THAT(s.message(), HasSubstr("close did not finish within 200ms: 2 writes still buffered"));
+    EXPECT_THAT(s.message(),
+                HasSubstr("close did not finish within 200ms: 2 writes still buffered"));
     EXPECT_THAT(s.message(), HasSubstr("NoSpace"));
     std::sort(unwritten.begin(), unwritten.end());
     EXPECT_EQ(unwritten, (std::vector<NamespacedKey>{{"ns", "k"}, {"other", "k"}}));
@@ -968,13 +972,14 @@ TEST_F(CacheTest, BadInputToEachCallIsRefusedByNameAndLosesNothing) {
   auto cache = Open();
   ASSERT_TRUE(cache->Put("ns", "k", "v").ok());
   const std::string long_key(kMaxKeyBytes + 1, 'k');
+  const std::string too_long = "key is 65537 bytes, longer than the limit of 65536";
   const auto refused = [](const Status& s, std::string_view names) {
     EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
     EXPECT_THAT(s.message(), HasSubstr(std::string(names)));
   };
-  refused(cache->Put("ns", long_key, "v"), "key is 65537 bytes, longer than the limit of 65536");
+  refused(cache->Put("ns", long_key, "v"), too_long);
   std::string value;
-  refused(cache->Get("ns", long_key, &value), "key is 65537 bytes, longer than the limit of 65536");
+  refused(cache->Get("ns", long_key, &value), too_long);
   refused(cache->Put("ns", "k", std::string(1025, 'v')), "max_value_bytes");
   WriteOptions big_metadata;
   big_metadata.metadata["m"] = std::string(storage::kMaxMetadataBytes + 1, 'm');
@@ -982,14 +987,14 @@ TEST_F(CacheTest, BadInputToEachCallIsRefusedByNameAndLosesNothing) {
   WriteOptions negative;
   negative.ttl = milliseconds(-1);
   refused(cache->Put("ns", "k", "w", negative), "ttl");
-  refused(cache->PutMany("ns", {{"k", "w"}, {long_key, "w"}}), "key is 65537 bytes, longer than the limit of 65536");
+  refused(cache->PutMany("ns", {{"k", "w"}, {long_key, "w"}}), too_long);
   std::vector<Status> statuses;
   std::vector<std::string> values;
   cache->GetMany("ns", {"k", long_key}, &statuses, &values);
   ASSERT_EQ(statuses.size(), 2u);
   EXPECT_TRUE(statuses[0].ok()) << statuses[0].ToString();
   EXPECT_EQ(values[0], "v");
-  refused(statuses[1], "key is 65537 bytes, longer than the limit of 65536");
+  refused(statuses[1], too_long);
   EXPECT_EQ(Get(*cache, "ns", "k"), "v");
   cache.reset();
   EXPECT_EQ(Get(*Open(), "ns", "k"), "v");
