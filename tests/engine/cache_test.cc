@@ -1082,27 +1082,36 @@ TEST_F(CacheTest, AGetGivesUpWaitingForAnotherCallersLoadAtTheLoadWaitTimeout) {
   EXPECT_EQ(stats.loads.wait_timeouts, 1u);
 }
 
+// The loaded value is stored by the write policy, each of which keeps it
+// across a restart (write-behind's Close drains it).
 TEST_F(CacheTest, ReadThroughStoresTheLoadedValueDurably) {
-  options_.read_policy = ReadPolicy::kReadThrough;
-  options_.loader = [](std::string_view, std::string_view, LoadedValue* out) {
-    out->value = "loaded";
-    out->metadata = {{"source", "loader"}};
-    return Status::OK();
-  };
-  {
+  for (const WritePolicy policy :
+       {WritePolicy::kWriteThrough, WritePolicy::kWriteBehind, WritePolicy::kWriteAround}) {
+    SCOPED_TRACE(Name(policy));
+    options_.write_policy = policy;
+    options_.path = dir_.Sub(std::string(Name(policy)));
+    options_.read_policy = ReadPolicy::kReadThrough;
+    options_.loader = [](std::string_view, std::string_view, LoadedValue* out) {
+      out->value = "loaded";
+      out->metadata = {{"source", "loader"}};
+      return Status::OK();
+    };
+    {
+      auto cache = Open();
+      Entry entry;
+      ASSERT_TRUE(cache->GetEntry("ns", "k", &entry).ok());
+      EXPECT_EQ(entry.value, "loaded");
+      EXPECT_GT(entry.version, 0u);
+    }
+    options_.loader = [](std::string_view, std::string_view, LoadedValue*) {
+      return Status::IOError("the loader must not be called again");
+    };
     auto cache = Open();
     Entry entry;
     ASSERT_TRUE(cache->GetEntry("ns", "k", &entry).ok());
     EXPECT_EQ(entry.value, "loaded");
-    EXPECT_GT(entry.version, 0u);
+    EXPECT_EQ(entry.metadata.at("source"), "loader");
   }
-  options_.loader = [](std::string_view, std::string_view, LoadedValue*) {
-    return Status::IOError("the loader must not be called again");
-  };
-  auto cache = Open();
-  Entry entry;
-  ASSERT_TRUE(cache->GetEntry("ns", "k", &entry).ok());
-  EXPECT_EQ(entry.metadata.at("source"), "loader");
 }
 
 TEST_F(CacheTest, ALoaderErrorReachesTheCallerAndIsNotCached) {
@@ -1525,6 +1534,25 @@ TEST_F(CacheTest, PutManyWritesInOrderAndGetManyAnswersEachKey) {
   EXPECT_EQ(values[1], "2");
   EXPECT_TRUE(statuses[2].IsNotFound());
   EXPECT_EQ(values[2], "");
+}
+
+// PutMany's write options apply to every pair: their TTL and their metadata.
+TEST_F(CacheTest, PutManyGivesEveryPairItsTtlAndMetadata) {
+  auto cache = Open();
+  WriteOptions write;
+  write.ttl = std::chrono::seconds(10);
+  write.metadata = {{"batch", "1"}};
+  ASSERT_TRUE(cache->PutMany("ns", {{"a", "1"}, {"b", "2"}}, write).ok());
+  for (const char* key : {"a", "b"}) {
+    Entry entry;
+    ASSERT_TRUE(cache->GetEntry("ns", key, &entry).ok()) << key;
+    ASSERT_TRUE(entry.expires_at.has_value()) << key;
+    EXPECT_EQ(*entry.expires_at, clock_->Now() + std::chrono::seconds(10)) << key;
+    EXPECT_EQ(entry.metadata, write.metadata) << key;
+  }
+  clock_->Advance(std::chrono::seconds(10));
+  EXPECT_TRUE(cache->Contains("ns", "a").IsNotFound());
+  EXPECT_TRUE(cache->Contains("ns", "b").IsNotFound());
 }
 
 // What L1 misses is read below in one go: from the write buffer (a buffered
