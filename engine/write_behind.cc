@@ -71,6 +71,7 @@ Status WriteBehind::Add(const BufferedWrite& write, TimePoint* now) {
     ++stats_.waiting;
     // The buffer may hold less than its limits and still have no room for this
     // write: only a flush makes it, and it is due now (FlushDue).
+    room_wanted_ = true;
     work_.notify_one();
     const std::cv_status woke = progress_.wait_until(lock, give_up);
     --stats_.waiting;
@@ -106,7 +107,7 @@ WriteBehind::Found WriteBehind::Find(std::uint32_t ns, std::string_view key,
 
 bool WriteBehind::FlushDue(TimePoint now) const {
   if (pending_.writes.empty()) return false;
-  return closed_ || flush_requests_ > 0 || stats_.waiting > 0 ||
+  return closed_ || flush_requests_ > 0 || room_wanted_ ||
          pending_.writes.keys() >= options_.max_entries ||
          pending_.writes.bytes() >= options_.max_bytes ||
          now - pending_.oldest >= options_.flush_interval;
@@ -126,6 +127,7 @@ void WriteBehind::Run() {
       }
       if (stop_) return;
       std::swap(in_flight_, pending_);
+      room_wanted_ = false;
       attempt_ = 0;
       progress_.notify_all();
     }

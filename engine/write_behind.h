@@ -133,6 +133,10 @@ class WriteBehind {
   std::uint64_t added_seq_ = 0;       // GUARDED_BY(mu_)
   std::uint64_t flushed_seq_ = 0;     // GUARDED_BY(mu_)
   std::uint64_t flush_requests_ = 0;  // GUARDED_BY(mu_): Flush calls waiting
+  // GUARDED_BY(mu_): a writer found no room in pending_ since it last became
+  // the batch; kept past the writer's wait, which may end (max_wait 0) before
+  // the flusher looks.
+  bool room_wanted_ = false;
   std::uint64_t attempt_ = 0;         // GUARDED_BY(mu_): failures of in_flight_
   Status last_failure_;               // GUARDED_BY(mu_)
   bool closed_ = false;               // GUARDED_BY(mu_): no more writes

@@ -980,6 +980,11 @@ TEST_F(CacheTest, BadInputToEachCallIsRefusedByNameAndLosesNothing) {
   refused(cache->Put("ns", long_key, "v"), too_long);
   std::string value;
   refused(cache->Get("ns", long_key, &value), too_long);
+  Entry entry;
+  refused(cache->GetEntry("ns", long_key, &entry), too_long);
+  refused(cache->Contains("ns", long_key), too_long);
+  refused(cache->CompareAndPut("ns", long_key, 0, "v"), too_long);
+  refused(cache->Delete("ns", long_key), too_long);
   refused(cache->Put("ns", "k", std::string(1025, 'v')), "max_value_bytes");
   WriteOptions big_metadata;
   big_metadata.metadata["m"] = std::string(storage::kMaxMetadataBytes + 1, 'm');

@@ -205,31 +205,62 @@ TEST_F(WriteBehindTest, FlushesWhenTheEntryLimitIsReached) {
   EXPECT_EQ(store_.batches()[0].size(), 3u);
 }
 
+// Options whose byte limit leaves room for two writes of `value`, not three,
+// and whose entry limit and interval are never reached.
+WriteBufferOptions RoomForTwo(const std::string& value, milliseconds max_wait) {
+  WriteBufferOptions o = Small();
+  o.max_entries = 10'000;
+  o.max_wait = max_wait;
+  BufferedWrite write;
+  write.key = "a";
+  write.record = value;
+  WriteSet one(o.max_bytes);
+  one.Add(write);
+  o.max_bytes = 2 * one.bytes() + one.bytes() / 2;
+  return o;
+}
+
 // A write that would take the buffer past max_bytes while it holds less: the
 // writer waits, and the flusher, told so, writes the buffer out at once rather
 // than at the interval (an hour here), which makes the room.
 TEST_F(WriteBehindTest, AWriteOverTheByteLimitHasTheBufferFlushedAtOnce) {
-  WriteBufferOptions o = Small();
-  o.max_entries = 10'000;
-  o.max_wait = milliseconds(60'000);
   const std::string value(1000, 'v');
-  WriteSet one(o.max_bytes);
-  one.Add(Put("a", value));
-  // Room for two writes of the value and not for a third.
-  o.max_bytes = 2 * one.bytes() + one.bytes() / 2;
-  auto buffer = Make(o);
+  auto buffer = Make(RoomForTwo(value, milliseconds(10'000)));
   ASSERT_TRUE(Add(*buffer, Put("a", value)).ok());
   ASSERT_TRUE(Add(*buffer, Put("b", value)).ok());
   EXPECT_TRUE(store_.batches().empty()) << "below both limits, nothing is due";
   const Status third = Add(*buffer, Put("c", value));
   EXPECT_TRUE(third.ok()) << third.ToString();
-  ASSERT_TRUE(store_.WaitForBatches(1));
-  const std::vector<std::string> first = store_.batches()[0];
-  ASSERT_EQ(first.size(), 2u);
-  EXPECT_EQ(first[0].substr(0, 2), "a=");
-  EXPECT_EQ(first[1].substr(0, 2), "b=");
+  ASSERT_TRUE(buffer->Flush(milliseconds(30'000)).ok());
+  const auto batches = store_.batches();
+  ASSERT_EQ(batches.size(), 2u);
+  ASSERT_EQ(batches[0].size(), 2u);
+  EXPECT_EQ(batches[0][0].substr(0, 2), "a=");
+  EXPECT_EQ(batches[0][1].substr(0, 2), "b=");
   EXPECT_EQ(buffer->GetStats().refused, 0u);
-  EXPECT_EQ(buffer->GetStats().entries, 1u);
+}
+
+// A writer that may not wait (max_wait 0) is refused, unless the flusher
+// made room in the instant its wait gave the lock up; either way the flusher
+// learns that the buffer is too full for a write and flushes at once, not at
+// the interval (an hour), and the write, tried again, finds room.
+TEST_F(WriteBehindTest, AWriterThatMayNotWaitStillHasTheBufferFlushed) {
+  const std::string value(1000, 'v');
+  auto buffer = Make(RoomForTwo(value, milliseconds(0)));
+  ASSERT_TRUE(Add(*buffer, Put("a", value)).ok());
+  ASSERT_TRUE(Add(*buffer, Put("b", value)).ok());
+  Status again;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while ((again = Add(*buffer, Put("c", value))).IsBusy() &&
+         std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::yield();
+  }
+  EXPECT_TRUE(again.ok()) << again.ToString();
+  ASSERT_TRUE(buffer->Flush(milliseconds(30'000)).ok());
+  const auto batches = store_.batches();
+  ASSERT_EQ(batches.size(), 2u);
+  EXPECT_EQ(batches[0].size(), 2u);
+  EXPECT_EQ(batches[1].size(), 1u);
 }
 
 TEST_F(WriteBehindTest, FlushesWhenTheOldestWriteReachesTheInterval) {
