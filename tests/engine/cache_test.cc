@@ -45,12 +45,21 @@ class RecordingListener : public EventListener {
   std::vector<std::string> removals_;
 };
 
+constexpr WritePolicy kWritePolicies[] = {WritePolicy::kWriteThrough, WritePolicy::kWriteBehind,
+                                          WritePolicy::kWriteAround};
+
 class CacheTest : public ::testing::Test {
  protected:
   CacheTest() {
     options_.path = dir_.Sub("store");
     options_.clock = clock_;
     options_.free_space_reserve = 1024 * 1024;
+  }
+
+  // The next Open writes by `policy`, into a store of the policy's own.
+  void UsePolicy(WritePolicy policy) {
+    options_.write_policy = policy;
+    options_.path = dir_.Sub(std::string(Name(policy)));
   }
 
   std::unique_ptr<Cache> Open() {
@@ -186,8 +195,7 @@ TEST_F(CacheTest, AWriteTheStoreRefusesLeavesL1AsItWas) {
   SimulateDisk();
   for (const WritePolicy policy : {WritePolicy::kWriteThrough, WritePolicy::kWriteAround}) {
     SCOPED_TRACE(Name(policy));
-    options_.write_policy = policy;
-    options_.path = dir_.Sub(std::string(Name(policy)));
+    UsePolicy(policy);
     SetDiskFull(false);
     auto cache = Open();
     std::uint64_t version = 0;
@@ -339,11 +347,9 @@ TEST_F(CacheTest, VersionsGrowAcrossWritesAndRestarts) {
 // A key deleted before a restart leaves no record to hold its version: its
 // next write still gets a greater one, under each write policy.
 TEST_F(CacheTest, AKeyDeletedBeforeARestartIsWrittenAgainWithAGreaterVersion) {
-  for (const WritePolicy policy :
-       {WritePolicy::kWriteThrough, WritePolicy::kWriteBehind, WritePolicy::kWriteAround}) {
+  for (const WritePolicy policy : kWritePolicies) {
     SCOPED_TRACE(Name(policy));
-    options_.write_policy = policy;
-    options_.path = dir_.Sub(std::string(Name(policy)));
+    UsePolicy(policy);
     std::uint64_t deleted = 0, again = 0;
     {
       auto cache = Open();
@@ -847,12 +853,10 @@ class StoppingClock final : public Clock {
 // Put stopped while it creates its namespace finishes, under every policy,
 // and is kept.
 TEST_F(CacheTest, CloseWaitsForTheCallsAlreadyInside) {
-  for (const WritePolicy policy :
-       {WritePolicy::kWriteThrough, WritePolicy::kWriteBehind, WritePolicy::kWriteAround}) {
+  for (const WritePolicy policy : kWritePolicies) {
     SCOPED_TRACE(Name(policy));
     auto clock = std::make_shared<StoppingClock>();
-    options_.path = dir_.Sub(std::string(Name(policy)));
-    options_.write_policy = policy;
+    UsePolicy(policy);
     options_.clock = clock;
     auto cache = Open();
     Status put;
@@ -948,8 +952,7 @@ TEST_F(CacheTest, AWriteRacingANamespaceDropLeavesNothingInL1) {
 TEST_F(CacheTest, ADeleteOfAKeyTooLongIsRefusedAndStallsNothing) {
   for (const WritePolicy policy : {WritePolicy::kWriteThrough, WritePolicy::kWriteBehind}) {
     SCOPED_TRACE(Name(policy));
-    options_.path = dir_.Sub(std::string(Name(policy)));
-    options_.write_policy = policy;
+    UsePolicy(policy);
     {
       auto cache = Open();
       ASSERT_TRUE(cache->Put("ns", "good", "v").ok());
@@ -1007,11 +1010,9 @@ TEST_F(CacheTest, BadInputToEachCallIsRefusedByNameAndLosesNothing) {
 
 // disk.writes counts a deletion as one write under every policy.
 TEST_F(CacheTest, DiskWritesCountDeletionsTheSameUnderEveryPolicy) {
-  for (const WritePolicy policy :
-       {WritePolicy::kWriteThrough, WritePolicy::kWriteBehind, WritePolicy::kWriteAround}) {
+  for (const WritePolicy policy : kWritePolicies) {
     SCOPED_TRACE(Name(policy));
-    options_.path = dir_.Sub(std::string(Name(policy)));
-    options_.write_policy = policy;
+    UsePolicy(policy);
     auto cache = Open();
     ASSERT_TRUE(cache->Put("ns", "k", "v").ok());
     ASSERT_TRUE(cache->Flush(kDeadline).ok());
@@ -1090,11 +1091,9 @@ TEST_F(CacheTest, AGetGivesUpWaitingForAnotherCallersLoadAtTheLoadWaitTimeout) {
 // The loaded value is stored by the write policy, each of which keeps it
 // across a restart (write-behind's Close drains it).
 TEST_F(CacheTest, ReadThroughStoresTheLoadedValueDurably) {
-  for (const WritePolicy policy :
-       {WritePolicy::kWriteThrough, WritePolicy::kWriteBehind, WritePolicy::kWriteAround}) {
+  for (const WritePolicy policy : kWritePolicies) {
     SCOPED_TRACE(Name(policy));
-    options_.write_policy = policy;
-    options_.path = dir_.Sub(std::string(Name(policy)));
+    UsePolicy(policy);
     options_.read_policy = ReadPolicy::kReadThrough;
     options_.loader = [](std::string_view, std::string_view, LoadedValue* out) {
       out->value = "loaded";
@@ -1188,12 +1187,10 @@ class HeldLoader {
 // A write acknowledged while the loader runs is newer than what the loader
 // read: it stays, under every write policy, and the waiting Get answers it.
 TEST_F(CacheTest, AWriteAcknowledgedDuringALoadIsNotOverwrittenByIt) {
-  for (const WritePolicy policy :
-       {WritePolicy::kWriteThrough, WritePolicy::kWriteBehind, WritePolicy::kWriteAround}) {
+  for (const WritePolicy policy : kWritePolicies) {
     SCOPED_TRACE(Name(policy));
     HeldLoader loader(Status::OK());
-    options_.path = dir_.Sub(std::string(Name(policy)));
-    options_.write_policy = policy;
+    UsePolicy(policy);
     options_.read_policy = ReadPolicy::kReadThrough;
     options_.loader = loader.AsLoader();
     auto cache = Open();
