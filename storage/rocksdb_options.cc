@@ -39,6 +39,7 @@ rocksdb::DBOptions MakeDbOptions(const StoreOptions& options, bool create) {
   // Also completes a store whose creation stopped between its two families;
   // a foreign RocksDB database never gets here (InspectDirectory).
   db.create_missing_column_families = true;
+  db.statistics = options.statistics;
   // Two background jobs (one flush, one compaction) on the 2-core machines a
   // local cache runs on; more would steal from the application.
   db.max_background_jobs = 2;

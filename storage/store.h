@@ -28,6 +28,7 @@ class ColumnFamilyHandle;
 class CompactionFilter;
 class DB;
 class FileSystem;
+class Statistics;
 class Iterator;
 class WriteBatch;
 }  // namespace rocksdb
@@ -69,6 +70,11 @@ struct StoreOptions {
   // The file system RocksDB reads and writes through. nullptr: the local one.
   // Tests inject faults here (storage/fault_file_system.h).
   std::shared_ptr<rocksdb::FileSystem> file_system;
+
+  // Where RocksDB counts what it does (rocksdb::CreateDBStatistics()), for a
+  // caller that reads its tickers; tests count RocksDB's writes with it.
+  // nullptr: nothing is counted.
+  std::shared_ptr<rocksdb::Statistics> statistics;
 
   // RocksDB's block cache, in bytes. Small: this store is the L2 behind the
   // in-memory tier, which already holds the hot entries. Range 0 .. 2^40.

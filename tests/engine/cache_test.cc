@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include <rocksdb/statistics.h>
+
 #include "storage/record_format.h"
 #include "storage/store.h"
 #include "tests/util/record_seal.h"
@@ -680,6 +682,35 @@ TEST_F(CacheTest, WriteBehindServesWritesBeforeTheyAreFlushed) {
   ASSERT_TRUE(cache->Flush(kDeadline).ok());
   EXPECT_EQ(cache->GetStats().disk.writes, 10u);
   EXPECT_EQ(cache->GetStats().write_buffer.entries, 0u);
+}
+
+// Counted by RocksDB itself, not by the cache: a flush is one WriteBatch,
+// one write of RocksDB's, however many entries it carries.
+TEST_F(CacheTest, WriteBehindFlushesTheBufferInOneRocksDbWrite) {
+  options_.write_policy = WritePolicy::kWriteBehind;
+  options_.write_buffer.flush_interval = std::chrono::hours(1);
+  const std::shared_ptr<rocksdb::Statistics> statistics = rocksdb::CreateDBStatistics();
+  options_.adjust_store_for_testing = [statistics](storage::StoreOptions* store) {
+    store->statistics = statistics;
+  };
+  const auto writes = [&statistics] {
+    return statistics->getTickerCount(rocksdb::WRITE_DONE_BY_SELF) +
+           statistics->getTickerCount(rocksdb::WRITE_DONE_BY_OTHER);
+  };
+  auto cache = Open();
+  constexpr int kEntries = 200;
+  for (int i = 0; i < kEntries; ++i) {
+    ASSERT_TRUE(cache->Put("ns", "k" + std::to_string(i), std::to_string(i)).ok());
+  }
+  ASSERT_TRUE(cache->Delete("ns", "k0").ok());
+  const std::uint64_t writes_before = writes();
+  const std::uint64_t keys_before = statistics->getTickerCount(rocksdb::NUMBER_KEYS_WRITTEN);
+  ASSERT_TRUE(cache->Flush(kDeadline).ok());
+  EXPECT_EQ(writes() - writes_before, 1u);
+  // 199 puts and the delete that k0's put and delete coalesced into.
+  EXPECT_EQ(statistics->getTickerCount(rocksdb::NUMBER_KEYS_WRITTEN) - keys_before,
+            static_cast<std::uint64_t>(kEntries));
+  EXPECT_EQ(cache->GetStats().write_buffer.flushes, 1u);
 }
 
 TEST_F(CacheTest, WriteBehindCoalescesAndKeepsPerKeyOrder) {
