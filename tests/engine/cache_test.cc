@@ -930,6 +930,24 @@ TEST_F(CacheTest, AValueTooLargeForL1ReplacesTheCopyItHeld) {
   EXPECT_EQ(listener->removals(), std::vector<std::string>{"ns/k:replaced"});
 }
 
+// An entry found expired in L1 leaves it with an 'expired' event, and the
+// read answers NotFound: its record in RocksDB has expired too.
+TEST_F(CacheTest, AnEntryExpiredInL1IsReportedExpired) {
+  auto listener = std::make_shared<RecordingListener>();
+  options_.listener = listener;
+  auto cache = Open();
+  WriteOptions write;
+  write.ttl = milliseconds(100);
+  ASSERT_TRUE(cache->Put("ns", "k", "v", write).ok());
+  ASSERT_TRUE(cache->Put("ns", "kept", "v").ok());
+  clock_->Advance(milliseconds(100));
+  std::string value;
+  EXPECT_TRUE(cache->Get("ns", "k", &value).IsNotFound());
+  EXPECT_EQ(Get(*cache, "ns", "kept"), "v");
+  EXPECT_EQ(listener->removals(), std::vector<std::string>{"ns/k:expired"});
+  EXPECT_EQ(cache->GetStats().memory.expired, 1u);
+}
+
 // Under write-around a write drops the L1 copy it outdates: the listener is
 // told it was replaced (by a version on disk only), and a Delete that it was
 // deleted.
@@ -1291,12 +1309,20 @@ TEST_F(CacheTest, NotFoundFromTheLoaderIsRememberedForTheNegativeTtl) {
   EXPECT_EQ(Get(*cache, "ns", "k"), "now it exists");
 }
 
-// Cache-aside never calls a loader, even one that is set.
+// Cache-aside never calls a loader, even one that is set: not for Get, nor
+// for the keys GetMany finds in neither tier.
 TEST_F(CacheTest, CacheAsideAnswersNotFoundOnAMiss) {
+  options_.read_policy = ReadPolicy::kCacheAside;
   int calls = 0;
   options_.loader = [&](std::string_view, std::string_view, LoadedValue* out) {
     ++calls;
     out->value = "loaded";
+    return Status::OK();
+  };
+  options_.bulk_loader = [&](std::string_view, const std::vector<std::string_view>& keys,
+                             std::vector<LoadedKey>* out) {
+    calls += static_cast<int>(keys.size());
+    out->resize(keys.size());
     return Status::OK();
   };
   auto cache = Open();
@@ -1304,6 +1330,15 @@ TEST_F(CacheTest, CacheAsideAnswersNotFoundOnAMiss) {
   EXPECT_TRUE(cache->Get("ns", "k", &value).IsNotFound());
   Entry entry;
   EXPECT_TRUE(cache->GetEntry("ns", "k", &entry).IsNotFound());
+  ASSERT_TRUE(cache->Put("ns", "there", "v").ok());
+  std::vector<Status> statuses;
+  std::vector<std::string> values;
+  cache->GetMany("ns", {"k", "there", "other"}, &statuses, &values);
+  ASSERT_EQ(statuses.size(), 3u);
+  EXPECT_TRUE(statuses[0].IsNotFound()) << statuses[0].ToString();
+  EXPECT_TRUE(statuses[1].ok()) << statuses[1].ToString();
+  EXPECT_EQ(values[1], "v");
+  EXPECT_TRUE(statuses[2].IsNotFound()) << statuses[2].ToString();
   EXPECT_EQ(calls, 0);
   EXPECT_EQ(cache->GetStats().loads.calls, 0u);
 }
