@@ -28,8 +28,8 @@ class ColumnFamilyHandle;
 class CompactionFilter;
 class DB;
 class FileSystem;
-class Statistics;
 class Iterator;
+class Statistics;
 class WriteBatch;
 }  // namespace rocksdb
 
