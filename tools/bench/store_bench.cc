@@ -596,13 +596,12 @@ Status MeasureGets(Durability durability, const Data& data, StoreFigures* figure
   }
   std::vector<double> record_rates, beside_records;
   std::string value;
-  // Round -1 warms the copy's block cache, untimed.
-  for (int round = -1; s.ok() && round < kReadRounds; ++round) {
-    s = AlternatingRates(
-        order.size(), kSliceKeys, &rates,
-        [&](std::size_t i) { return records->Get(data_keys[order[i]], &value); },
-        [&](std::size_t i) { return raw->Get(data.keys[order[i]], &value); });
-    if (round < 0) continue;
+  const auto get_record = [&](std::size_t i) { return records->Get(data_keys[order[i]], &value); };
+  const auto get_bare = [&](std::size_t i) { return raw->Get(data.keys[order[i]], &value); };
+  // A first, untimed round warms the copy's block cache.
+  if (s.ok()) s = AlternatingRates(order.size(), kSliceKeys, &rates, get_record, get_bare);
+  for (int round = 0; s.ok() && round < kReadRounds; ++round) {
+    s = AlternatingRates(order.size(), kSliceKeys, &rates, get_record, get_bare);
     record_rates.push_back(rates[0]);
     beside_records.push_back(rates[1]);
   }
