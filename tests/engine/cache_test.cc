@@ -71,6 +71,17 @@ class CacheTest : public ::testing::Test {
     return cache;
   }
 
+  // The cache's store, opened below it (the cache closed).
+  std::unique_ptr<storage::Store> OpenStore() {
+    storage::StoreOptions store_options;
+    store_options.path = options_.path;
+    store_options.free_space_reserve = options_.free_space_reserve;
+    std::unique_ptr<storage::Store> store;
+    Status s = storage::Store::Open(store_options, &store);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return store;
+  }
+
   static std::string Get(Cache& cache, std::string_view ns, std::string_view key) {
     std::string value;
     Status s = cache.Get(ns, key, &value);
@@ -376,14 +387,11 @@ TEST_F(CacheTest, RecordsOfFormatOneAreReadAndRewrittenInFormatTwo) {
     write.metadata = {{"type", "text"}};
     ASSERT_TRUE(cache->Put("ns", "k", "old", write, &v).ok());
   }
-  storage::StoreOptions store_options;
-  store_options.path = options_.path;
-  store_options.free_space_reserve = options_.free_space_reserve;
   storage::Namespace ns;
   std::string record;
   const auto read_record = [&] {
-    std::unique_ptr<storage::Store> store;
-    ASSERT_TRUE(storage::Store::Open(store_options, &store).ok());
+    const std::unique_ptr<storage::Store> store = OpenStore();
+    ASSERT_NE(store, nullptr);
     ASSERT_TRUE(store->OpenNamespace("ns", &ns).ok());
     ASSERT_TRUE(store->Get(ns, "k", &record).ok());
   };
@@ -400,8 +408,8 @@ TEST_F(CacheTest, RecordsOfFormatOneAreReadAndRewrittenInFormatTwo) {
     old_header.append(reinterpret_cast<const char*>(&header.version), sizeof header.version);
     const std::string old_record = test_util::FormatOneRecord(
         old_header, std::string_view(record).substr(header.payload_offset, header.payload_length));
-    std::unique_ptr<storage::Store> store;
-    ASSERT_TRUE(storage::Store::Open(store_options, &store).ok());
+    const std::unique_ptr<storage::Store> store = OpenStore();
+    ASSERT_NE(store, nullptr);
     ASSERT_TRUE(store->Put(ns, "k", old_record).ok());
   }
   {
@@ -428,11 +436,8 @@ TEST_F(CacheTest, RecordsOfFormatOneAreReadAndRewrittenInFormatTwo) {
 // wraps around to 0.
 TEST_F(CacheTest, WritesAreRefusedOnceTheVersionsAreUsedUp) {
   {
-    storage::StoreOptions store_options;
-    store_options.path = options_.path;
-    store_options.free_space_reserve = options_.free_space_reserve;
-    std::unique_ptr<storage::Store> store;
-    ASSERT_TRUE(storage::Store::Open(store_options, &store).ok());
+    const std::unique_ptr<storage::Store> store = OpenStore();
+    ASSERT_NE(store, nullptr);
     ASSERT_TRUE(store->RaiseVersionCeiling(storage::kMaxVersion - 1).ok());
   }
   auto cache = Open();
@@ -1538,11 +1543,8 @@ TEST_F(CacheTest, CompressedValuesStayCompressedInMemoryAndOnDisk) {
   {
     // On disk, the big value's record holds its lz4 block; the small one's,
     // under the threshold, the value as it is.
-    storage::StoreOptions store_options;
-    store_options.path = options_.path;
-    store_options.free_space_reserve = options_.free_space_reserve;
-    std::unique_ptr<storage::Store> store;
-    ASSERT_TRUE(storage::Store::Open(store_options, &store).ok());
+    const std::unique_ptr<storage::Store> store = OpenStore();
+    ASSERT_NE(store, nullptr);
     storage::Namespace ns;
     ASSERT_TRUE(store->OpenNamespace("ns", &ns).ok());
     std::string big_record, small_record;
