@@ -5,8 +5,8 @@
 // While it runs, every value served must be one made for its key and no
 // thread may see a key's version go back; at the end, after Flush, the cache
 // must serve what a fresh cache over the same store (L1 empty) serves, and
-// its statistics must add up. Run under AddressSanitizer with
-// UndefinedBehaviorSanitizer, and under ThreadSanitizer (tests/tsan.supp).
+// its statistics must add up. Built for AddressSanitizer and
+// UndefinedBehaviorSanitizer runs; RocksDB keeps it out of the TSan run.
 #include <gtest/gtest.h>
 
 #include <algorithm>
